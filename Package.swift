@@ -1,0 +1,96 @@
+// swift-tools-version:6.1
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import PackageDescription
+
+/// Strictness is set once, here: Swift 6 mode (complete concurrency checking) plus
+/// `ExistentialAny` so every existential is spelled `any`.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "hyperward",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hyperward", targets: ["hyperward"]),
+        .library(name: "HyperwardCore", targets: ["HyperwardCore"]),
+        .library(name: "HostAudit", targets: ["HostAudit"]),
+        .library(name: "HyperwardStore", targets: ["HyperwardStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "HyperwardCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HostAudit",
+            dependencies: [
+                "HyperwardCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HyperwardStore",
+            dependencies: [
+                "HyperwardCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "hyperward",
+            dependencies: [
+                "HyperwardCore",
+                "HostAudit",
+                "HyperwardStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HyperwardCoreTests",
+            dependencies: ["HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HostAuditTests",
+            dependencies: ["HostAudit", "HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HyperwardStoreTests",
+            dependencies: ["HyperwardStore", "HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HyperwardCLITests",
+            dependencies: ["HyperwardCore", "HyperwardStore"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
