@@ -9,6 +9,20 @@
 //
 //===----------------------------------------------------------------------===//
 
+/// Side-channel checks (T4): CPU vulnerability states, weakening boot switches, SMT, KVM module
+/// parameters, KSM and microcode.
 public enum SideChannelChecks {
-    public static var all: [any Check] { [] }
+    /// The checks of this area.
+    public static var all: [any Check] {
+        [
+            CPUVulnerabilitiesCheck(),
+            CommandLineMitigationsCheck(),
+            SMTCheck(),
+            KVMParameterCheck.nxHugePages,
+            KVMParameterCheck.vmentryL1DFlush,
+            KVMParameterCheck.mitigateSMTRSB,
+            KSMCheck(),
+            MicrocodeCheck(),
+        ]
+    }
 }

@@ -1,0 +1,109 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Yams
+
+extension HyperwardConfiguration {
+    /// The keys accepted at each level; anything else is an error with its line and column, so a
+    /// typo never silently falls back to a default.
+    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit"]
+    static let auditKeys: Set<String> = ["interval_seconds", "feeds", "skip", "waivers", "all_packages"]
+    static let logLevels: Set<String> = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Loads the configuration at `path`. A missing file gives the defaults when `isExplicit` is false
+    /// (the default path) and is an error when the operator named it.
+    /// - Throws: `HyperwardError(.configuration)` naming `file:line:column` and what to fix.
+    public static func load(path: String, isExplicit: Bool, fs: any HostFileSystem = RootedFileSystem()) throws(HyperwardError) -> HyperwardConfiguration {
+        let text: String
+        do {
+            text = try fs.readText(path, limit: 1 << 20)
+        } catch {
+            if error.code == .notFound && !isExplicit { return HyperwardConfiguration() }
+            throw HyperwardError(.configuration, "cannot read the configuration: \(error.message)", location: .init(file: path))
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses configuration YAML; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws(HyperwardError) -> HyperwardConfiguration {
+        var config = HyperwardConfiguration()
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw HyperwardError(.configuration, "not valid YAML: \(firstLine(of: error))", location: .init(file: file))
+        }
+        guard let root else { return config }  // An empty file: defaults.
+        guard let mapping = root.mapping else {
+            throw error("the configuration must be a mapping of settings", at: root, file: file)
+        }
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            switch key {
+            case "state_directory":
+                config.stateDirectory = try string(value, key: key, file: file)
+                if !config.stateDirectory.hasPrefix("/") {
+                    throw error("state_directory must be an absolute path", at: value, file: file)
+                }
+            case "log_level":
+                let level = try string(value, key: key, file: file)
+                guard logLevels.contains(level) else {
+                    throw error("log_level '\(level)' is not one of \(logLevels.sorted().joined(separator: ", "))", at: value, file: file)
+                }
+                config.logLevel = level
+            case "audit":
+                guard let auditMap = value.mapping else { throw error("audit must be a mapping", at: value, file: file) }
+                for (k, v) in auditMap {
+                    let sub = k.string ?? ""
+                    switch sub {
+                    case "interval_seconds":
+                        guard let n = v.int, n >= 1, n <= 7 * 86400 else {
+                            throw error("audit.interval_seconds must be an integer from 1 to 604800", at: v, file: file)
+                        }
+                        config.audit.intervalSeconds = n
+                    case "feeds": config.audit.feeds = try strings(v, key: "audit.feeds", file: file)
+                    case "skip": config.audit.skip = try strings(v, key: "audit.skip", file: file)
+                    case "waivers": config.audit.waivers = try string(v, key: "audit.waivers", file: file)
+                    case "all_packages":
+                        guard let b = v.bool else { throw error("audit.all_packages must be true or false", at: v, file: file) }
+                        config.audit.allPackages = b
+                    default:
+                        throw error("unknown setting 'audit.\(sub)' (known: \(auditKeys.sorted().joined(separator: ", ")))", at: k, file: file)
+                    }
+                }
+            default:
+                throw error("unknown setting '\(key)' (known: \(topLevelKeys.sorted().joined(separator: ", ")))", at: keyNode, file: file)
+            }
+        }
+        return config
+    }
+
+    static func error(_ message: String, at node: Node, file: String) -> HyperwardError {
+        let mark = node.mark
+        return HyperwardError(.configuration, message, location: .init(file: file, line: mark?.line, column: mark?.column))
+    }
+
+    static func string(_ node: Node, key: String, file: String) throws(HyperwardError) -> String {
+        guard let s = node.scalar?.string else { throw error("\(key) must be a string", at: node, file: file) }
+        return s
+    }
+
+    static func strings(_ node: Node, key: String, file: String) throws(HyperwardError) -> [String] {
+        guard let seq = node.sequence else { throw error("\(key) must be a list of strings", at: node, file: file) }
+        var result: [String] = []
+        for item in seq { result.append(try string(item, key: key, file: file)) }
+        return result
+    }
+
+    static func firstLine(of error: any Error) -> String {
+        "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+}

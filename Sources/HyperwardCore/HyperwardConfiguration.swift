@@ -1,0 +1,46 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// Hyperward's configuration: every field has a sane default, so a missing file means defaults.
+///
+/// Read from `/etc/hyperward/hyperward.yaml` (or `--config`) by `HyperwardConfiguration+YAML.swift`.
+public struct HyperwardConfiguration: Sendable, Hashable {
+    /// The default configuration file.
+    public static let defaultPath = "/etc/hyperward/hyperward.yaml"
+    /// The default state directory.
+    public static let defaultStateDirectory = "/var/lib/hyperward"
+
+    /// Where the state store and other state live (created 0700).
+    public var stateDirectory: String = HyperwardConfiguration.defaultStateDirectory
+    /// Log level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String = "info"
+    /// The audit's settings.
+    public var audit: Audit = Audit()
+
+    /// Settings of `hyperward audit` and the agent's audit service.
+    public struct Audit: Sendable, Hashable {
+        /// Seconds between the agent's audit runs (default one hour, at least 1).
+        public var intervalSeconds: Int = 3600
+        /// Advisory feeds (files or directories) for package matching.
+        public var feeds: [String] = []
+        /// Check ids to skip.
+        public var skip: [String] = []
+        /// A waivers file.
+        public var waivers: String?
+        /// Match all installed packages against the feeds, not only the virtualization stack.
+        public var allPackages: Bool = false
+        /// Creates default audit settings.
+        public init() {}
+    }
+
+    /// Creates the default configuration.
+    public init() {}
+}

@@ -1,0 +1,61 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import HyperwardCore
+import HyperwardStore
+import Logging
+import ServiceLifecycle
+
+/// `hyperward agent`: the host daemon. Today it runs the audit service; later engines add theirs
+/// to the same ServiceGroup.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run the host daemon: periodic audits recorded as events; stops cleanly on SIGTERM/SIGINT."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customLong("interval"), help: ArgumentHelp("Seconds between audit runs (overrides audit.interval_seconds).", valueName: "SECONDS"))
+    var intervalSeconds: Int?
+
+    @Option(help: ArgumentHelp("Directory standing for the host's / .", valueName: "DIR"))
+    var root: String = "/"
+
+    func validate() throws {
+        if let intervalSeconds, intervalSeconds < 1 { throw ValidationError("--interval must be at least 1 second") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let configuration = try global.loadConfiguration()
+            let logger = global.bootstrapLogging(configuration)
+            let store: StateStore
+            do { store = try StateStore(stateDirectory: configuration.stateDirectory) }
+            catch { throw CLIError(exitCode: ExitCodes.software, message: "\(error)") }
+            let interval = Duration.seconds(intervalSeconds ?? configuration.audit.intervalSeconds)
+            let audit = AuditService(runner: AuditRunner(configuration: configuration, root: root), store: store,
+                                     interval: interval, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: audit)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                ))
+            logger.info("agent starting", metadata: ["store.path": "\(store.path)", "version": "\(HyperwardVersion.current)"])
+            do { try await group.run() }
+            catch { throw CLIError(exitCode: ExitCodes.software, message: "agent stopped on error: \(error)") }
+            logger.info("agent stopped")
+            return ExitCodes.completed
+        }
+    }
+}

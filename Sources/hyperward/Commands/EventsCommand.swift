@@ -1,0 +1,68 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import HyperwardCore
+import HyperwardStore
+
+/// `hyperward events`: what the state store recorded.
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Show recorded events (audit runs, finding changes), oldest first."
+    )
+
+    enum Format: String, ExpressibleByArgument { case text, json }
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Only events of this kind or kind prefix (audit.run, finding).", valueName: "KIND"))
+    var kind: String?
+
+    @Option(help: "How many of the most recent events to show.")
+    var limit: Int = 50
+
+    @Option(help: "text or json (one object per line).")
+    var format: Format = .text
+
+    func validate() throws {
+        if limit < 1 || limit > 100_000 { throw ValidationError("--limit must be from 1 to 100000") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let configuration = try global.loadConfiguration()
+            let events: [Event]
+            do {
+                let store = try StateStore(stateDirectory: configuration.stateDirectory)
+                events = try store.events(kindPrefix: kind, limit: limit)
+            } catch {
+                throw CLIError(exitCode: ExitCodes.software, message: "\(error)")
+            }
+            var out = ""
+            switch format {
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                for e in events {
+                    if let data = try? encoder.encode(e) { out += String(decoding: data, as: UTF8.self) + "\n" }
+                }
+            case .text:
+                for e in events {
+                    out += "\(e.time)  \(e.kind.padding(toLength: 16, withPad: " ", startingAt: 0)) \(e.severity.map { "[\($0.rawValue)] " } ?? "")\(e.message)\n"
+                }
+            }
+            Output.write(out)
+            return ExitCodes.completed
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import HyperwardCore
+import Logging
+
+/// Flags every subcommand shares: where configuration and state live, and how much to log.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "FILE"))
+    var config: String?
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("State directory (default /var/lib/hyperward, or the config's state_directory).", valueName: "DIR"))
+    var stateDirectory: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    /// The configuration: `--config`, else the default file if present, else defaults; flags override it.
+    func loadConfiguration() throws -> HyperwardConfiguration {
+        var configuration: HyperwardConfiguration
+        do {
+            configuration = try HyperwardConfiguration.load(path: config ?? HyperwardConfiguration.defaultPath, isExplicit: config != nil)
+        } catch {
+            throw CLIError(exitCode: ExitCodes.configuration, message: error.description)
+        }
+        if let stateDirectory { configuration.stateDirectory = stateDirectory }
+        if let logLevel { configuration.logLevel = logLevel }
+        return configuration
+    }
+
+    /// Sets up swift-log once, writing to standard error.
+    func bootstrapLogging(_ configuration: HyperwardConfiguration) -> Logger {
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingBootstrap.once(level: level)
+        var logger = Logger(label: "hyperward")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+enum LoggingBootstrap {
+    private static let done = Mutex(false)
+    static func once(level: Logger.Level) {
+        done.withLock { isDone in
+            guard !isDone else { return }
+            isDone = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+}

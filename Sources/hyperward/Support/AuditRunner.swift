@@ -1,0 +1,65 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HostAudit
+import HyperwardCore
+import HyperwardStore
+import Logging
+
+/// One audit run as the CLI and the agent perform it: gather inputs, run, record.
+struct AuditRunner: Sendable {
+    var root: String
+    var feeds: [String]
+    var skip: [String]
+    var waiversPath: String?
+    var allPackages: Bool
+
+    init(configuration: HyperwardConfiguration, root: String = "/") {
+        self.root = root
+        self.feeds = configuration.audit.feeds
+        self.skip = configuration.audit.skip
+        self.waiversPath = configuration.audit.waivers
+        self.allPackages = configuration.audit.allPackages
+    }
+
+    /// Loads the waivers file (from the auditing machine, not the audited root).
+    func loadWaivers() throws(CLIError) -> WaiverSet {
+        guard let waiversPath else { return WaiverSet() }
+        do {
+            let text = try RootedFileSystem().readText(waiversPath, limit: 1 << 20)
+            return try WaiverSet.parse(text, file: waiversPath)
+        } catch {
+            throw CLIError(exitCode: ExitCodes.usage, message: error.description)
+        }
+    }
+
+    /// Runs the audit.
+    func run(now: Date = Date()) throws(CLIError) -> AuditReport {
+        let waivers = try loadWaivers()
+        let context = AuditContext(fs: RootedFileSystem(root: root), feedPaths: feeds, matchAllPackages: allPackages)
+        return Auditor().run(context: context, skip: skip, waivers: waivers, now: now, toolVersion: HyperwardVersion.current)
+    }
+
+    /// Records the run and the findings that changed since the previous one; returns the events.
+    @discardableResult
+    static func record(_ report: AuditReport, in store: StateStore) throws(HyperwardError) -> [Event] {
+        let time = Event.timestamp()
+        let previous = try store.findingStates().mapValues(\.status)
+        let events = AuditHistory.events(for: report, previous: previous, time: time)
+        let states = report.findings.map { FindingState(key: $0.key, status: $0.status, severity: $0.severity, updatedAt: time) }
+        // A key can repeat only if a check reports the same subject twice; keep the last.
+        var unique: [String: FindingState] = [:]
+        for s in states { unique[s.key] = s }
+        try store.recordAudit(events: events, states: unique.values.sorted { $0.key < $1.key })
+        return events
+    }
+}
