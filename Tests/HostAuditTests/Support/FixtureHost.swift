@@ -46,7 +46,7 @@ final class FixtureHost: @unchecked Sendable {
         let full = physical(path)
         try? FileManager.default.createDirectory(
             atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: full, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: full, contents: Data(bytes))
         if let mode { chmod(path, mode) }
         return self
     }

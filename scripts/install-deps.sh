@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Hyperward needs, only those missing.
+#   scripts/install-deps.sh          what building and running need
+#   scripts/install-deps.sh --test   plus what the test suite and the benchmark need
+set -euo pipefail
+
+runtime=(libsqlite3-dev)
+testing=(rpm dpkg-dev spectre-meltdown-checker libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
+         linux-image-amd64 python3-pip)
+pip_testing=(jsonschema prometheus-client junitparser)
+
+want=("${runtime[@]}")
+[ "${1:-}" = "--test" ] && want+=("${testing[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: missing Debian packages (${missing[*]}); run as root to install them" >&2
+        exit 1
+    fi
+    echo "install-deps: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--test" ]; then
+    for m in "${pip_testing[@]}"; do
+        mod=${m//-/_}
+        [ "$m" = "prometheus-client" ] && mod=prometheus_client
+        python3 -c "import $mod" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check "$m" >&2
+    done
+fi

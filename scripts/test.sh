@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs test dependencies, starts what the tests need (libvirtd), builds with our own warnings
+# treated as errors, and runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh --test
+
+if [ "$(id -u)" -eq 0 ]; then
+    # The real-QEMU tests need the daemons; as root they must run, not skip.
+    if ! virsh -c qemu:///system version >/dev/null 2>&1; then
+        pgrep -x virtlogd >/dev/null || virtlogd -d
+        pgrep -x libvirtd >/dev/null || libvirtd -d
+        for _ in $(seq 1 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+    fi
+    export HYPERWARD_REQUIRE_LIBVIRT=1
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift build --build-tests >"$log" 2>&1
+rc=$?
+set -e
+grep -vE '^\[[0-9]+/[0-9]+\]' "$log" | tail -n 60
+if [ "$rc" -ne 0 ]; then
+    echo "test.sh: build failed" >&2
+    exit 1
+fi
+# Our code builds without warnings (dependencies' warnings are theirs).
+if grep -E "^$(pwd)/(Sources|Tests)/.*warning:" "$log"; then
+    echo "test.sh: warnings in Hyperward's own code (treated as errors)" >&2
+    exit 1
+fi
+swift test --skip-build "$@"
