@@ -1,0 +1,187 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HyperwardCore
+import Testing
+
+/// Runs the built `hyperward` binary as an operator would.
+struct CLI {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static var binary: String {
+        let env = ProcessInfo.processInfo.environment["HYPERWARD_BINARY"]
+        return env ?? packageRoot.appendingPathComponent(".build/debug/hyperward").path
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes to EOF before waiting, so a large report cannot block the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A scratch directory removed at the end.
+final class Scratch: @unchecked Sendable {
+    let path = FileManager.default.temporaryDirectory.path + "/hw-cli-\(UUID().uuidString)"
+    init() { try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    @discardableResult
+    func write(_ relative: String, _ text: String) -> String {
+        let full = path + "/" + relative
+        try? FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: full, contents: Data(text.utf8))
+        return full
+    }
+
+    /// A fixture host with a weakened command line, a vulnerable CPU and KSM on.
+    func weakHost() -> String {
+        write("host/proc/cmdline", "mitigations=auto,no_guest_host,no_guest_guest quiet\n")
+        write("host/sys/devices/system/cpu/vulnerabilities/spec_store_bypass", "Vulnerable\n")
+        write("host/sys/devices/system/cpu/vulnerabilities/meltdown", "Not affected\n")
+        write("host/sys/kernel/mm/ksm/run", "1\n")
+        write("host/proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vmx ept\n\n")
+        return path + "/host"
+    }
+}
+
+@Suite("hyperward command line", .serialized)
+struct CLITests {
+    @Test func auditOfAFixtureRootReportsItsFindingsAsJSON() throws {
+        let scratch = Scratch()
+        let root = scratch.weakHost()
+        let r = try CLI.run(["audit", "--root", root, "--format", "json", "--no-record"])
+        #expect(r.status == 0 || r.status == 3, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let findings = object?["findings"] as? [[String: Any]] ?? []
+        let ids = Set(findings.compactMap { $0["id"] as? String })
+        #expect(ids.contains("cpu.vulnerability.spec_store_bypass"))
+        #expect(ids.contains("cmdline.mitigations"))
+        let cmd = findings.first { $0["id"] as? String == "cmdline.mitigations" }
+        #expect(cmd?["status"] as? String == "fail")
+    }
+
+    @Test func failOnMatchesExitsOneAndAboveThresholdDoesNot() throws {
+        let scratch = Scratch()
+        let root = scratch.weakHost()
+        let matched = try CLI.run(["audit", "--root", root, "--fail-on", "critical", "--no-record", "--format", "json"])
+        #expect(matched.status == 1)
+        let skipped = try CLI.run(["audit", "--root", root, "--fail-on", "critical", "--no-record", "--format", "json",
+                                   "--skip", "cmdline", "--skip", "cpu.vulnerability"])
+        #expect(skipped.status != 1, "\(skipped.stdout.prefix(400))")
+    }
+
+    @Test func usageErrorsExit64AndConfigErrorsExit78() throws {
+        #expect(try CLI.run(["audit", "--fail-on", "severe"]).status == 64)
+        #expect(try CLI.run(["audit", "--root", "/nonexistent-root"]).status == 64)
+        #expect(try CLI.run(["audit", "--bogus-flag"]).status == 64)
+        let scratch = Scratch()
+        let bad = scratch.write("bad.yaml", "audit:\n  interval: 5\n")
+        let r = try CLI.run(["audit", "--config", bad, "--no-record"])
+        #expect(r.status == 78)
+        #expect(r.stderr.contains("bad.yaml:2:3"))
+        #expect(try CLI.run(["audit", "--config", scratch.path + "/missing.yaml"]).status == 78)
+    }
+
+    @Test func waiversFileIsAppliedAndABadOneIsAUsageError() throws {
+        let scratch = Scratch()
+        let root = scratch.weakHost()
+        let waivers = scratch.write("waivers.yaml", """
+            waivers:
+              - { id: cmdline.mitigations, reason: "lab host, accepted until the firmware update", expires: "2999-01-01" }
+              - { id: "cpu.vulnerability.*", reason: "tracked in TICKET-1", expires: "2999-01-01" }
+            """)
+        let r = try CLI.run(["audit", "--root", root, "--waivers", waivers, "--fail-on", "critical", "--no-record", "--format", "json"])
+        #expect(r.status != 1, "waived failures must not trip --fail-on")
+        let bad = scratch.write("bad-waivers.yaml", "waivers:\n  - id: x\n")
+        let b = try CLI.run(["audit", "--root", root, "--waivers", bad, "--no-record"])
+        #expect(b.status == 64)
+        #expect(b.stderr.contains("bad-waivers.yaml"))
+    }
+
+    @Test func recordedRunsAndChangesAreEvents() throws {
+        let scratch = Scratch()
+        let root = scratch.weakHost()
+        let state = scratch.path + "/state"
+        #expect(try CLI.run(["audit", "--root", root, "--record", "--state-dir", state, "--format", "json"]).status != 64)
+        // Fix KSM on the fixture host, audit again: the change is an event.
+        scratch.write("host/sys/kernel/mm/ksm/run", "0\n")
+        _ = try CLI.run(["audit", "--root", root, "--record", "--state-dir", state, "--format", "json"])
+        let events = try CLI.run(["events", "--state-dir", state, "--format", "json"])
+        #expect(events.status == 0, "\(events.stderr)")
+        let lines = events.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(lines.filter { $0["kind"] as? String == "audit.run" }.count == 2)
+        #expect(lines.contains { $0["kind"] as? String == "finding.changed" && $0["subject"] as? String == "ksm.run" })
+        var st = stat()
+        #expect(stat(state, &st) == 0 && st.st_mode & 0o077 == 0, "state directory must be private")
+    }
+
+    @Test func listChecksMarkdownMatchesTheCommittedDocs() throws {
+        let r = try CLI.run(["audit", "--list-checks", "--format", "markdown"])
+        #expect(r.status == 0)
+        let doc = try String(contentsOf: CLI.packageRoot.appendingPathComponent("docs/audit.md"), encoding: .utf8)
+        #expect(r.stdout == doc)
+    }
+
+    @Test func agentAuditsOnScheduleAndStopsGracefullyOnSIGTERM() async throws {
+        let scratch = Scratch()
+        let root = scratch.weakHost()
+        let state = scratch.path + "/state"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["agent", "--root", root, "--state-dir", state, "--interval", "1"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait for at least two recorded runs (bounded: 20 s).
+        var runs = 0
+        for _ in 0..<100 {
+            try await Task.sleep(for: .milliseconds(200))
+            let e = try CLI.run(["events", "--state-dir", state, "--kind", "audit.run", "--format", "json"])
+            runs = e.stdout.split(separator: "\n").count
+            if runs >= 2 { break }
+        }
+        #expect(runs >= 2)
+        let sentAt = ContinuousClock.now
+        process.terminate()  // SIGTERM
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0, "\(log)")
+        #expect(ContinuousClock.now - sentAt < .seconds(5))
+        #expect(log.contains("agent stopped"))
+    }
+}
