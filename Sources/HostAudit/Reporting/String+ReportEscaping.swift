@@ -14,7 +14,7 @@ extension String {
     /// The string with every character that could corrupt a report or a terminal made visible as
     /// `\xNN` / `\u{NNNN}` text: C0 controls (except those in `kept`), DEL, C1 controls (a terminal
     /// reads U+009B as CSI), the noncharacters U+FFFE/U+FFFF (illegal in XML 1.0 §2.2), and the
-    /// bidirectional overrides and isolates that can make text display in a different order than it
+    /// line and paragraph separators, the bidirectional overrides and isolates that can make text display in a different order than it
     /// is stored (CVE-2021-42574, "Trojan Source").
     ///
     /// Evidence is read from hosts we are auditing, so it is hostile input: nothing a check read may
@@ -42,6 +42,8 @@ extension String {
         case 0x00...0x1F, 0x7F...0x9F: true
         case 0xFFFE, 0xFFFF: true
         case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: true
+        // LINE and PARAGRAPH SEPARATOR: line breaks to some readers, invisible to others.
+        case 0x2028, 0x2029: true
         default: false
         }
     }

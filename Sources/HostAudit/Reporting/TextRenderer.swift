@@ -195,7 +195,15 @@ public struct TextRenderer: Sendable {
         return paint(text, score >= 90 ? .green : score >= 70 ? .yellow : .red)
     }
 
-    func clean(_ text: String) -> String { text.escapingControlCharacters() }
+    /// The most characters of one field the text report shows; JSON and SARIF carry it all.
+    static let fieldLimit = 2000
+
+    /// `text` made safe for a terminal and cut to `fieldLimit` characters, saying how much was cut.
+    func clean(_ text: String) -> String {
+        guard text.count > TextRenderer.fieldLimit else { return text.escapingControlCharacters() }
+        let kept = String(text.prefix(TextRenderer.fieldLimit)).escapingControlCharacters()
+        return kept + "… (\(text.count - TextRenderer.fieldLimit) more characters)"
+    }
 
     func pad(_ text: String, _ count: Int) -> String {
         text.count >= count ? text : text + String(repeating: " ", count: count - text.count)
