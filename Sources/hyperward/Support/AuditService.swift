@@ -25,7 +25,7 @@ struct AuditService: Service {
     func run() async throws {
         logger.info("audit service started", metadata: ["audit.interval_s": "\(interval.components.seconds)", "audit.root": "\(runner.root)"])
         // `cancelWhenGracefulShutdown` ends the sleep at once on SIGTERM/SIGINT.
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 runOnce()
                 do { try await Task.sleep(for: interval) } catch { break }

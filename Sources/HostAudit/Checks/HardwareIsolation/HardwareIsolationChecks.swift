@@ -50,7 +50,7 @@ public struct VirtualizationExtensionsCheck: Check {
 
     public static let nestedHost = CheckDescriptor(
         id: "hw.running-nested",
-        title: "Host runs on bare metal",
+        title: "Host is bare metal or itself a virtual machine",
         threat: .vmEscape,
         severity: .info,
         reads: ["/proc/cpuinfo"],
