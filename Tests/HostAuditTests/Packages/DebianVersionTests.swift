@@ -81,7 +81,7 @@ struct DebianVersionGenerator {
         case 0: return v.contains(":") ? v : "0:" + v
         case 1: return v.contains("-") ? v : v + "-0"
         case 2: // Leading zeros on the first number.
-            return "0" + v.drop(while: { $0 == "0" && false })
+            return "0" + v
         case 3: return v + rng.pick(["~", "~~", "+", ".", "a", "0", ".0", "~rc1"])
         case 4: return v.contains("-") ? v + rng.pick(["~", "+b1", ".1", "0"]) : v + "-" + rng.pick(["0", "1", "~1", "a"])
         case 5: return String(v.dropLast()).isEmpty || v.hasSuffix(":") || v.dropLast().hasSuffix(":") || v.dropLast().hasSuffix("-") ? v : String(v.dropLast())
@@ -139,7 +139,8 @@ struct DebianVersionTests {
     }
 
     @Test func warningLevelVersionsParseWhenAllowed() throws {
-        #expect(try DebianVersion("abc", allowingWarnings: true) < DebianVersion("1", allowingWarnings: true))
+        // Letters sort after digits and the end, as dpkg (which only warns) orders them.
+        #expect(try DebianVersion("abc", allowingWarnings: true) > DebianVersion("1", allowingWarnings: true))
         #expect(throws: HyperwardError.self) { try DebianVersion("", allowingWarnings: true) }
     }
 

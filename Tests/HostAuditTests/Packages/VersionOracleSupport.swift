@@ -54,7 +54,7 @@ enum Oracle {
         let out = Pipe()
         // stderr goes to a file so that neither pipe can fill up and block the child.
         let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("hyperward-oracle-\(UUID().uuidString).err").path
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         guard let errHandle = FileHandle(forWritingAtPath: errPath) else {
             throw CocoaError(.fileWriteUnknown)
