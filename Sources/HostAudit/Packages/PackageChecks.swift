@@ -49,7 +49,7 @@ public struct PackageAdvisoryCheck: Check {
     public static let advisory = CheckDescriptor(
         id: "packages.advisory.*", title: "Known vulnerability", threat: .hypervisorVulnerability, severity: .high,
         reads: [DpkgStatus.path, "/etc/os-release", "--feed files"],
-        failsWhen: "An installed source package of the virtualization stack (every package with --all-packages) is older than the version an advisory says fixes it, or is affected with no fix yet.",
+        failsWhen: "An installed source package of the virtualization stack (every installed package when all packages are matched) is older than the version an advisory says fixes it, or is affected with no fix yet.",
         rationale: "Known QEMU, libvirt, firmware and KVM bugs are the most direct route from a guest to the host.",
         remediation: "Upgrade the affected packages (apt-get install --only-upgrade …) to at least the fixed version, then restart the VMs or reboot.",
         references: ["https://www.debian.org/security/"])

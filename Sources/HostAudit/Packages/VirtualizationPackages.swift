@@ -11,7 +11,7 @@
 
 
 /// The source packages of the virtualization stack that advisories are matched against by default
-/// (`--all-packages` matches every installed package instead). `docs/packages-feeds.md` lists them.
+/// (`AuditContext.matchAllPackages` matches every installed package instead). `docs/packages-feeds.md` lists them.
 public enum VirtualizationPackages {
     /// Source package names, Debian and RPM spellings, grouped by role.
     public static let sources: Set<String> = [
