@@ -92,6 +92,7 @@ public struct DebianVersion: Sendable, Comparable, Hashable, CustomStringConvert
         self.text = String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The version as written.
     public var description: String { text }
 
     /// dpkg's comparison: negative, zero or positive as `lhs` sorts before, with or after `rhs`.
@@ -102,7 +103,9 @@ public struct DebianVersion: Sendable, Comparable, Hashable, CustomStringConvert
         return verrevcmp(Array(lhs.revision.utf8), Array(rhs.revision.utf8))
     }
 
+    /// Whether `lhs` sorts before `rhs` in dpkg's order.
     public static func < (lhs: DebianVersion, rhs: DebianVersion) -> Bool { compare(lhs, rhs) < 0 }
+    /// Whether the two are equal in dpkg's order (`1.01` == `1.1`).
     public static func == (lhs: DebianVersion, rhs: DebianVersion) -> Bool { compare(lhs, rhs) == 0 }
 
     /// Hashes the value, not the spelling, so equal versions hash alike.

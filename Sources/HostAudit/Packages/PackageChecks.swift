@@ -31,6 +31,7 @@ public struct PackageAdvisoryCheck: Check {
         self.feedFileSystem = feedFileSystem
     }
 
+    /// `packages.inventory`: the installed virtualization packages.
     public static let inventory = CheckDescriptor(
         id: "packages.inventory", title: "Virtualization packages installed", threat: .hypervisorVulnerability,
         severity: .info, reads: [DpkgStatus.path],
@@ -38,6 +39,7 @@ public struct PackageAdvisoryCheck: Check {
         rationale: "Knowing which hypervisor, firmware and kernel builds are installed is the base of patch management.",
         remediation: "None.")
 
+    /// `packages.feeds`: which advisory feeds were loaded, or why not.
     public static let feeds = CheckDescriptor(
         id: "packages.feeds", title: "Advisory feeds loaded", threat: .hypervisorVulnerability, severity: .medium,
         reads: ["--feed files", "/etc/os-release"],
@@ -46,6 +48,7 @@ public struct PackageAdvisoryCheck: Check {
         remediation: "Download the Debian security tracker JSON or OSV data (docs/packages-feeds.md) and pass it with --feed.",
         references: ["https://security-tracker.debian.org/tracker/data/json", "https://ossf.github.io/osv-schema/"])
 
+    /// `packages.advisory.*`: one finding per issue and affected source package.
     public static let advisory = CheckDescriptor(
         id: "packages.advisory.*", title: "Known vulnerability", threat: .hypervisorVulnerability, severity: .high,
         reads: [DpkgStatus.path, "/etc/os-release", "--feed files"],
@@ -54,8 +57,10 @@ public struct PackageAdvisoryCheck: Check {
         remediation: "Upgrade the affected packages (apt-get install --only-upgrade …) to at least the fixed version, then restart the VMs or reboot.",
         references: ["https://www.debian.org/security/"])
 
+    /// The three ids this check reports.
     public var descriptors: [CheckDescriptor] { [Self.inventory, Self.feeds, Self.advisory] }
 
+    /// Reads the dpkg database and the feeds once, and reports all three ids.
     public func run(in context: AuditContext) -> [Finding] {
         var findings: [Finding] = []
         let status: DpkgStatus?

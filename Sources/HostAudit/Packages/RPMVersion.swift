@@ -70,6 +70,7 @@ public struct RPMVersion: Sendable, Comparable, Hashable, CustomStringConvertibl
         text = string
     }
 
+    /// The value as written.
     public var description: String { text }
 
     /// `rpmverCmp`: -1, 0 or 1.
@@ -86,7 +87,9 @@ public struct RPMVersion: Sendable, Comparable, Hashable, CustomStringConvertibl
         }
     }
 
+    /// Whether `lhs` is older than `rhs` in rpm's order.
     public static func < (lhs: RPMVersion, rhs: RPMVersion) -> Bool { compare(lhs, rhs) < 0 }
+    /// Whether the two are equal in rpm's order (`1.01` == `1.1`).
     public static func == (lhs: RPMVersion, rhs: RPMVersion) -> Bool { compare(lhs, rhs) == 0 }
 
     /// Hashes the parts in a canonical form (separators dropped, numbers without leading zeros),

@@ -18,6 +18,7 @@ public struct RunningKernelCheck: Check {
     /// Creates the check.
     public init() {}
 
+    /// `kernel.running-vs-installed`.
     public static let descriptor = CheckDescriptor(
         id: "kernel.running-vs-installed", title: "Running the newest installed kernel", threat: .hypervisorVulnerability,
         severity: .high, reads: ["/proc/sys/kernel/osrelease", DpkgStatus.path],
@@ -25,6 +26,7 @@ public struct RunningKernelCheck: Check {
         rationale: "KVM, vhost and VFIO live in the kernel: a security update only protects guests' neighbours once the host runs it.",
         remediation: "Reboot into the patched kernel (check the boot loader's default entry), then remove old kernels.")
 
+    /// The one id this check reports.
     public var descriptors: [CheckDescriptor] { [Self.descriptor] }
 
     /// The image packages a kernel release can come from: `linux-image-<release>` (Debian, Ubuntu)
@@ -47,6 +49,7 @@ public struct RunningKernelCheck: Check {
         return String(parts[2])
     }
 
+    /// Compares the running release with the installed `linux-image-*` packages.
     public func run(in context: AuditContext) -> [Finding] {
         let d = Self.descriptor
         let osrelease = "/proc/sys/kernel/osrelease"

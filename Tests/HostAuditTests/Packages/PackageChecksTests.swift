@@ -395,3 +395,37 @@ struct RunningKernelCheckTests {
         #expect(check.run(in: FixtureHost().context()).first?.status == .error)
     }
 }
+
+@Suite("JSON feed parsing under mutation")
+struct FeedMutationTests {
+    /// Random byte mutations of a valid feed either parse or throw; they never crash or hang.
+    @Test func mutatedFeedsNeverCrash() {
+        var rng = SeededGenerator(seed: 2024)
+        let base = Array(PackageFixtures.tracker.utf8)
+        let osv = Array(PackageFixtures.defaultOSV["xen.json", default: ""].utf8)
+        let filter = AdvisoryFeeds.Filter(release: OSRelease(parsing: PackageFixtures.osRelease)) { _ in true }
+        var parsed = 0
+        var rejected = 0
+        for round in 0..<3_000 {
+            var bytes = round % 2 == 0 ? base : osv
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let i = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[i] = rng.pick(Array("{}[]\",:\\u0 \n".utf8) + [0xFF, 0x00])
+                case 1: bytes.remove(at: i)
+                default: bytes = Array(bytes[..<i])
+                }
+                if bytes.isEmpty { break }
+            }
+            do {
+                _ = try AdvisoryFeeds.parse(bytes, file: "m.json", filter: filter)
+                parsed += 1
+            } catch {
+                #expect(error.code == .invalidInput)
+                rejected += 1
+            }
+        }
+        #expect(parsed + rejected == 3_000)
+        #expect(rejected > 1_000)
+    }
+}
