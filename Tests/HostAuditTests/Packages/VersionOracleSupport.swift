@@ -1,0 +1,81 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import Foundation
+
+/// A small seeded generator (SplitMix64), so a failing generated pair reproduces.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &self) < percent }
+    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &self)] }
+}
+
+/// Runs an oracle shell script and returns its standard output and exit status.
+enum Oracle {
+    struct Result {
+        var output: String
+        var error: String
+        var status: Int32
+        var seconds: Double
+    }
+
+    /// The path of `tool` on `PATH`, or `nil`.
+    static func which(_ tool: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") + ["/usr/bin", "/usr/sbin", "/bin"] {
+            let candidate = "\(dir)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs `script` with bash, arguments after it as `$1…`.
+    static func bash(_ script: String, arguments: [String] = []) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script, "oracle"] + arguments
+        let out = Pipe()
+        // stderr goes to a file so that neither pipe can fill up and block the child.
+        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("hyperward-oracle-\(UUID().uuidString).err").path
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        guard let errHandle = FileHandle(forWritingAtPath: errPath) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        process.standardOutput = out
+        process.standardError = errHandle
+        let start = Date()
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try? errHandle.close()
+        let errText = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return Result(
+            output: String(decoding: outData, as: UTF8.self), error: errText,
+            status: process.terminationStatus, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// A temporary file holding `lines`.
+    static func writeTemporary(_ lines: [String]) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hyperward-oracle-\(UUID().uuidString).txt").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
