@@ -31,13 +31,13 @@ public struct JSONRenderer: Sendable {
         document(for: report).prettyPrinted()
     }
 
-    func document(for report: AuditReport) -> JSONValue {
+    func document(for report: AuditReport) -> ReportJSON {
         let scores = report.scoresByThreat
-        var scoreMembers: [(String, JSONValue)] = [("overall", .optional(report.overallScore))]
+        var scoreMembers: [(String, ReportJSON)] = [("overall", .optional(report.overallScore))]
         for threat in ThreatClass.allCases { scoreMembers.append((threat.code, .optional(scores[threat]))) }
 
         let counts = report.statusCounts
-        var countMembers: [(String, JSONValue)] = Status.allCases.map { ($0.rawValue, .int(counts[$0, default: 0])) }
+        var countMembers: [(String, ReportJSON)] = Status.allCases.map { ($0.rawValue, .int(counts[$0, default: 0])) }
         countMembers.append(("waived", .int(report.findings.filter { !AuditReport.counts($0) }.count)))
         countMembers.append(("total", .int(report.findings.count)))
 
@@ -54,12 +54,12 @@ public struct JSONRenderer: Sendable {
             ("scores", .object(scoreMembers)),
             ("counts", .object(countMembers)),
             ("findings", .array(report.findings.map(JSONRenderer.finding))),
-            ("skipped", .array(report.skipped.map(JSONValue.string))),
+            ("skipped", .array(report.skipped.map(ReportJSON.string))),
         ])
     }
 
-    static func finding(_ finding: Finding) -> JSONValue {
-        var members: [(String, JSONValue)] = [("id", .string(finding.id))]
+    static func finding(_ finding: Finding) -> ReportJSON {
+        var members: [(String, ReportJSON)] = [("id", .string(finding.id))]
         if let subject = finding.subject { members.append(("subject", .string(subject))) }
         members += [
             ("title", .string(finding.title)),
@@ -70,7 +70,7 @@ public struct JSONRenderer: Sendable {
             ("detail", .string(finding.detail)),
             ("evidence", .array(finding.evidence.map(JSONRenderer.evidence))),
             ("remediation", .string(finding.remediation)),
-            ("references", .array(finding.references.map(JSONValue.string))),
+            ("references", .array(finding.references.map(ReportJSON.string))),
         ]
         if let waiver = finding.waiver {
             members.append(("waiver", .object([
@@ -82,8 +82,8 @@ public struct JSONRenderer: Sendable {
         return .object(members)
     }
 
-    static func evidence(_ evidence: Evidence) -> JSONValue {
-        var members: [(String, JSONValue)] = [("path", .string(evidence.path)), ("value", .string(evidence.value))]
+    static func evidence(_ evidence: Evidence) -> ReportJSON {
+        var members: [(String, ReportJSON)] = [("path", .string(evidence.path)), ("value", .string(evidence.value))]
         // Lines are 1-based; a check that reported 0 or less made a mistake, and the schema says so.
         if let line = evidence.line, line >= 1 { members.append(("line", .int(line))) }
         return .object(members)

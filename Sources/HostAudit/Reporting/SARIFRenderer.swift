@@ -44,7 +44,7 @@ public struct SARIFRenderer: Sendable {
         document(for: report).prettyPrinted()
     }
 
-    func document(for report: AuditReport) -> JSONValue {
+    func document(for report: AuditReport) -> ReportJSON {
         var ruleIndex: [String: Int] = [:]
         var ruleFindings: [[Finding]] = []
         for finding in report.findings {
@@ -56,8 +56,8 @@ public struct SARIFRenderer: Sendable {
             }
         }
         let rules = ruleFindings.map(SARIFRenderer.rule)
-        var results: [JSONValue] = []
-        var notifications: [JSONValue] = []
+        var results: [ReportJSON] = []
+        var notifications: [ReportJSON] = []
         for finding in report.findings where finding.status.isProblem {
             let index = ruleIndex[finding.id] ?? 0
             results.append(SARIFRenderer.result(finding, ruleIndex: index))
@@ -70,7 +70,7 @@ public struct SARIFRenderer: Sendable {
             }
         }
 
-        var invocation: [(String, JSONValue)] = [("executionSuccessful", .bool(true))]
+        var invocation: [(String, ReportJSON)] = [("executionSuccessful", .bool(true))]
         if let start = ReportTimestamp.epochSeconds(report.startedAt) {
             invocation.append(("startTimeUtc", .string(SARIFRenderer.timestamp(start))))
             if report.durationSeconds.isFinite, report.durationSeconds >= 0, report.durationSeconds < 1e9 {
@@ -80,10 +80,10 @@ public struct SARIFRenderer: Sendable {
         if !notifications.isEmpty { invocation.append(("toolExecutionNotifications", .array(notifications))) }
 
         let scores = report.scoresByThreat
-        var scoreMembers: [(String, JSONValue)] = [("overall", .optional(report.overallScore))]
+        var scoreMembers: [(String, ReportJSON)] = [("overall", .optional(report.overallScore))]
         for threat in ThreatClass.allCases { scoreMembers.append((threat.code, .optional(scores[threat]))) }
 
-        let run: JSONValue = .object([
+        let run: ReportJSON = .object([
             ("tool", .object([
                 ("driver", .object([
                     ("name", .string("hyperward")),
@@ -103,7 +103,7 @@ public struct SARIFRenderer: Sendable {
                 ("hostname", .optional(report.hostname)),
                 ("kernelRelease", .optional(report.kernelRelease)),
                 ("scores", .object(scoreMembers)),
-                ("skipped", .array(report.skipped.map(JSONValue.string))),
+                ("skipped", .array(report.skipped.map(ReportJSON.string))),
             ])),
         ])
         return .object([
@@ -115,7 +115,7 @@ public struct SARIFRenderer: Sendable {
 
     // MARK: Rules
 
-    static func rule(_ findings: [Finding]) -> JSONValue {
+    static func rule(_ findings: [Finding]) -> ReportJSON {
         // A rule exists because a finding has its id, so `findings` is never empty.
         guard let first = findings.first else { return .object([]) }
         let severity = findings.map(\.severity).max() ?? first.severity
@@ -133,15 +133,15 @@ public struct SARIFRenderer: Sendable {
 
         var tags = ["security", first.threat.code, severity.rawValue]
         tags = tags.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
-        var properties: [(String, JSONValue)] = [
-            ("tags", .array(tags.map(JSONValue.string))),
+        var properties: [(String, ReportJSON)] = [
+            ("tags", .array(tags.map(ReportJSON.string))),
             ("threat", .string(first.threat.code)),
             ("threatName", .string(first.threat.title)),
             ("severity", .string(severity.rawValue)),
         ]
         if let score = securitySeverity(severity) { properties.append(("security-severity", .string(score))) }
 
-        var members: [(String, JSONValue)] = [
+        var members: [(String, ReportJSON)] = [
             ("id", .string(first.id)),
             ("shortDescription", message(first.title)),
             ("fullDescription", message(fullDescription)),
@@ -184,14 +184,14 @@ public struct SARIFRenderer: Sendable {
 
     // MARK: Results
 
-    static func result(_ finding: Finding, ruleIndex: Int) -> JSONValue {
+    static func result(_ finding: Finding, ruleIndex: Int) -> ReportJSON {
         var text = finding.title
         if let subject = finding.subject { text += " [\(subject)]" }
         if !finding.detail.isEmpty { text += ": " + finding.detail }
         if !finding.remediation.isEmpty { text += " Fix: " + finding.remediation }
 
-        var locations: [JSONValue] = []
-        var related: [JSONValue] = []
+        var locations: [ReportJSON] = []
+        var related: [ReportJSON] = []
         if finding.evidence.isEmpty {
             // Consumers require a physical location; without evidence the finding is about the host.
             locations.append(location(uri: ".", line: nil, message: nil, id: nil))
@@ -205,14 +205,14 @@ public struct SARIFRenderer: Sendable {
             }
         }
 
-        var properties: [(String, JSONValue)] = [
+        var properties: [(String, ReportJSON)] = [
             ("status", .string(finding.status.rawValue)),
             ("severity", .string(finding.severity.rawValue)),
             ("threat", .string(finding.threat.code)),
         ]
         if let subject = finding.subject { properties.append(("subject", .string(subject))) }
 
-        var members: [(String, JSONValue)] = [
+        var members: [(String, ReportJSON)] = [
             ("ruleId", .string(finding.id)),
             ("ruleIndex", .int(ruleIndex)),
             ("level", .string(level(finding))),
@@ -240,12 +240,12 @@ public struct SARIFRenderer: Sendable {
         return .object(members)
     }
 
-    static func location(uri: String, line: Int?, message text: String?, id: Int?) -> JSONValue {
-        var physical: [(String, JSONValue)] = [
+    static func location(uri: String, line: Int?, message text: String?, id: Int?) -> ReportJSON {
+        var physical: [(String, ReportJSON)] = [
             ("artifactLocation", .object([("uri", .string(uri)), ("uriBaseId", .string(rootBaseID))])),
         ]
         if let line, line >= 1 { physical.append(("region", .object([("startLine", .int(line))]))) }
-        var members: [(String, JSONValue)] = []
+        var members: [(String, ReportJSON)] = []
         if let id { members.append(("id", .int(id))) }
         members.append(("physicalLocation", .object(physical)))
         if let text, !text.isEmpty { members.append(("message", message(text))) }
@@ -253,7 +253,7 @@ public struct SARIFRenderer: Sendable {
     }
 
     /// A SARIF message; its text may not be empty.
-    static func message(_ text: String) -> JSONValue {
+    static func message(_ text: String) -> ReportJSON {
         .object([("text", .string(text.isEmpty ? "(no text)" : text))])
     }
 

@@ -15,16 +15,16 @@
 ///
 /// Foundation's `JSONEncoder` only offers alphabetical order and escapes `/`; this writer is small
 /// enough to own, and owning it means we decide how hostile strings are escaped.
-enum JSONValue: Sendable, Equatable {
+enum ReportJSON: Sendable, Equatable {
     case string(String)
     case int(Int)
     case double(Double)
     case bool(Bool)
     case null
-    case array([JSONValue])
-    case object([(String, JSONValue)])
+    case array([ReportJSON])
+    case object([(String, ReportJSON)])
 
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    static func == (lhs: ReportJSON, rhs: ReportJSON) -> Bool {
         switch (lhs, rhs) {
         case (.string(let a), .string(let b)): a == b
         case (.int(let a), .int(let b)): a == b
@@ -38,10 +38,10 @@ enum JSONValue: Sendable, Equatable {
     }
 
     /// `value` as a JSON string, or `null` when absent.
-    static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    static func optional(_ value: String?) -> ReportJSON { value.map(ReportJSON.string) ?? .null }
 
     /// `value` as a JSON integer, or `null` when absent.
-    static func optional(_ value: Int?) -> JSONValue { value.map(JSONValue.int) ?? .null }
+    static func optional(_ value: Int?) -> ReportJSON { value.map(ReportJSON.int) ?? .null }
 
     /// The document pretty-printed with two-space indentation and a trailing newline.
     func prettyPrinted() -> String {
@@ -53,7 +53,7 @@ enum JSONValue: Sendable, Equatable {
 
     private func write(to out: inout String, indent: Int) {
         switch self {
-        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .string(let s): ReportJSON.writeString(s, to: &out)
         case .int(let i): out.append(String(i))
         case .double(let d):
             // JSON has no NaN or infinity; a non-finite duration is meaningless, so it becomes null.
@@ -78,7 +78,7 @@ enum JSONValue: Sendable, Equatable {
             out.append("{\n")
             for (index, (key, value)) in members.enumerated() {
                 out.append(String(repeating: " ", count: indent + 2))
-                JSONValue.writeString(key, to: &out)
+                ReportJSON.writeString(key, to: &out)
                 out.append(": ")
                 value.write(to: &out, indent: indent + 2)
                 out.append(index == members.count - 1 ? "\n" : ",\n")
@@ -101,7 +101,7 @@ enum JSONValue: Sendable, Equatable {
             case "\u{08}": out.append("\\b")
             case "\u{0C}": out.append("\\f")
             case "\u{00}"..."\u{1F}", "\u{7F}", "\u{2028}", "\u{2029}":
-                out.append("\\u" + JSONValue.hex4(scalar.value))
+                out.append("\\u" + ReportJSON.hex4(scalar.value))
             default: out.unicodeScalars.append(scalar)
             }
         }
