@@ -341,8 +341,9 @@ struct LibvirtConfigParser {
         case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return .integer(try parseInteger(inList: inList))
         default:
+            let hint = inList && c == UInt8(ascii: "#") ? " (libvirt allows no comments inside a list)" : ""
             throw Failure(
-                line: line, message: "expecting a value (a number, a \"string\" or a [ list ]), found \(Self.describe(c))",
+                line: line, message: "expecting a value (a number, a \"string\" or a [ list ]), found \(Self.describe(c))\(hint)",
                 inList: inList)
         }
     }
