@@ -425,6 +425,9 @@ struct LibvirtConfigParser {
             advance()
             skipBlanksAndEOL()
             if current == UInt8(ascii: "]") { break }
+            if current == nil {
+                throw Failure(line: startLine, message: "list opened here is not closed with ']'", inList: true)
+            }
             try checkNotRunOn(from: startLine)
             items.append(try parseValue(depth: depth))
             skipBlanksAndEOL()

@@ -32,19 +32,41 @@ struct RealQEMUTests {
     static let libvirtStatus: (ready: Bool, note: String) = ensureLibvirt()
     static var shouldRun: Bool { isRequired || (isRootWithVirsh && libvirtStatus.ready) }
 
+    /// Runs a command to completion and returns its exit status and output.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch { return (-1, "\(executable): \(error)") }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Starts a self-daemonising program (`virtlogd -d`) and waits for its foreground part to exit.
+    ///
+    /// Not `Process`: it learns of a child's exit through a descriptor the child inherits, and a
+    /// daemon that keeps it open makes `waitUntilExit` wait for as long as the daemon lives.
+    @discardableResult
+    static func startDaemon(_ executable: String, _ arguments: [String]) -> Int32 {
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
     }
 
     static func libvirtAnswers() -> Bool {
@@ -55,13 +77,13 @@ struct RealQEMUTests {
         guard isRootWithVirsh else { return (false, "not root, or \(virsh) is missing") }
         if libvirtAnswers() { return (true, "libvirt was already running") }
         // Daemonised (-d) they outlive the test run, as the system's own would.
-        run("/usr/sbin/virtlogd", ["-d"])
-        let started = run("/usr/sbin/libvirtd", ["-d"])
+        startDaemon("/usr/sbin/virtlogd", ["-d"])
+        let started = startDaemon("/usr/sbin/libvirtd", ["-d"])
         for _ in 0..<40 {
             if libvirtAnswers() { return (true, "started virtlogd and libvirtd") }
             Thread.sleep(forTimeInterval: 0.5)
         }
-        return (false, "libvirtd does not answer on \(connection) after starting it: \(started.output)")
+        return (false, "libvirtd does not answer on \(connection) after starting it (libvirtd -d wait status \(started))")
     }
 
     /// The newest `prefix*` file in /boot, by version order.
