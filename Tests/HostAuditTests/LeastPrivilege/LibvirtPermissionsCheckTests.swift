@@ -100,6 +100,20 @@ struct LibvirtPermissionsCheckTests {
         #expect(listable?.severity == .medium)
     }
 
+    @Test func entriesBelowAnUnsearchableDirectoryAreOutOfReach() {
+        // libvirt creates /var/lib/libvirt/qemu/save etc. 0755 inside a 0750 directory.
+        let host = debianHost()
+        host.mkdir("/var/lib/libvirt/qemu/save", mode: 0o755)
+        host.write("/var/lib/libvirt/qemu/save/web.save", "RAM", mode: 0o644)
+        host.mkdir("/etc/libvirt/secrets", mode: 0o700)
+        host.write("/etc/libvirt/secrets/x.xml", "", mode: 0o666)
+        let findings = host.run(check)
+        #expect(findings.first("perm.vm-images")?.status == .pass)
+        #expect(findings.first("perm.libvirt-config")?.status == .pass)
+        host.chmod("/var/lib/libvirt/qemu", 0o751)
+        #expect(host.run(check).first("perm.vm-images", subject: "/var/lib/libvirt/qemu/save")?.status == .fail)
+    }
+
     @Test func imageSymlinkLoopIsSkippedNotFatal() {
         let host = debianHost()
         host.symlink("/var/lib/libvirt/images/loop.img", to: "/var/lib/libvirt/images/loop.img")

@@ -147,7 +147,7 @@ public struct DaemonConfigCheck: Check {
             return (fallback, config.evidence(key, default: ""))
         case .absent:
             if case .string(let documented)? = LibvirtConfig.commentedDefault(key, in: bytes) {
-                return (documented, config.evidence(key, default: "\"\(documented)\" (as the file documents)"))
+                return (documented, Evidence(path: config.file, value: "\(key) not set: default \"\(documented)\" (documented in the file)"))
             }
             return (fallback, config.evidence(key, default: "\"\(fallback)\""))
         }

@@ -73,15 +73,30 @@ public struct LibvirtPermissionsCheck: Check {
         Evidence(path: path, value: "\(status.kind.rawValue) mode \(status.octalPermissions) uid \(status.uid) gid \(status.gid)")
     }
 
-    /// Every path under `root` (itself included), depth- and count-bounded, symlinks not followed.
-    func walk(_ root: String, fs: any HostFileSystem) -> [(path: String, status: FileStatus)] {
-        var result: [(String, FileStatus)] = []
-        var pending: [(String, Int)] = [(root, 0)]
-        while let (path, depth) = pending.popLast(), result.count < Self.maxEntries {
+    /// Whether users other than the owner and group can reach `path` by name: every directory
+    /// above it grants "other" search (x) permission. Below a 0750 directory, world bits on the
+    /// entries give nobody anything, so they are not reported.
+    func isReachableByOthers(_ path: String, fs: any HostFileSystem) -> Bool {
+        var parent = ""
+        for component in path.split(separator: "/").dropLast() {
+            parent += "/" + component
+            guard let status = try? fs.status(parent, followingSymlinks: true) else { return false }
+            if status.permissions & 0o001 == 0 { return false }
+        }
+        return true
+    }
+
+    /// Every path under `root` (itself included), depth- and count-bounded, symlinks not followed,
+    /// each with whether others can reach it.
+    func walk(_ root: String, fs: any HostFileSystem) -> [(path: String, status: FileStatus, reachable: Bool)] {
+        var result: [(String, FileStatus, Bool)] = []
+        var pending: [(String, Int, Bool)] = [(root, 0, isReachableByOthers(root, fs: fs))]
+        while let (path, depth, reachable) = pending.popLast(), result.count < Self.maxEntries {
             guard let status = try? fs.status(path, followingSymlinks: false) else { continue }
-            result.append((path, status))
+            result.append((path, status, reachable))
             guard status.kind == .directory, depth < Self.maxDepth, let names = try? fs.listDirectory(path) else { continue }
-            for name in names.reversed() { pending.append(("\(path)/\(name)", depth + 1)) }
+            let childrenReachable = reachable && status.permissions & 0o001 != 0
+            for name in names.reversed() { pending.append(("\(path)/\(name)", depth + 1, childrenReachable)) }
         }
         return result
     }
@@ -94,7 +109,7 @@ public struct LibvirtPermissionsCheck: Check {
         }
         var findings: [Finding] = []
         let entries = walk(Self.configDirectory, fs: fs)
-        for (path, status) in entries where status.kind != .symlink {
+        for (path, status, reachable) in entries where status.kind != .symlink && reachable {
             if status.isWorldWritable && !(status.kind == .directory && status.permissions & 0o1000 != 0) {
                 findings.append(d.finding(.fail, "\(path) is world-writable: any local user can rewrite libvirt's configuration",
                                           evidence: [statusEvidence(path, status)], subject: path))
@@ -165,9 +180,13 @@ public struct LibvirtPermissionsCheck: Check {
         }
         var findings: [Finding] = []
         var count = 0
-        for directory in present {
+        for directory in present where isReachableByOthers(directory, fs: fs) {
             var paths = [directory]
-            if let names = try? fs.listDirectory(directory) { paths += names.prefix(Self.maxEntries).map { "\(directory)/\($0)" } }
+            // Entries of a directory others cannot search are out of their reach whatever their mode.
+            let searchable = ((try? fs.status(directory, followingSymlinks: true))?.permissions ?? 0) & 0o001 != 0
+            if searchable, let names = try? fs.listDirectory(directory) {
+                paths += names.prefix(Self.maxEntries).map { "\(directory)/\($0)" }
+            }
             for path in paths {
                 // An image may be a symlink to elsewhere: judge what it points to.
                 guard let status = try? fs.status(path, followingSymlinks: true) else { continue }
