@@ -16,7 +16,9 @@ import HyperwardCore
 public struct HostAccounts: Sendable, Hashable {
     /// One `/etc/passwd` line.
     public struct User: Sendable, Hashable {
+        /// The login name.
         public var name: String
+        /// The user id.
         public var uid: UInt32
         /// The primary group id.
         public var gid: UInt32
@@ -24,7 +26,9 @@ public struct HostAccounts: Sendable, Hashable {
 
     /// One `/etc/group` line.
     public struct Group: Sendable, Hashable {
+        /// The group name.
         public var name: String
+        /// The group id.
         public var gid: UInt32
         /// The supplementary members listed on the line (not users whose primary group this is).
         public var members: [String]

@@ -152,6 +152,15 @@ struct QEMUConfigCheckTests {
         #expect(finding?.evidence.contains { $0.value.contains("libvirtd-tls.socket") } == true)
     }
 
+    @Test func migrationWarnsWhenLibvirtdRunsWithListen() {
+        let listening = run("") { $0.write("/etc/default/libvirtd", "# LIBVIRTD_ARGS=\"--listen\"\nLIBVIRTD_ARGS=\"--listen\"\n") }
+        let finding = listening.first("qemu.conf.migrate-tls-force")
+        #expect(finding?.status == .warn)
+        #expect(finding?.evidence.contains { $0.path == "/etc/default/libvirtd" && $0.line == 2 } == true)
+        let commented = run("") { $0.write("/etc/default/libvirtd", "# LIBVIRTD_ARGS=\"--listen\"\n") }
+        #expect(commented.first("qemu.conf.migrate-tls-force")?.status == .info)
+    }
+
     @Test func malformedLinesAreReportedWithFileAndLine() {
         let findings = run("user = \"libvirt-qemu\"\nthis is not valid\nseccomp_sandbox = \"0\"\n")
         let syntax = findings.first("qemu.conf.syntax")

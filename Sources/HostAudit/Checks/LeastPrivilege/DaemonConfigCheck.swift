@@ -104,6 +104,7 @@ public struct DaemonConfigCheck: Check {
          Self.tcpSocket, Self.syntax]
     }
 
+    /// Runs the check; never throws: unreadable input becomes `error` findings.
     public func run(in context: AuditContext) -> [Finding] {
         var byID: [String: [Finding]] = [:]
         var anyFile = false

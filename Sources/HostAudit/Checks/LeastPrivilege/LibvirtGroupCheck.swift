@@ -39,6 +39,7 @@ public struct LibvirtGroupCheck: Check {
     /// The ids of this check.
     public var descriptors: [CheckDescriptor] { [Self.members] }
 
+    /// Runs the check; never throws: unreadable input becomes `error` findings.
     public func run(in context: AuditContext) -> [Finding] {
         let d = Self.members
         let groupText: String

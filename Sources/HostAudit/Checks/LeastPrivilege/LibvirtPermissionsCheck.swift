@@ -63,6 +63,7 @@ public struct LibvirtPermissionsCheck: Check {
     /// The ids of this check, in report order.
     public var descriptors: [CheckDescriptor] { [Self.configPermissions, Self.tlsKeys, Self.vmImages] }
 
+    /// Runs the check; never throws: unreadable input becomes `error` findings.
     public func run(in context: AuditContext) -> [Finding] {
         let fs = context.fs
         let accounts = HostAccounts(fs: fs)

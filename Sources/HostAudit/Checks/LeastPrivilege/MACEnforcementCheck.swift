@@ -35,6 +35,7 @@ public struct MACEnforcementCheck: Check {
     /// The ids of this check.
     public var descriptors: [CheckDescriptor] { [Self.enforcement] }
 
+    /// Runs the check; never throws: unreadable input becomes `error` findings.
     public func run(in context: AuditContext) -> [Finding] {
         let d = Self.enforcement
         let mac = MACState(fs: context.fs)

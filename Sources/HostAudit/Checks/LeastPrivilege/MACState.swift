@@ -15,12 +15,17 @@ import HyperwardCore
 public struct MACState: Sendable {
     /// One loaded AppArmor profile and its mode (`enforce`, `complain`, `kill`, `unconfined`).
     public struct Profile: Sendable, Hashable {
+        /// The profile name (`libvirtd`, `/usr/sbin/libvirtd`, `libvirt-<uuid>`).
         public var name: String
+        /// The mode, e.g. `enforce`.
         public var mode: String
     }
 
+    /// `Y` when AppArmor is enabled.
     public static let appArmorEnabledPath = "/sys/module/apparmor/parameters/enabled"
+    /// The loaded AppArmor profiles, one `name (mode)` per line.
     public static let appArmorProfilesPath = "/sys/kernel/security/apparmor/profiles"
+    /// `1` enforcing, `0` permissive; absent without SELinux.
     public static let seLinuxEnforcePath = "/sys/fs/selinux/enforce"
 
     /// `/sys/module/apparmor/parameters/enabled` is `Y`.

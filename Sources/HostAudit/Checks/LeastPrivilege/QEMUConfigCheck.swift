@@ -140,6 +140,7 @@ public struct QEMUConfigCheck: Check {
          Self.stdioHandler, Self.relaxedACSCheck, Self.syntax]
     }
 
+    /// Runs the check; never throws: unreadable input becomes `error` findings.
     public func run(in context: AuditContext) -> [Finding] {
         switch LibvirtConfig.loadForCheck(Self.path, from: context.fs) {
         case .missing:

@@ -86,6 +86,7 @@ public struct QEMUProcessCheck: Check {
         [Self.uid, Self.capabilities, Self.seccomp, Self.noNewPrivileges, Self.confinement, Self.deletedBinary]
     }
 
+    /// Runs the check; never throws: unreadable input becomes `error` findings.
     public func run(in context: AuditContext) -> [Finding] {
         let processes: [QEMUProcess]
         do {
