@@ -11,6 +11,15 @@
 
 /// Least-privilege checks: QEMU processes, libvirt daemons and their configuration, permissions.
 public enum LeastPrivilegeChecks {
-    /// The checks of this area.
-    public static var all: [any Check] { [] }
+    /// The checks of this area, in report order.
+    public static var all: [any Check] {
+        [
+            QEMUProcessCheck(),
+            QEMUConfigCheck(),
+            DaemonConfigCheck(),
+            LibvirtPermissionsCheck(),
+            LibvirtGroupCheck(),
+            MACEnforcementCheck(),
+        ]
+    }
 }
