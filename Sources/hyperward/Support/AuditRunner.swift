@@ -24,11 +24,18 @@ struct AuditRunner: Sendable {
     var allPackages: Bool
 
     init(configuration: HyperwardConfiguration, root: String = "/") {
-        self.root = root
-        self.feeds = configuration.audit.feeds
+        self.root = AuditRunner.absolute(root)
+        self.feeds = configuration.audit.feeds.map(AuditRunner.absolute)
         self.skip = configuration.audit.skip
-        self.waiversPath = configuration.audit.waivers
+        self.waiversPath = configuration.audit.waivers.map(AuditRunner.absolute)
         self.allPackages = configuration.audit.allPackages
+    }
+
+    /// Operator paths are relative to the working directory; the host file system wants absolute ones.
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let cwd = FileManager.default.currentDirectoryPath
+        return cwd.hasSuffix("/") ? cwd + path : cwd + "/" + path
     }
 
     /// Loads the waivers file (from the auditing machine, not the audited root).

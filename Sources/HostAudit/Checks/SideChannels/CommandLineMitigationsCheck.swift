@@ -34,7 +34,7 @@ public struct CommandLineMitigationsCheck: Check {
 
     public static let switches = CheckDescriptor(
         id: "cmdline.*",
-        title: "Boot switch disables a mitigation",
+        title: "Per-vulnerability mitigation switch",
         threat: .sideChannel,
         severity: .high,
         reads: ["/proc/cmdline", "/sys/devices/system/cpu/vulnerabilities/*"],
