@@ -129,6 +129,26 @@ struct CLITests {
         #expect(b.stderr.contains("bad-waivers.yaml"))
     }
 
+    @Test func relativeOperatorPathsResolveAgainstTheWorkingDirectory() throws {
+        let scratch = Scratch()
+        _ = scratch.weakHost()
+        scratch.write("w.yaml", "waivers:\n  - { id: ksm.run, reason: lab, expires: \"2999-01-01\" }\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["audit", "--root", "host", "--waivers", "w.yaml", "--no-record", "--format", "json"]
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 64)
+        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let ksm = (object?["findings"] as? [[String: Any]])?.first { $0["id"] as? String == "ksm.run" }
+        #expect(ksm?["waiver"] != nil)
+    }
+
     @Test func recordedRunsAndChangesAreEvents() throws {
         let scratch = Scratch()
         let root = scratch.weakHost()
