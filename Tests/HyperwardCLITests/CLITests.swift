@@ -113,6 +113,16 @@ struct CLITests {
         #expect(try CLI.run(["audit", "--config", scratch.path + "/missing.yaml"]).status == 78)
     }
 
+    @Test func aSkipThatMatchesNoCheckIsWarnedAbout() throws {
+        let scratch = Scratch()
+        let root = scratch.weakHost()
+        let r = try CLI.run(["audit", "--root", root, "--no-record", "--format", "json",
+                             "--skip", "ksm.runn", "--skip", "cpu.vulnerability.mds", "--skip", "qemu"])
+        #expect(r.stderr.contains("--skip ksm.runn matches no check id"))
+        #expect(!r.stderr.contains("cpu.vulnerability.mds matches"))
+        #expect(!r.stderr.contains("--skip qemu matches"))
+    }
+
     @Test func waiversFileIsAppliedAndABadOneIsAUsageError() throws {
         let scratch = Scratch()
         let root = scratch.weakHost()

@@ -15,6 +15,12 @@ import HostAudit
 import HyperwardCore
 import HyperwardStore
 
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
+
 /// `hyperward audit`: the hypervisor-host posture audit.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -91,6 +97,9 @@ struct AuditCommand: AsyncParsableCommand {
             configuration.audit.skip += skip
             if let waivers { configuration.audit.waivers = waivers }
             if allPackages { configuration.audit.allPackages = true }
+            for id in configuration.audit.skip where !AuditCommand.isKnown(id, in: Auditor().descriptors) {
+                Output.warn("--skip \(id) matches no check id (see --list-checks)")
+            }
             let runner = AuditRunner(configuration: configuration, root: root)
             let report = try runner.run()
 
@@ -125,6 +134,16 @@ struct AuditCommand: AsyncParsableCommand {
                 return ExitCodes.thresholdMatched
             }
             return report.hasErrors ? ExitCodes.checkError : ExitCodes.completed
+        }
+    }
+
+    /// Whether a `--skip` id names a check, a family item, or a prefix of some check id.
+    static func isKnown(_ skip: String, in descriptors: [CheckDescriptor]) -> Bool {
+        let s = skip.hasSuffix("*") ? String(skip.dropLast()).trimmingSuffix(".") : skip
+        return descriptors.contains { d in
+            let isFamily = d.id.hasSuffix(".*")
+            let base = isFamily ? String(d.id.dropLast(2)) : d.id
+            return base == s || base.hasPrefix(s + ".") || (isFamily && s.hasPrefix(base + "."))
         }
     }
 
