@@ -159,7 +159,7 @@ struct LibvirtConfigTests {
     }
 
     @Test func binaryGarbageGivesBoundedDiagnosticsAndNoCrash() {
-        var generator = SplitMix64(seed: 0x5eed)
+        var generator = SeededGenerator(seed: 0x5eed)
         for _ in 0..<50 {
             let bytes = (0..<4096).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             let config = LibvirtConfig(parsing: bytes, file: "/x")
@@ -180,7 +180,7 @@ struct LibvirtConfigTests {
             b\"\"\"
             n = 42
             """.utf8)
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         for _ in 0..<2000 {
             var bytes = base
             for _ in 0..<(1 + Int(generator.next() % 4)) {
@@ -298,18 +298,5 @@ struct LibvirtConfigTests {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// A small deterministic generator, so fuzz-style tests are reproducible.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

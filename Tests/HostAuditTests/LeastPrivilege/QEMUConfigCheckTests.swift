@@ -181,7 +181,7 @@ struct QEMUConfigCheckTests {
     // MARK: Hostile input
 
     @Test func binaryGarbageIsDiagnosedNotCrashed() {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         let host = FixtureHost()
         host.write(Self.path, bytes: (0..<65536).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
         let findings = host.run(check)
