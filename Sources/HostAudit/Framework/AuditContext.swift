@@ -44,6 +44,8 @@ public struct HostFacts: Sendable {
     public var vmxFlags: Set<String>
     /// `vendor_id`, e.g. `GenuineIntel`, `AuthenticAMD`.
     public var cpuVendor: String?
+    /// `cpu family` of the first processor (decimal, as /proc/cpuinfo prints it).
+    public var cpuFamily: Int?
     /// `microcode` revision of the first processor.
     public var microcode: String?
     /// Whether `/proc/cpuinfo` could be read.
@@ -81,6 +83,7 @@ public struct HostFacts: Sendable {
                 case "vmx flags": vmxFlags = Set(value.split(separator: " ").map(String.init))
                 case "vendor_id": cpuVendor = value
                 case "microcode": microcode = value
+                case "cpu family": cpuFamily = Int(value)
                 default: break
                 }
             }

@@ -90,13 +90,20 @@ public struct WaiverSet: Sendable {
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
               let m = Int(parts[1]), let d = Int(parts[2]), Int(parts[0]) != nil
         else { return false }
-        return (1...12).contains(m) && (1...31).contains(d)
+        guard let y = Int(parts[0]), (1...12).contains(m) else { return false }
+        let isLeap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let days = [31, isLeap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
+        return (1...days).contains(d)
     }
 
-    /// Marks each finding a waiver matches; the first matching waiver wins.
+    /// Marks each finding a waiver matches: the first active matching waiver, else the first expired one.
     public func apply(to findings: [Finding], today: String) -> [Finding] {
         findings.map { finding in
-            guard finding.status.isProblem, let waiver = waivers.first(where: { $0.matches(finding) }) else {
+            // An active waiver wins over an expired one listed earlier for the same finding.
+            let matching = waivers.filter { $0.matches(finding) }
+            guard finding.status.isProblem,
+                  let waiver = matching.first(where: { $0.isActive(on: today) }) ?? matching.first
+            else {
                 return finding
             }
             var waived = finding

@@ -84,8 +84,25 @@ public struct RunningKernelCheck: Check {
                 evidence: [runningEvidence, currentEvidence,
                            Evidence(path: DpkgStatus.path, value: "\(newest.package.name) \(newest.package.version) (newest installed)", line: newest.package.line)])]
         }
+        // Debian sometimes rebuilds a kernel without changing its ABI name (6.1.0-28 from 6.1.119-1
+        // to 6.1.123-1): the release string matches, but the running build is older. The build's own
+        // version is in /proc/sys/kernel/version ("#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (…)").
+        if let build = try? context.fs.readValue("/proc/sys/kernel/version"),
+           let built = Self.debianBuildVersion(build), built < current.package.version {
+            return [d.finding(
+                .fail,
+                "\(current.package.name) was updated in place to \(current.package.version), but the running build is \(built); reboot into the patched kernel.",
+                evidence: [runningEvidence, Evidence(path: "/proc/sys/kernel/version", value: build), currentEvidence])]
+        }
         return [d.finding(
             .pass, "Running the newest installed kernel\(flavour.map { " of flavour \($0)" } ?? ""), \(running) (\(current.package.version)).",
             evidence: [runningEvidence, currentEvidence])]
+    }
+
+    /// The Debian package version a kernel build names in `/proc/sys/kernel/version`, if any.
+    static func debianBuildVersion(_ text: String) -> DebianVersion? {
+        let words = text.split(separator: " ")
+        guard let index = words.firstIndex(of: "Debian"), index + 1 < words.count else { return nil }
+        return try? DebianVersion(String(words[index + 1]))
     }
 }

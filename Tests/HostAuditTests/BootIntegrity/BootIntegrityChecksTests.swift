@@ -42,6 +42,13 @@ struct BootIntegrityChecksTests {
         #expect(finding?.detail.contains("Setup Mode") == true)
     }
 
+    @Test func unmountedEfivarfsWarnsInsteadOfFailing() {
+        let host = FixtureHost().mkdir("/sys/firmware/efi/efivars")
+        let finding = host.run(SecureBootCheck()).first("boot.secureboot")
+        #expect(finding?.status == .warn)
+        #expect(finding?.detail.contains("efivarfs") == true)
+    }
+
     @Test func malformedEfivarIsAnError() {
         let host = FixtureHost().write("/sys/firmware/efi/efivars/SecureBoot-\(Self.guid)", bytes: [1, 2])
         #expect(host.run(SecureBootCheck()).first("boot.secureboot")?.status == .error)

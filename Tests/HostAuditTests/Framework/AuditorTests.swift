@@ -62,6 +62,18 @@ struct AuditorTests {
         #expect(report.failures(atLeast: .critical).contains { $0.id == "cmdline.mitigations" })
     }
 
+    @Test func anActiveWaiverWinsOverAnEarlierExpiredOne() throws {
+        let set = try WaiverSet.parse("""
+            waivers:
+              - { id: ksm.run, reason: old, expires: 2020-01-01 }
+              - { id: ksm.run, reason: renewed, expires: 2999-01-01 }
+            """, file: "w.yaml")
+        let finding = Finding(id: "ksm.run", title: "t", threat: .sideChannel, severity: .medium, status: .fail, detail: "")
+        let applied = set.apply(to: [finding], today: "2026-11-29")
+        #expect(applied[0].waiver?.reason == "renewed")
+        #expect(applied[0].waiver?.isExpired == false)
+    }
+
     @Test func waiverExpiresAfterItsLastDay() throws {
         let w = Waiver(id: "x", subject: nil, reason: "r", expires: "2026-11-29")
         #expect(w.isActive(on: "2026-11-29"))
@@ -73,6 +85,7 @@ struct AuditorTests {
         "waivers:\n  - id: x\n    reason: r\n    expires: soon\n",         // bad date
         "waivers:\n  - id: x\n    reason: \"\"\n    expires: 2027-01-01\n", // empty reason
         "waivers: [ {id: x, reason: r, expires: 2027-13-01} ]",             // month 13
+        "waivers: [ {id: x, reason: r, expires: 2025-02-29} ]",             // not a leap year
         "\u{0}\u{1}binary",
         "waivers: {",
     ])

@@ -88,6 +88,23 @@ struct QEMUProcessCheckTests {
         #expect(run(qemu).first("qemu.process.uid")?.status == .fail)
     }
 
+    @Test func savedOrFilesystemRootUidFails() {
+        for uid in ["107\t107\t0\t107", "107\t107\t107\t0"] {
+            var qemu = FakeQEMU()
+            qemu.uid = uid
+            let finding = run(qemu).first("qemu.process.uid")
+            #expect(finding?.status == .fail, "\(uid)")
+            #expect(finding?.detail.contains("regain") == true)
+        }
+    }
+
+    @Test func unreadableLabelDoesNotHideAReplacedBinary() {
+        var qemu = FakeQEMU()
+        qemu.label = nil
+        qemu.exe = "/usr/bin/qemu-system-x86_64 (deleted)"
+        #expect(run(qemu).first("qemu.process.deleted-binary")?.status == .fail)
+    }
+
     @Test func capabilitiesAreDecodedAndSysAdminIsCritical() {
         var qemu = FakeQEMU()
         qemu.capEff = "0000000000200000"  // bit 21

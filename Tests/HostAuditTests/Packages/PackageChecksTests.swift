@@ -384,6 +384,16 @@ struct RunningKernelCheckTests {
         #expect(check.run(in: h.context()).first?.status == .pass, "a newer image of another flavour does not count")
     }
 
+    @Test func failsWhenThePackageWasUpdatedInPlaceUnderTheSameRelease() throws {
+        let h = host(running: "6.1.0-28-amd64", images: [("6.1.0-28-amd64", "6.1.123-1")])
+        h.write("/proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)\n")
+        let finding = try #require(check.run(in: h.context()).first)
+        #expect(finding.status == .fail)
+        #expect(finding.detail.contains("6.1.119-1"))
+        h.write("/proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.123-1 (2025-01-02)\n")
+        #expect(check.run(in: h.context()).first?.status == .pass)
+    }
+
     @Test func reportsAKernelFromNoPackageAsInfo() {
         let h = host(running: "6.12.0-custom", images: [("6.1.0-28-amd64", "6.1.119-1")])
         #expect(check.run(in: h.context()).first?.status == .info)

@@ -35,11 +35,31 @@ struct SideChannelChecksTests {
         // A file no code knows about is still covered: Unknown warns.
         #expect(findings.first("cpu.vulnerability.some_future_flaw")?.status == .warn)
         #expect(findings.first("cpu.vulnerability.mmio_stale_data")?.status == .warn)
-        #expect(findings.first("cpu.vulnerability.odd")?.status == .info)
+        #expect(findings.first("cpu.vulnerability.odd")?.status == .fail)  // "vulnerable" anywhere fails
         let failing = findings.first("cpu.vulnerability.spec_store_bypass")
         #expect(failing?.evidence.first?.path == "\(Self.vulnDir)/spec_store_bypass")
         #expect(failing?.evidence.first?.value == "Vulnerable")
         #expect(failing?.remediation.isEmpty == false)
+    }
+
+    /// Real strings from kernels' vulnerabilities files, with the verdict each must get.
+    @Test(arguments: [
+        ("Mitigation: PTE Inversion; VMX: vulnerable", Status.fail),
+        ("Mitigation: PTE Inversion; VMX: conditional cache flushes, SMT vulnerable", .warn),
+        ("Mitigation: PTE Inversion; VMX: flush not necessary, SMT disabled", .pass),
+        ("Mitigation: Retpolines; IBPB: conditional; STIBP: disabled; RSB filling; PBRSB-eIBRS: Not affected; BHI: Vulnerable", .fail),
+        ("Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; RSB filling; PBRSB-eIBRS: SW sequence; BHI: BHI_DIS_S", .pass),
+        ("KVM: Vulnerable", .fail),
+        ("KVM: Mitigation: VMX disabled", .pass),
+        ("KVM: Mitigation: Split huge pages", .pass),
+        ("Vulnerable: Clear CPU buffers attempted, no microcode; SMT vulnerable", .fail),
+        ("Mitigation: Clear CPU buffers; SMT Host state unknown", .warn),
+        ("Unknown: Dependent on hypervisor status", .warn),
+        ("Not affected", .pass),
+    ])
+    func classifiesRealKernelStrings(value: String, expected: Status) {
+        let host = FixtureHost().write("\(Self.vulnDir)/x", value + "\n")
+        #expect(host.run(CPUVulnerabilitiesCheck()).first("cpu.vulnerability.x")?.status == expected, "\(value)")
     }
 
     @Test func guestCrossingVulnerabilitiesAreCritical() {
@@ -168,7 +188,7 @@ struct SideChannelChecksTests {
 
     @Test func nxHugePagesOffFailsOnlyOnAffectedCPUs() {
         let affected = FixtureHost().write("/sys/module/kvm/parameters/nx_huge_pages", "N")
-            .write("\(Self.vulnDir)/itlb_multihit", "KVM: Mitigation: VMX disabled")
+            .write("\(Self.vulnDir)/itlb_multihit", "KVM: Vulnerable")
         #expect(affected.run(KVMParameterCheck.nxHugePages).first?.status == .fail)
         let unaffected = FixtureHost().write("/sys/module/kvm/parameters/nx_huge_pages", "never")
             .write("\(Self.vulnDir)/itlb_multihit", "Not affected")
@@ -186,12 +206,39 @@ struct SideChannelChecksTests {
         #expect(good.run(KVMParameterCheck.vmentryL1DFlush).first?.status == .pass)
     }
 
-    @Test func mitigateSMTRSBOffWarnsWithSMT() {
-        let bad = FixtureHost().write("/sys/module/kvm_amd/parameters/mitigate_smt_rsb", "N")
-            .write("/sys/devices/system/cpu/smt/control", "on").write("/sys/devices/system/cpu/smt/active", "1")
-        #expect(bad.run(KVMParameterCheck.mitigateSMTRSB).first?.status == .warn)
-        let good = FixtureHost().write("/sys/module/kvm_amd/parameters/mitigate_smt_rsb", "Y")
-        #expect(good.run(KVMParameterCheck.mitigateSMTRSB).first?.status == .pass)
+    @Test func mitigateSMTRSBOffWarnsOnlyOnAffectedAMDWithSMT() {
+        let smtOn = { (h: FixtureHost) in
+            h.write("/sys/devices/system/cpu/smt/control", "on").write("/sys/devices/system/cpu/smt/active", "1")
+        }
+        let zen2 = smtOn(FixtureHost().write("/sys/module/kvm/parameters/mitigate_smt_rsb", "N")
+            .write("/proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 23\n\n"))
+        #expect(zen2.run(KVMParameterCheck.mitigateSMTRSB).first?.status == .warn)
+        let intel = smtOn(FixtureHost().write("/sys/module/kvm/parameters/mitigate_smt_rsb", "N")
+            .write("/proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n\n"))
+        #expect(intel.run(KVMParameterCheck.mitigateSMTRSB).first?.status == .pass)
+        let zen4 = smtOn(FixtureHost().write("/sys/module/kvm/parameters/mitigate_smt_rsb", "N")
+            .write("/proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n\n"))
+        #expect(zen4.run(KVMParameterCheck.mitigateSMTRSB).first?.status == .pass)
+        let on = FixtureHost().write("/sys/module/kvm/parameters/mitigate_smt_rsb", "Y")
+        #expect(on.run(KVMParameterCheck.mitigateSMTRSB).first?.status == .pass)
+        // The parameter lives in the generic kvm module, not kvm_amd.
+        let wrongPlace = FixtureHost().write("/sys/module/kvm_amd/parameters/mitigate_smt_rsb", "N")
+        #expect(wrongPlace.run(KVMParameterCheck.mitigateSMTRSB).first?.status == .notApplicable)
+    }
+
+    @Test func smtOnWithVMXVulnerableL1TFFails() {
+        let host = FixtureHost().write("/sys/devices/system/cpu/smt/control", "on").write("/sys/devices/system/cpu/smt/active", "1")
+            .write("\(Self.vulnDir)/l1tf", "Mitigation: PTE Inversion; VMX: vulnerable")
+        #expect(host.run(SMTCheck()).first?.status == .fail)
+    }
+
+    @Test func onlyTheLastOccurrenceOfASwitchCounts() {
+        let host = FixtureHost().write("/proc/cmdline", "spectre_v2=off spectre_v2=on l1tf=flush,nowarn")
+            .write("\(Self.vulnDir)/spectre_v2", "Mitigation: Retpolines")
+        let findings = host.run(CommandLineMitigationsCheck())
+        #expect(findings.first("cmdline.spectre_v2") == nil)
+        #expect(findings.first("cmdline.l1tf") == nil)  // flush,nowarn keeps the flush
+        #expect(findings.first("cmdline.switches")?.status == .pass)
     }
 
     // MARK: KSM, microcode

@@ -42,7 +42,7 @@ public struct SecureBootCheck: Check {
         threat: .hypervisorVulnerability,
         severity: .high,
         reads: ["/sys/firmware/efi/efivars/SecureBoot-\(globalVariableGUID)", "/sys/firmware/efi/efivars/SetupMode-\(globalVariableGUID)"],
-        failsWhen: "SecureBoot is 0 (fail), SetupMode is 1 (fail: anyone can enroll keys), a variable is malformed (error).",
+        failsWhen: "SecureBoot is 0 or absent (fail), SetupMode is 1 (fail: anyone can enroll keys), efivarfs is not mounted (warn), a variable is malformed or unreadable (error).",
         rationale: "Secure Boot makes the firmware refuse unsigned bootloaders and kernels, so a root compromise cannot persist as a boot-time rootkit below the hypervisor; it also enables kernel lockdown.",
         remediation: "Enable Secure Boot in the firmware setup with the platform keys enrolled (leave Setup Mode), using Debian's shim-signed and signed kernels.",
         references: ["https://uefi.org/specs/UEFI/2.10/03_Boot_Manager.html#globally-defined-variables", "https://wiki.debian.org/SecureBoot"]
@@ -65,6 +65,16 @@ public struct SecureBootCheck: Check {
             ]
         }
         var findings = [Self.uefi.finding(.pass, "UEFI firmware", evidence: [Evidence(path: "/sys/firmware/efi", value: "present")])]
+        // An empty or missing efivars directory means efivarfs is not mounted (a container, a
+        // minimal initramfs), not that the firmware lacks Secure Boot.
+        let efivars = "/sys/firmware/efi/efivars"
+        if ((try? fs.listDirectory(efivars)) ?? []).isEmpty {
+            findings.append(Self.secureBoot.finding(
+                .warn, "efivarfs is not mounted: the Secure Boot state cannot be read",
+                evidence: [Evidence(path: efivars, value: "empty or missing")],
+                remediation: "Mount efivarfs (`mount -t efivarfs efivarfs /sys/firmware/efi/efivars`) and re-run the audit."))
+            return findings
+        }
         let sbPath = "/sys/firmware/efi/efivars/SecureBoot-\(Self.globalVariableGUID)"
         let smPath = "/sys/firmware/efi/efivars/SetupMode-\(Self.globalVariableGUID)"
         func read(_ path: String) -> Result<UInt8?, HyperwardError> {
@@ -85,7 +95,10 @@ public struct SecureBootCheck: Check {
         }
         var evidence = [Evidence(path: sbPath, value: secureBoot.map(String.init) ?? "missing")]
         var setupMode: UInt8?
-        if case .success(let v) = read(smPath) { setupMode = v }
+        switch read(smPath) {
+        case .success(let v): setupMode = v
+        case .failure(let e): findings.append(Self.secureBoot.error(e, path: smPath)); return findings
+        }
         if let setupMode { evidence.append(Evidence(path: smPath, value: String(setupMode))) }
         if setupMode == 1 {
             findings.append(Self.secureBoot.finding(.fail, "the firmware is in Setup Mode: Secure Boot keys can be enrolled by anyone with root", evidence: evidence))

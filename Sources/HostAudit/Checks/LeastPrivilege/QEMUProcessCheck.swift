@@ -131,8 +131,8 @@ public struct QEMUProcessCheck: Check {
                 $0.error(error, path: statusPath, subject: subject)
             }
         }
-        guard let confinement = confinementFinding(process, fs: fs, mac: mac) else { return findings }
-        findings.append(confinement)
+        // Each finding stands alone: a label that cannot be read must not hide a replaced binary.
+        if let confinement = confinementFinding(process, fs: fs, mac: mac) { findings.append(confinement) }
         if let deleted = deletedBinaryFinding(process, fs: fs) { findings.append(deleted) }
         return findings
     }
@@ -147,13 +147,24 @@ public struct QEMUProcessCheck: Check {
             return Self.uid.finding(.error, "the status file has no readable Uid line", evidence: [pidEvidence(process)],
                                     subject: process.subject)
         }
-        let evidence = [
+        var evidence = [
             pidEvidence(process),
             Evidence(path: path, value: "Uid: real \(accounts.describe(uid: uids[0])), effective \(accounts.describe(uid: uids[1])), "
                      + "saved \(uids[2]), fs \(uids[3])"),
         ]
+        let gids = status.gids
+        if let gids { evidence.append(Evidence(path: path, value: "Gid: real \(gids[0]), effective \(gids[1]), saved \(gids[2]), fs \(gids[3])")) }
         if uids[0] == 0 || uids[1] == 0 {
             return Self.uid.finding(.fail, "QEMU for \(process.subject) runs as root", evidence: evidence, subject: process.subject)
+        }
+        // A saved or filesystem uid of 0 lets the process become root again with setresuid(2).
+        if uids[2] == 0 || uids[3] == 0 {
+            return Self.uid.finding(.fail, "QEMU for \(process.subject) keeps root as its saved or filesystem uid and can regain it",
+                                    evidence: evidence, subject: process.subject)
+        }
+        if let gids, gids.contains(0) {
+            return Self.uid.finding(.fail, "QEMU for \(process.subject) runs with group root (gid 0)",
+                                    evidence: evidence, subject: process.subject, severity: .high)
         }
         return Self.uid.finding(.pass, "QEMU for \(process.subject) runs as uid \(accounts.describe(uid: uids[1]))",
                                 evidence: evidence, subject: process.subject)

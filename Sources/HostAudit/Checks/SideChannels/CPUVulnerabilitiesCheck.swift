@@ -22,7 +22,7 @@ public struct CPUVulnerabilitiesCheck: Check {
         threat: .sideChannel,
         severity: .high,
         reads: ["/sys/devices/system/cpu/vulnerabilities/*"],
-        failsWhen: "a file reads `Vulnerable…` (fail) or `Unknown…` (warn); `Mitigation: …` with `SMT vulnerable` warns.",
+        failsWhen: "the file (after a leading `KVM: `) starts with `Vulnerable`, or any `;`-separated clause says vulnerable (`VMX: vulnerable`, `BHI: Vulnerable`) — fail; `Unknown…` or a clause `SMT vulnerable` / `SMT Host state unknown` — warn; `Not affected` or `Mitigation: …` with no vulnerable clause — pass.",
         rationale: "Each file is the kernel's own verdict on a transient-execution flaw. A vulnerable one lets a guest read host or neighbour memory (L1TF, MDS, Retbleed, SRSO, VMScape…).",
         remediation: "Update the CPU microcode (intel-microcode/amd64-microcode) and the kernel, and remove any boot switch that disables the mitigation (see cmdline.* findings); reboot.",
         references: [
@@ -66,24 +66,23 @@ public struct CPUVulnerabilitiesCheck: Check {
             }
             let severity: Severity = Self.guestCrossing.contains(name) ? .critical : .high
             let evidence = [Evidence(path: path, value: value)]
-            let lower = value.lowercased()
-            if value.hasPrefix("Not affected") {
+            let state = VulnerabilityState(value)
+            switch state {
+            case .notAffected:
                 findings.append(d.finding(.pass, "the CPU is not affected", evidence: evidence, item: name, severity: severity))
-            } else if value.hasPrefix("Vulnerable") {
-                findings.append(d.finding(.fail, "the kernel reports the CPU as vulnerable and unmitigated", evidence: evidence,
+            case .mitigated:
+                findings.append(d.finding(.pass, "mitigated", evidence: evidence, item: name, severity: severity))
+            case .vulnerable(let clause):
+                findings.append(d.finding(.fail, "the kernel reports the CPU as vulnerable (\(clause))", evidence: evidence,
                                           item: name, severity: severity))
-            } else if value.hasPrefix("Unknown") {
+            case .smtExposed(let clause):
+                findings.append(d.finding(.warn, "mitigated, but co-scheduled SMT siblings remain exposed (\(clause))", evidence: evidence,
+                                          item: name, severity: severity,
+                                          remediation: "Disable SMT on hosts running untrusted guests (`nosmt` or `echo off > /sys/devices/system/cpu/smt/control`), or use core scheduling."))
+            case .unknown:
                 findings.append(d.finding(.warn, "the kernel cannot tell whether the CPU is affected", evidence: evidence,
                                           item: name, severity: .medium))
-            } else if value.hasPrefix("Mitigation") {
-                if lower.contains("smt vulnerable") || lower.contains("smt host state unknown") {
-                    findings.append(d.finding(.warn, "mitigated, but co-scheduled SMT siblings remain exposed", evidence: evidence,
-                                              item: name, severity: severity,
-                                              remediation: "Disable SMT on hosts running untrusted guests (`nosmt` or `echo off > /sys/devices/system/cpu/smt/control`), or use core scheduling."))
-                } else {
-                    findings.append(d.finding(.pass, "mitigated", evidence: evidence, item: name, severity: severity))
-                }
-            } else {
+            case .unrecognised:
                 findings.append(d.finding(.info, "unrecognised state; review it by hand", evidence: evidence, item: name, severity: severity))
             }
         }
@@ -92,5 +91,44 @@ public struct CPUVulnerabilitiesCheck: Check {
                                       item: "reporting", severity: .medium))
         }
         return findings
+    }
+}
+
+/// The kernel's verdict in one vulnerabilities file, read clause by clause.
+///
+/// The format is documented in Documentation/ABI/testing/sysfs-devices-system-cpu: `Not affected`,
+/// `Vulnerable[: detail]`, `Mitigation: detail`, `Unknown: detail`, optionally prefixed `KVM: `
+/// (itlb_multihit), with further `; `-separated clauses that can themselves say vulnerable
+/// (`l1tf`: `Mitigation: PTE Inversion; VMX: vulnerable`; `spectre_v2`: `…; BHI: Vulnerable`).
+public enum VulnerabilityState: Sendable, Equatable {
+    case notAffected
+    case mitigated
+    /// A clause says vulnerable (the clause is carried for the message).
+    case vulnerable(String)
+    /// Mitigated except across SMT siblings.
+    case smtExposed(String)
+    case unknown
+    case unrecognised
+
+    /// Classifies a file's text.
+    public init(_ text: String) {
+        var value = text.trimmingWhitespace()
+        if value.hasPrefix("KVM: ") { value = String(value.dropFirst(5)) }
+        if value.hasPrefix("Not affected") { self = .notAffected; return }
+        if value.hasPrefix("Unknown") { self = .unknown; return }
+        let clauses = value.split(separator: ";").map { $0.trimmingCharacters() }
+        var smt: String?
+        for clause in clauses {
+            let lower = clause.lowercased()
+            if lower.contains("smt vulnerable") || lower.contains("smt host state unknown") {
+                smt = smt ?? clause
+            } else if lower.contains("vulnerable") {
+                self = .vulnerable(clause)
+                return
+            }
+        }
+        if let smt { self = .smtExposed(smt); return }
+        if value.hasPrefix("Mitigation") { self = .mitigated; return }
+        self = .unrecognised
     }
 }

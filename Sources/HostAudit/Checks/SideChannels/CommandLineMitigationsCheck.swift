@@ -64,7 +64,7 @@ public struct CommandLineMitigationsCheck: Check {
         Switch(name: "spec_store_bypass_disable", values: ["off"], vulnerability: "spec_store_bypass", severity: .medium),
         Switch(name: "nopti", values: nil, vulnerability: "meltdown", severity: .critical),
         Switch(name: "pti", values: ["off"], vulnerability: "meltdown", severity: .critical),
-        Switch(name: "l1tf", values: ["off", "flush,nowarn"], vulnerability: "l1tf", severity: .critical),
+        Switch(name: "l1tf", values: ["off"], vulnerability: "l1tf", severity: .critical),
         Switch(name: "mds", values: ["off"], vulnerability: "mds", severity: .critical),
         Switch(name: "tsx_async_abort", values: ["off"], vulnerability: "tsx_async_abort", severity: .high),
         Switch(name: "mmio_stale_data", values: ["off"], vulnerability: "mmio_stale_data", severity: .high),
@@ -78,7 +78,6 @@ public struct CommandLineMitigationsCheck: Check {
         Switch(name: "indirect_target_selection", values: ["off"], vulnerability: "indirect_target_selection", severity: .high),
         Switch(name: "kvm.nx_huge_pages", values: ["off", "0", "n", "N"], vulnerability: "itlb_multihit", severity: .high),
         Switch(name: "kvm_intel.vmentry_l1d_flush", values: ["never"], vulnerability: "l1tf", severity: .critical),
-        Switch(name: "kvm_amd.mitigate_smt_rsb", values: ["0", "n", "N"], vulnerability: nil, severity: .medium),
         Switch(name: "noibrs", values: nil, vulnerability: "spectre_v2", severity: .high),
         Switch(name: "noibpb", values: nil, vulnerability: "spectre_v2", severity: .high),
     ]
@@ -121,7 +120,10 @@ public struct CommandLineMitigationsCheck: Check {
 
         // Individual switches.
         var found = 0
-        for parameter in cmdline.parameters {
+        // The kernel lets the last occurrence of a parameter win: judge only that one.
+        var lastIndex: [String: Int] = [:]
+        for (index, parameter) in cmdline.parameters.enumerated() { lastIndex[parameter.name] = index }
+        for (index, parameter) in cmdline.parameters.enumerated() where lastIndex[parameter.name] == index {
             for s in Self.weakening where s.name == parameter.name {
                 if let values = s.values {
                     guard let v = parameter.value, values.contains(v) else { continue }

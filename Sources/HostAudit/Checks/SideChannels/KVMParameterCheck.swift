@@ -79,22 +79,28 @@ public struct KVMParameterCheck: Check {
             return (.pass, "L1D flush on VM entry: \(value)")
         })
 
-    /// `kvm_amd.mitigate_smt_rsb`: Cross-Thread Return Address Predictions (CVE-2022-27672) on AMD.
+    /// `kvm.mitigate_smt_rsb`: Cross-Thread Return Address Predictions (CVE-2022-27672), which
+    /// affects AMD Zen 1/Zen 2 (family 17h) and Hygon (family 18h). The parameter belongs to the
+    /// generic `kvm` module (arch/x86/kvm/x86.c), not `kvm_amd`, and defaults to off.
     public static let mitigateSMTRSB = KVMParameterCheck(
         descriptor: CheckDescriptor(
             id: "kvm.mitigate_smt_rsb",
-            title: "KVM mitigates cross-thread return prediction (AMD)",
+            title: "KVM mitigates cross-thread return prediction (AMD Zen 1/2)",
             threat: .sideChannel,
             severity: .medium,
-            reads: ["/sys/module/kvm_amd/parameters/mitigate_smt_rsb", "/sys/devices/system/cpu/smt/active"],
-            failsWhen: "the parameter is `N` on an AMD host with SMT active (warn).",
+            reads: ["/sys/module/kvm/parameters/mitigate_smt_rsb", "/proc/cpuinfo", "/sys/devices/system/cpu/smt/active"],
+            failsWhen: "the parameter is `N` on an AMD family 17h or Hygon family 18h CPU with SMT active (warn). Other CPUs are not affected (pass).",
             rationale: "On affected AMD CPUs a guest's sibling thread can steer return predictions of the other thread (CVE-2022-27672); KVM can stop that at the cost of some performance.",
-            remediation: "Load kvm_amd with `mitigate_smt_rsb=1` or disable SMT.",
-            references: ["https://www.amd.com/en/resources/product-security/bulletin/amd-sb-1045.html"]),
-        path: "/sys/module/kvm_amd/parameters/mitigate_smt_rsb",
+            remediation: "Boot with `kvm.mitigate_smt_rsb=1` (or `options kvm mitigate_smt_rsb=1`), or disable SMT.",
+            references: ["https://www.amd.com/en/resources/product-security/bulletin/amd-sb-1045.html",
+                         "https://docs.kernel.org/admin-guide/kernel-parameters.html"]),
+        path: "/sys/module/kvm/parameters/mitigate_smt_rsb",
         evaluate: { value, facts in
             if ["Y", "y", "1"].contains(value) { return (.pass, "enabled") }
-            if facts.smtActive == true { return (.warn, "disabled while SMT is active") }
+            let affected = (facts.cpuVendor == "AuthenticAMD" && facts.cpuFamily == 0x17)
+                || (facts.cpuVendor == "HygonGenuine" && facts.cpuFamily == 0x18)
+            if !affected { return (.pass, "disabled; this CPU (\(facts.cpuVendor ?? "unknown vendor") family \(facts.cpuFamily.map(String.init) ?? "?")) is not affected") }
+            if facts.smtActive == true { return (.warn, "disabled on an affected AMD CPU while SMT is active") }
             return (.pass, "disabled, but SMT is not active")
         })
 }

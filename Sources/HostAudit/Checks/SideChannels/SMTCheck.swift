@@ -60,8 +60,11 @@ public struct SMTCheck: Check {
         for name in Self.crossThread {
             guard let value = facts.vulnerabilities[name], !value.hasPrefix("Not affected") else { continue }
             evidence.append(Evidence(path: "\(HostFacts.vulnerabilitiesDirectory)/\(name)", value: value))
-            if value.hasPrefix("Vulnerable") { exposed.append(name) }
-            else if value.lowercased().contains("smt vulnerable") { smtVulnerable.append(name) }
+            switch VulnerabilityState(value) {
+            case .vulnerable: exposed.append(name)
+            case .smtExposed: smtVulnerable.append(name)
+            default: break
+            }
         }
         if !exposed.isEmpty {
             return [d.finding(.fail, "SMT is on and the CPU is unmitigated against \(exposed.joined(separator: ", "))\(nosmt ? "" : "; nosmt is not set")",
