@@ -193,6 +193,13 @@ public struct RootedFileSystem: HostFileSystem {
 
     public func readFile(_ path: String, limit: Int) throws(HyperwardError) -> [UInt8] {
         let resolved = try resolve(path, followLast: true)
+        // Refuse devices, FIFOs and sockets before opening: opening some devices has side effects
+        // (a watchdog, a tape). The fstat after open re-checks against a swap in between.
+        var pre = stat()
+        if lstat(physical(resolved), &pre) != 0 { throw RootedFileSystem.error(errno: errno, path: path) }
+        guard (pre.st_mode & S_IFMT) == S_IFREG else {
+            throw HyperwardError(.notRegularFile, "\(path): not a regular file")
+        }
         let fd = open(physical(resolved), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 { throw RootedFileSystem.error(errno: errno, path: path) }
         defer { close(fd) }
