@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "HyperwardCore", targets: ["HyperwardCore"]),
         .library(name: "HostAudit", targets: ["HostAudit"]),
         .library(name: "HyperwardStore", targets: ["HyperwardStore"]),
+        .library(name: "NetworkPolicy", targets: ["NetworkPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -52,6 +53,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "NetworkPolicy",
+            dependencies: [
+                "HyperwardCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HyperwardStore",
             dependencies: [
                 "HyperwardCore",
@@ -65,6 +74,7 @@ let package = Package(
                 "HyperwardCore",
                 "HostAudit",
                 "HyperwardStore",
+                "NetworkPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,0 +1,192 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HyperwardCore
+
+extension NetworkPolicy {
+    /// Every address any VM may use (interfaces and allowed pairs).
+    public var allAddresses: [IPNetwork] {
+        var result: Set<IPNetwork> = []
+        for vm in vms.values {
+            for i in vm.interfaces { result.formUnion(i.ipv4); result.formUnion(i.ipv6) }
+            for p in vm.allowedPairs { result.insert(p.address) }
+        }
+        return result.sorted()
+    }
+}
+
+/// Ends live connections by deleting their conntrack entries, so the next packet of a flow is
+/// judged by the current rules (a revoked flow is then dropped; an allowed one is picked up again).
+public struct ConntrackFlusher: Sendable {
+    public var namespace: String?
+    public var conntrackPath = "/usr/sbin/conntrack"
+
+    /// Creates a flusher acting in `namespace` (or the current one).
+    public init(namespace: String?) { self.namespace = namespace }
+
+    /// Deletes the entries from or to each address; returns how many were deleted.
+    @discardableResult
+    public func flush(addresses: [IPNetwork]) -> Int {
+        var total = 0
+        for address in addresses {
+            for direction in ["-s", "-d"] {
+                var argv = [conntrackPath, "-D", "-f", address.family == .ipv4 ? "ipv4" : "ipv6", direction, address.addressText]
+                if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
+                let result = Subprocess.run(argv, input: nil)
+                // "conntrack v1.4.7 (conntrack-tools): 3 flow entries have been deleted."
+                if let range = result.stderr.range(of: " flow entries have been deleted") {
+                    let digits = result.stderr[..<range.lowerBound].reversed().prefix { $0.isNumber }
+                    total += Int(String(digits.reversed())) ?? 0
+                }
+            }
+        }
+        return total
+    }
+}
+
+/// The IPS blocklist in the kernel: timed set elements the Sensor (or an operator) adds.
+public struct Blocklist: Sendable {
+    public var applier: any RulesetApplier
+
+    /// Creates a blocklist over `applier`.
+    public init(applier: any RulesetApplier) { self.applier = applier }
+
+    /// The longest block: 30 days.
+    public static let maxSeconds = 30 * 86_400
+
+    /// Parses `600s`, `10m`, `1h`, `1d` (or bare seconds).
+    public static func seconds(_ text: String) -> Int? {
+        guard let last = text.last else { return nil }
+        let unit: Int
+        var number = Substring(text)
+        switch last {
+        case "s": unit = 1; number = number.dropLast()
+        case "m": unit = 60; number = number.dropLast()
+        case "h": unit = 3600; number = number.dropLast()
+        case "d": unit = 86_400; number = number.dropLast()
+        default: unit = 1
+        }
+        guard let n = Int(number), n > 0, n <= maxSeconds / unit else { return nil }
+        return n * unit
+    }
+
+    /// Blocks `address` for `seconds`, unless it is allowlisted.
+    /// - Returns: what was done, for the operator.
+    public func block(_ address: String, seconds: Int) throws(HyperwardError) -> String {
+        let network: IPNetwork
+        do { network = try IPNetwork(address: address) } catch {
+            throw HyperwardError(.invalidInput, error.text)
+        }
+        let suffix = network.family == .ipv4 ? "v4" : "v6"
+        let table = "inet \(Ruleset.ipsTable)"
+        if (try? applier.nft(["get", "element", "inet", Ruleset.ipsTable, "allow_\(suffix)", "{ \(network.addressText) }"], input: nil)) != nil {
+            throw HyperwardError(.invalidInput, "\(network.addressText) is allowlisted and is never blocked")
+        }
+        // Re-blocking refreshes the timeout: delete a present element first (ignore its absence).
+        _ = try? applier.nft(["delete", "element", "inet", Ruleset.ipsTable, "block_\(suffix)", "{ \(network.addressText) }"], input: nil)
+        _ = try applier.nft(["add", "element", "inet", Ruleset.ipsTable, "block_\(suffix)", "{ \(network.addressText) timeout \(seconds)s }"], input: nil)
+        return "blocked \(network.addressText) for \(seconds)s (\(table) block_\(suffix))"
+    }
+
+    /// Unblocks `address`.
+    public func unblock(_ address: String) throws(HyperwardError) {
+        let network: IPNetwork
+        do { network = try IPNetwork(address: address) } catch { throw HyperwardError(.invalidInput, error.text) }
+        let suffix = network.family == .ipv4 ? "v4" : "v6"
+        _ = try applier.nft(["delete", "element", "inet", Ruleset.ipsTable, "block_\(suffix)", "{ \(network.addressText) }"], input: nil)
+    }
+}
+
+/// What the kernel holds compared with the policy, and the drops per VM.
+public struct NetworkStatus: Sendable, Codable {
+    public var tablesPresent: [String: Bool]
+    /// Ports filtered in the kernel (`port_from` map).
+    public var ports: [String]
+    /// Differences between the policy and the kernel; empty when in sync.
+    public var drift: [String]
+    /// Dropped packets per VM (bridge anti-spoofing + inet security groups).
+    public var drops: [String: Int]
+
+    /// Reads the kernel's state through `applier` and compares it with `expected`.
+    public static func read(applier: any RulesetApplier, expected: Ruleset) throws(HyperwardError) -> NetworkStatus {
+        var present: [String: Bool] = [:]
+        var listings: [String: String] = [:]
+        for (family, name) in [("bridge", Ruleset.bridgeTable), ("inet", Ruleset.inetTable), ("inet", Ruleset.ipsTable)] {
+            let key = "\(family) \(name)"
+            if let text = try? applier.nft(["list", "table", family, name], input: nil) {
+                present[key] = true
+                listings[key] = text
+            } else {
+                present[key] = false
+            }
+        }
+        var drift: [String] = present.filter { !$0.value }.map { "table \($0.key) is missing" }.sorted()
+        let bridge = listings["bridge \(Ruleset.bridgeTable)"] ?? ""
+        let ports = mapKeys(named: "port_from", in: bridge)
+        let expectedPorts = Set(expected.devices.keys)
+        for p in expectedPorts.subtracting(ports).sorted() { drift.append("port \(p) (VM \(expected.devices[p] ?? "?")) is not filtered in the kernel") }
+        for p in Set(ports).subtracting(expectedPorts).sorted() { drift.append("port \(p) is filtered in the kernel but not in the policy") }
+        var drops: [String: Int] = [:]
+        let names = Dictionary(uniqueKeysWithValues: expected.vmIDs.map { ($0.value, $0.key) })
+        for key in ["bridge \(Ruleset.bridgeTable)", "inet \(Ruleset.inetTable)"] {
+            for (id, packets) in counters(in: listings[key] ?? "") {
+                drops[names[id] ?? "vm\(id)", default: 0] += packets
+            }
+        }
+        return NetworkStatus(tablesPresent: present, ports: ports.sorted(), drift: drift, drops: drops)
+    }
+
+    /// The quoted keys of map `name` in an `nft list` output.
+    static func mapKeys(named name: String, in listing: String) -> [String] {
+        guard let start = listing.range(of: "map \(name) {") else { return [] }
+        let rest = listing[start.upperBound...]
+        guard let close = rest.range(of: "\n\t}") else { return [] }
+        var keys: [String] = []
+        var inQuote = false
+        var current = ""
+        for ch in rest[..<close.lowerBound] {
+            if ch == "\"" {
+                if inQuote { keys.append(current); current = "" }
+                inQuote.toggle()
+            } else if inQuote { current.append(ch) }
+        }
+        return keys
+    }
+
+    /// `counter drops_vmN { packets P bytes B }` blocks.
+    static func counters(in listing: String) -> [(Int, Int)] {
+        var result: [(Int, Int)] = []
+        var pendingID: Int?
+        for line in listing.split(separator: "\n") {
+            let t = line.trimmingCharacters()
+            if t.hasPrefix("counter drops_vm"), t.hasSuffix("{") {
+                pendingID = Int(t.dropFirst("counter drops_vm".count).dropLast().trimmingCharacters())
+            } else if let id = pendingID, t.hasPrefix("packets ") {
+                let n = Int(t.split(separator: " ").dropFirst().first ?? "") ?? 0
+                result.append((id, n))
+                pendingID = nil
+            }
+        }
+        return result
+    }
+
+    /// A human summary.
+    public var text: String {
+        var o = ""
+        for (table, ok) in tablesPresent.sorted(by: { $0.key < $1.key }) { o += "table \(table): \(ok ? "present" : "MISSING")\n" }
+        o += "filtered ports: \(ports.isEmpty ? "none" : ports.joined(separator: ", "))\n"
+        o += drift.isEmpty ? "drift: none (kernel matches the policy)\n" : "drift:\n" + drift.map { "  - \($0)\n" }.joined()
+        o += "drops per VM:\n"
+        for (vm, n) in drops.sorted(by: { $0.key < $1.key }) { o += "  \(vm): \(n)\n" }
+        return o
+    }
+}

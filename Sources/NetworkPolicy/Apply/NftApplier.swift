@@ -1,0 +1,106 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HyperwardCore
+
+/// Loads rulesets into the kernel and reads state back. The real one runs `nft`; tests use doubles
+/// for edge cases and the real one inside network namespaces.
+public protocol RulesetApplier: Sendable {
+    /// Checks `ruleset` against the kernel without changing anything (`nft -c`).
+    func check(_ ruleset: String) throws(HyperwardError)
+    /// Applies `ruleset` as one transaction: all of it or nothing.
+    func apply(_ ruleset: String) throws(HyperwardError)
+    /// Runs `nft` with `arguments` and returns its standard output (`list table …`, element updates).
+    func nft(_ arguments: [String], input: String?) throws(HyperwardError) -> String
+}
+
+extension HyperwardError.Code {
+    /// nft refused a ruleset or command.
+    public static let nftFailed = HyperwardError.Code("nft-failed")
+}
+
+/// The real applier: `nft`, optionally inside a network namespace (`ip netns exec NAME`).
+public struct NftApplier: RulesetApplier {
+    /// The network namespace to act in, or `nil` for the current one.
+    public var namespace: String?
+    /// The `nft` binary.
+    public var nftPath: String
+
+    /// Creates an applier.
+    public init(namespace: String? = nil, nftPath: String = "/usr/sbin/nft") {
+        self.namespace = namespace
+        self.nftPath = nftPath
+    }
+
+    public func check(_ ruleset: String) throws(HyperwardError) {
+        _ = try nft(["-c", "-f", "-"], input: ruleset)
+    }
+
+    public func apply(_ ruleset: String) throws(HyperwardError) {
+        // Check first: a rejected ruleset never reaches the kernel, and `nft -f` is itself one
+        // transaction, so a failure at either step leaves the previous rules exactly as they were.
+        try check(ruleset)
+        _ = try nft(["-f", "-"], input: ruleset)
+    }
+
+    public func nft(_ arguments: [String], input: String?) throws(HyperwardError) -> String {
+        var argv = [nftPath] + arguments
+        if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
+        let result = Subprocess.run(argv, input: input)
+        guard result.status == 0 else {
+            let message = result.stderr.split(separator: "\n").prefix(6).joined(separator: "\n")
+            throw HyperwardError(.nftFailed, "nft \(arguments.joined(separator: " ")) failed (exit \(result.status)): \(message)")
+        }
+        return result.stdout
+    }
+}
+
+/// A child process run to completion, with its output captured.
+enum Subprocess {
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ argv: [String], input: String?) -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input == nil ? FileHandle.nullDevice : inp
+        do { try process.run() } catch {
+            return Result(status: 127, stdout: "", stderr: "cannot run \(argv[0]): \(error.localizedDescription)")
+        }
+        if let input {
+            // Write from another thread so a large ruleset cannot deadlock against a full stdout pipe.
+            let handle = inp.fileHandleForWriting
+            let data = Data(input.utf8)
+            Thread.detachNewThread {
+                handle.write(data)
+                try? handle.close()
+            }
+        }
+        let errBox = DataBox()
+        let group = DispatchGroup()
+        group.enter()
+        Thread.detachNewThread {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errBox.data, as: UTF8.self))
+    }
+
+    final class DataBox: @unchecked Sendable { var data = Data() }
+}

@@ -1,0 +1,168 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import HyperwardCore
+import NetworkPolicy
+
+/// `hyperward net`: per-VM firewalls and anti-spoofing on nftables.
+struct NetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "net",
+        abstract: "Per-VM security groups and anti-spoofing, compiled to one nftables ruleset.",
+        subcommands: [NetCompileCommand.self, NetApplyCommand.self, NetStatusCommand.self, NetBlockCommand.self, NetUnblockCommand.self]
+    )
+}
+
+/// Where the policy comes from and which network namespace to act in.
+struct NetOptions: ParsableArguments {
+    static let defaultPolicy = "/etc/hyperward/policy.yaml"
+
+    @Option(help: ArgumentHelp("Network policy file (YAML: groups, vms).", valueName: "FILE"))
+    var policy: String = NetOptions.defaultPolicy
+
+    @Option(help: ArgumentHelp("Act inside this network namespace (ip netns).", valueName: "NAME"))
+    var netns: String?
+
+    func loadPolicy() throws(CLIError) -> NetworkPolicy {
+        let path = AuditRunner.absolute(policy)
+        do {
+            let text = try RootedFileSystem().readText(path, limit: 16 << 20)
+            return try NetworkPolicy.parse(text, file: policy)
+        } catch {
+            throw CLIError(exitCode: error.code == .notFound ? ExitCodes.usage : ExitCodes.configuration, message: error.description)
+        }
+    }
+
+    func compiled() throws(CLIError) -> Ruleset {
+        let policy = try loadPolicy()
+        do { return try RulesetCompiler.compile(policy) } catch {
+            throw CLIError(exitCode: ExitCodes.configuration, message: error.description)
+        }
+    }
+
+    var applier: NftApplier { NftApplier(namespace: netns) }
+}
+
+struct NetCompileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "compile", abstract: "Print the nftables ruleset the policy compiles to.")
+    @OptionGroup var options: NetOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            Output.write(try options.compiled().text)
+            return ExitCodes.completed
+        }
+    }
+}
+
+struct NetApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Check, then apply the ruleset as one transaction; flush connections of VMs whose rules changed.")
+    @OptionGroup var options: NetOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Check the ruleset against the kernel (nft -c) and print it; change nothing.")
+    var dryRun = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let ruleset = try options.compiled()
+            let applier = options.applier
+            do {
+                if dryRun {
+                    try applier.check(ruleset.text)
+                    Output.write(ruleset.text)
+                    FileHandle.standardError.write(Data("hyperward: dry run: the ruleset passed nft -c; nothing applied\n".utf8))
+                    return ExitCodes.completed
+                }
+                try applier.apply(ruleset.text)
+            } catch {
+                throw CLIError(exitCode: ExitCodes.software, message: "\(error) (the previous ruleset is unchanged)")
+            }
+            // Revocation must end live flows: drop the conntrack entries of every policy address, so
+            // surviving flows are re-evaluated against the new rules on their next packet.
+            let policy = try options.loadPolicy()
+            let flushed = ConntrackFlusher(namespace: options.netns).flush(addresses: policy.allAddresses)
+            Output.write("applied: \(ruleset.vmIDs.count) VMs; conntrack entries flushed: \(flushed)\n")
+            return ExitCodes.completed
+        }
+    }
+}
+
+struct NetStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "What is applied, drift from the policy, drops per VM.")
+    @OptionGroup var options: NetOptions
+
+    @Option(help: "text or json.")
+    var format: String = "text"
+
+    func run() async throws {
+        try await reportingErrors {
+            let ruleset = try options.compiled()
+            let status: NetworkStatus
+            do { status = try NetworkStatus.read(applier: options.applier, expected: ruleset) } catch {
+                throw CLIError(exitCode: ExitCodes.software, message: "\(error)")
+            }
+            if format == "json" {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                Output.write(String(decoding: (try? encoder.encode(status)) ?? Data(), as: UTF8.self) + "\n")
+            } else {
+                Output.write(status.text)
+            }
+            return status.drift.isEmpty ? ExitCodes.completed : ExitCodes.thresholdMatched
+        }
+    }
+}
+
+struct NetBlockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "block", abstract: "Block a source address for a time (the IPS blocklist).")
+    @OptionGroup var options: NetOptions
+    @Argument(help: "IPv4 or IPv6 address.") var address: String
+    @Option(help: "How long, e.g. 600s, 10m, 1h, 1d (default 1h).") var ttl: String = "1h"
+
+    func validate() throws {
+        guard (try? IPNetwork(address: address)) != nil else { throw ValidationError("'\(address)' is not an IPv4 or IPv6 address") }
+        guard Blocklist.seconds(ttl) != nil else { throw ValidationError("--ttl '\(ttl)' must be like 600s, 10m, 1h or 1d (at most 30d)") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            do {
+                let outcome = try Blocklist(applier: options.applier).block(address, seconds: Blocklist.seconds(ttl) ?? 3600)
+                Output.write(outcome + "\n")
+            } catch { throw CLIError(exitCode: ExitCodes.software, message: "\(error)") }
+            return ExitCodes.completed
+        }
+    }
+}
+
+struct NetUnblockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unblock", abstract: "Remove an address from the IPS blocklist.")
+    @OptionGroup var options: NetOptions
+    @Argument(help: "IPv4 or IPv6 address.") var address: String
+
+    func validate() throws {
+        guard (try? IPNetwork(address: address)) != nil else { throw ValidationError("'\(address)' is not an IPv4 or IPv6 address") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            do { try Blocklist(applier: options.applier).unblock(address) } catch {
+                throw CLIError(exitCode: ExitCodes.software, message: "\(error)")
+            }
+            Output.write("unblocked \(address)\n")
+            return ExitCodes.completed
+        }
+    }
+}
