@@ -92,6 +92,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "NetworkPolicyTests",
+            dependencies: ["NetworkPolicy", "HyperwardCore"],
+            exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HyperwardStoreTests",
             dependencies: ["HyperwardStore", "HyperwardCore"],
             swiftSettings: strictSettings

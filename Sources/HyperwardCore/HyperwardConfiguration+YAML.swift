@@ -39,7 +39,7 @@ extension HyperwardConfiguration {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw HyperwardError(.configuration, "not valid YAML: \(firstLine(of: error))", location: .init(file: file))
+            throw HyperwardError.yaml(error, file: file, code: .configuration)
         }
         guard let root else { return config }  // An empty file: defaults.
         guard let mapping = root.mapping else {
@@ -103,7 +103,4 @@ extension HyperwardConfiguration {
         return result
     }
 
-    static func firstLine(of error: any Error) -> String {
-        "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
-    }
 }

@@ -21,7 +21,7 @@ extension NetworkPolicy {
     public static func parse(_ text: String, file: String) throws(HyperwardError) -> NetworkPolicy {
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
-            throw HyperwardError(errorCode, "not valid YAML: \("\(error)".split(separator: "\n").first ?? "")", location: .init(file: file))
+            throw HyperwardError.yaml(error, file: file, code: errorCode)
         }
         guard let root else { return NetworkPolicy() }
         var parser = PolicyParser(file: file)
