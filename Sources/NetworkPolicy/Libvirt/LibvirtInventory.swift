@@ -97,8 +97,11 @@ public enum LibvirtXML {
         let parser = XMLParser(data: data)
         parser.shouldResolveExternalEntities = false
         parser.delegate = delegate
-        guard parser.parse() else {
-            throw HyperwardError(.invalidInput, "malformed libvirt XML at line \(parser.lineNumber): \(parser.parserError.map { "\($0.localizedDescription)" } ?? "parse error")")
+        let ok = parser.parse()
+        guard ok, delegate.failure == nil, delegate.sawRoot else {
+            let reason = (delegate.failure ?? parser.parserError).map { "\($0.localizedDescription)" }
+                ?? (delegate.sawRoot ? "parse error" : "the document ends before its root element is closed")
+            throw HyperwardError(.invalidInput, "malformed libvirt XML at line \(parser.lineNumber): \(reason)")
         }
     }
 
@@ -106,12 +109,24 @@ public enum LibvirtXML {
         struct Event { var isStart: Bool; var name: String; var attributes: [String: String] }
         let interesting: Set<String>
         var events: [Event] = []
+        var failure: (any Error)?
+        var sawRoot = false
+        var rootStarted = false
+        var depth = 0
         init(interesting: Set<String>) { self.interesting = interesting }
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) { failure = failure ?? parseError }
+        func parser(_ parser: XMLParser, validationErrorOccurred validationError: any Error) { failure = failure ?? validationError }
+        func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? { nil }
+        func parser(_ parser: XMLParser, foundCharacters string: String) {}
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                     attributes: [String: String] = [:]) {
+            depth += 1
+            rootStarted = true
             if interesting.contains(name) && events.count < 100_000 { events.append(Event(isStart: true, name: name, attributes: attributes)) }
         }
         func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            depth -= 1
+            if depth == 0 { sawRoot = true }
             if interesting.contains(name) && events.count < 100_000 { events.append(Event(isStart: false, name: name, attributes: [:])) }
         }
     }

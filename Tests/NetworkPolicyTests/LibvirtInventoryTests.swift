@@ -1,0 +1,90 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HyperwardCore
+import Testing
+
+@testable import NetworkPolicy
+
+struct FakeLibvirt: LibvirtXMLSource {
+    var domains: [String: String]
+    var networks: [String: String]
+    func domainXML(_ name: String) throws(HyperwardError) -> String {
+        guard let xml = domains[name] else { throw HyperwardError(.notFound, "failed to get domain '\(name)'") }
+        return xml
+    }
+    func networkXML(_ name: String) throws(HyperwardError) -> String {
+        guard let xml = networks[name] else { throw HyperwardError(.notFound, "no network \(name)") }
+        return xml
+    }
+}
+
+@Suite("libvirt inventory")
+struct LibvirtInventoryTests {
+    static let domain = """
+        <domain type='qemu' id='5'>
+          <name>web1</name>
+          <devices>
+            <interface type='network'>
+              <mac address='52:54:00:77:00:01'/>
+              <source network='default' portid='x' bridge='virbr0'/>
+              <target dev='vnet0'/>
+              <model type='virtio'/>
+            </interface>
+            <interface type='bridge'>
+              <mac address='52:54:00:77:00:02'/>
+              <source bridge='br-tenant'/>
+              <target dev='vnet1'/>
+            </interface>
+            <serial type='file'><source path='/tmp/x'/><target port='0'/></serial>
+          </devices>
+        </domain>
+        """
+    static let network = """
+        <network><name>default</name><bridge name='virbr0'/>
+          <ip address='192.168.122.1' netmask='255.255.255.0'><dhcp>
+            <range start='192.168.122.2' end='192.168.122.254'/>
+            <host mac='52:54:00:77:00:01' ip='192.168.122.77'/>
+            <host mac='52:54:00:00:00:99' ip='192.168.122.99'/>
+          </dhcp></ip></network>
+        """
+
+    @Test func readsInterfacesFromDomainXML() throws {
+        let interfaces = try LibvirtXML.interfaces(ofDomain: Self.domain)
+        #expect(interfaces.count == 2)
+        #expect(interfaces[0] == DomainInterface(mac: "52:54:00:77:00:01", device: "vnet0", network: "default"))
+        #expect(interfaces[1].device == "vnet1")
+    }
+
+    @Test func fillsInterfacesAndDHCPAddressesNeverFromTraffic() throws {
+        let policy = try NetworkPolicy.parse("groups:\n  g: {}\nvms:\n  web1: { groups: [g] }\n  gone: { groups: [g] }\n", file: "p.yaml")
+        let (resolved, notes) = policy.resolvingLibvirt(FakeLibvirt(domains: ["web1": Self.domain], networks: ["default": Self.network]))
+        let web1 = try #require(resolved.vms["web1"])
+        #expect(web1.interfaces.map(\.device) == ["vnet0", "vnet1"])
+        #expect(web1.interfaces[0].ipv4.map(\.addressText) == ["192.168.122.77"])
+        #expect(web1.interfaces[1].ipv4.isEmpty)  // no DHCP entry for the bridge port: no address, nothing learned
+        #expect(resolved.vms["gone"] == nil)
+        #expect(notes.contains { $0.contains("gone") })
+    }
+
+    @Test func malformedXMLIsAClearError() {
+        for xml in ["<domain><devices><interface>", "\u{0}\u{1}"] {
+            #expect(throws: HyperwardError.self) { try LibvirtXML.interfaces(ofDomain: xml) }
+        }
+    }
+
+    @Test func externalEntitiesAreNeverResolved() {
+        let xml = "<!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><domain><devices><interface><mac address='&e;'/><target dev='v'/></interface></devices></domain>"
+        let result = try? LibvirtXML.interfaces(ofDomain: xml)
+        #expect(!(result ?? []).contains { $0.mac.contains("root:") })
+    }
+}
