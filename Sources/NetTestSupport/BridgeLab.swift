@@ -128,6 +128,7 @@ public final class BridgeLab: @unchecked Sendable {
         guard let ipPath = Subprocess.which("ip") else {
             throw HyperwardError(.commandFailed, "`ip` (iproute2) is not installed")
         }
+        _ = BridgeLab.sweepOnce
         self.name = name
         self.ipPath = ipPath
         self.hostNamespace = "\(name)-host"
@@ -148,6 +149,9 @@ public final class BridgeLab: @unchecked Sendable {
             .appendingPathComponent("\(name)-\(getpid())-\(BridgeLab.randomSuffix())", isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            // Written before any namespace exists, so a crashed test run can be cleaned up later
+            // by `removeAbandonedLabs()`.
+            try namespaces.joined(separator: "\n").write(to: scratch.appendingPathComponent(BridgeLab.markerName), atomically: true, encoding: .utf8)
             try build()
         } catch {
             shutdown()
@@ -276,6 +280,62 @@ public final class BridgeLab: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return isShutDown
+    }
+
+    /// The first lab of a process clears away what crashed earlier runs left behind.
+    private static let sweepOnce: Void = { removeAbandonedLabs() }()
+
+    /// The file in a lab's scratch directory that lists its namespaces.
+    static let markerName = "namespaces"
+
+    /// Deletes the namespaces of labs whose process died without shutting them down (a crashed
+    /// or killed test run), found through the scratch directories they leave in the temporary
+    /// directory. Labs of live processes are left alone.
+    /// - Returns: The namespaces deleted.
+    @discardableResult
+    public static func removeAbandonedLabs() -> [String] {
+        guard let ip = Subprocess.which("ip") else { return [] }
+        let temporary = FileManager.default.temporaryDirectory
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        var removed: [String] = []
+        for entry in entries {
+            // <name>-<pid>-<8 hex digits>
+            let parts = entry.split(separator: "-")
+            guard parts.count >= 3, parts[parts.count - 1].count == 8, parts[parts.count - 1].allSatisfy(\.isHexDigit),
+                  let pid = Int32(parts[parts.count - 2]), pid > 0
+            else { continue }
+            let directory = temporary.appendingPathComponent(entry, isDirectory: true)
+            let marker = directory.appendingPathComponent(markerName)
+            guard let list = try? String(contentsOf: marker, encoding: .utf8) else { continue }
+            // Signal 0 probes for existence; EPERM still means alive.
+            if sendSignal(pid, 0) == 0 || errno == EPERM { continue }
+            for namespace in list.split(separator: "\n").map(String.init) where namespace.hasPrefix(parts.dropLast(2).joined(separator: "-")) {
+                removed += removeNamespace(namespace, ip: ip) ? [namespace] : []
+            }
+            try? FileManager.default.removeItem(at: directory)
+        }
+        return removed
+    }
+
+    /// Kills everything in a namespace and deletes it; returns whether it existed.
+    private static func removeNamespace(_ namespace: String, ip: String) -> Bool {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hw-cleanup-\(getpid())-\(randomSuffix())")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        func direct(_ argv: [String]) -> CommandResult? {
+            let out = scratch.appendingPathExtension("out"), err = scratch.appendingPathExtension("err")
+            guard let child = try? Subprocess(argv, stdout: out, stderr: err) else { return nil }
+            let status = child.wait(timeout: .seconds(10))
+            child.signalGroup(SIGKILL)
+            defer { for url in [out, err] { try? FileManager.default.removeItem(at: url) } }
+            return CommandResult(status: status ?? 137, stdout: child.readStdout(), stderr: child.readStderr(), timedOut: status == nil)
+        }
+        for _ in 0..<3 {
+            let pids = (direct([ip, "netns", "pids", namespace])?.stdout ?? "").split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
+            if pids.isEmpty { break }
+            for pid in pids { _ = sendSignal(pid, SIGKILL) }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return direct([ip, "netns", "delete", namespace])?.succeeded ?? false
     }
 
     // MARK: - Running commands

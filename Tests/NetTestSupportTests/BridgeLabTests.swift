@@ -226,6 +226,32 @@ struct BridgeLabTests {
         #expect(namespaces.allSatisfy { !after.contains($0) }, "left behind: \(after)")
     }
 
+    @Test func abandonedLabsOfDeadProcessesAreRemoved() throws {
+        // A live lab must survive the sweep. Created first: the first lab of a process sweeps too.
+        let live = try BridgeLab(vmCount: 1)
+        defer { live.shutdown() }
+        // A lab whose process died: its namespaces exist and its scratch directory names a pid
+        // that is gone (a child that already exited and was reaped).
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let name = "hw-dead\(BridgeLab.randomSuffix().prefix(4))"
+        let namespaces = ["\(name)-host", "\(name)-vm1"]
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(name)-\(finished.processIdentifier)-\(BridgeLab.randomSuffix())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try namespaces.joined(separator: "\n").write(to: directory.appendingPathComponent("namespaces"), atomically: true, encoding: .utf8)
+        for namespace in namespaces { try ip(["netns", "add", namespace]) }
+
+        let removed = BridgeLab.removeAbandonedLabs()
+        #expect(Set(removed) == Set(namespaces))
+        let after = try netnsList()
+        #expect(namespaces.allSatisfy { !after.contains($0) }, "left behind: \(after)")
+        #expect(live.namespaces.allSatisfy(after.contains))
+        #expect(!FileManager.default.fileExists(atPath: directory.path))
+    }
+
     @Test func invalidLabParametersAreRejected() {
         #expect(throws: HyperwardError.self) { try BridgeLab(vmCount: 0) }
         #expect(throws: HyperwardError.self) { try BridgeLab(vmCount: BridgeLab.maximumVMCount + 1) }
@@ -242,14 +268,20 @@ struct BridgeLabTests {
 
     /// The namespace names `ip netns list` shows (it appends " (id: N)" to some).
     private func netnsList() throws -> [String] {
+        try ip(["netns", "list"]).split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+    }
+
+    /// Runs `ip` in the test's own namespace; returns its standard output.
+    @discardableResult
+    private func ip(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "list"]
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        return String(decoding: data, as: UTF8.self)
     }
 }
