@@ -68,6 +68,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Test support only: a real-packet lab of network namespaces on a bridge.
+        .target(
+            name: "NetTestSupport",
+            dependencies: ["HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "hyperward",
             dependencies: [
@@ -100,6 +106,11 @@ let package = Package(
         .testTarget(
             name: "HyperwardStoreTests",
             dependencies: ["HyperwardStore", "HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "NetTestSupportTests",
+            dependencies: ["NetTestSupport", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
