@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetworkPolicyTests",
-            dependencies: ["NetworkPolicy", "HyperwardCore"],
+            dependencies: ["NetworkPolicy", "HyperwardCore", "NetTestSupport"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
