@@ -149,8 +149,9 @@ struct LibvirtConfigTests {
         #expect(config.diagnostics.map(\.line) == [1])
     }
 
-    /// Found with the fuzz target's large-input check (docs/fuzzing.md): every statement re-measured its whole line, so lines
-    /// of many `;`-separated statements parsed in quadratic time. Each line is measured once now.
+    /// Found with the fuzz target's large-input check (docs/fuzzing.md): every statement
+    /// re-measured its whole line, so lines of many `;`-separated statements parsed in quadratic
+    /// time. Each line is measured once now.
     @Test(.timeLimit(.minutes(1)))
     func manyStatementsOnOneLineAreAllRead() {
         let perLine = 1_000

@@ -138,8 +138,9 @@ struct DebianVersionTests {
         }
     }
 
-    /// Found with the fuzz target's large-input check (docs/fuzzing.md): blanks were removed from the front one at a time,
-    /// quadratic in their number, so a feed's version behind megabytes of blanks stalled the audit.
+    /// Found with the fuzz target's large-input check (docs/fuzzing.md): blanks were removed from
+    /// the front one at a time, quadratic in their number, so a feed's version behind megabytes of
+    /// blanks stalled the audit.
     @Test(.timeLimit(.minutes(1)))
     func leadingBlanksAreTrimmedInLinearTime() throws {
         let blanks = String(repeating: " \t", count: 2 << 20)
