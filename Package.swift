@@ -87,6 +87,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Fuzz targets for the parsers of untrusted files (docs/fuzzing.md). The regular build
+        // compiles a small corpus-replay tool; scripts/fuzz.sh builds it with `-D FUZZING` and
+        // libFuzzer.
+        .executableTarget(
+            name: "HyperwardFuzz",
+            dependencies: ["HostAudit", "HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "HyperwardCoreTests",
             dependencies: ["HyperwardCore"],
@@ -94,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostAuditTests",
-            dependencies: ["HostAudit", "HyperwardCore"],
+            dependencies: ["HostAudit", "HyperwardCore", "HyperwardFuzz"],
             swiftSettings: strictSettings
         ),
         .testTarget(

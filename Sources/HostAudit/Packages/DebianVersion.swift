@@ -46,7 +46,8 @@ public struct DebianVersion: Sendable, Comparable, Hashable, CustomStringConvert
         }
         var bytes = Array(string.utf8)
         // dpkg trims blanks at the start and white space at the end; inner white space is an error.
-        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
+        // One removal, not one per blank: a feed can put a megabyte of blanks before a version.
+        bytes.removeFirst(bytes.prefix(while: { $0 == 0x20 || $0 == 0x09 }).count)
         while let last = bytes.last, DebianVersion.isSpace(last) { bytes.removeLast() }
         if bytes.isEmpty { throw invalid("version string is empty") }
         if bytes.contains(where: DebianVersion.isSpace) { throw invalid("version string has embedded spaces") }

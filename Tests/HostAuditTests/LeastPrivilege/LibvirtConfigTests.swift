@@ -149,6 +149,24 @@ struct LibvirtConfigTests {
         #expect(config.diagnostics.map(\.line) == [1])
     }
 
+    /// Found with the fuzz target's large-input check (docs/fuzzing.md): every statement
+    /// re-measured its whole line, so lines of many `;`-separated statements parsed in quadratic
+    /// time. Each line is measured once now.
+    @Test(.timeLimit(.minutes(1)))
+    func manyStatementsOnOneLineAreAllRead() {
+        let perLine = 1_000
+        let lines = (0..<60).map { row in
+            (0..<perLine).map { "k\(row)_\($0) = \($0);" }.joined() + "\n"
+        }
+        let text = lines.joined()
+        #expect(text.utf8.count < LibvirtConfig.maxFileSize)
+        let config = parse(text)
+        #expect(config.diagnostics.isEmpty)
+        #expect(config.entries.count == 60 * perLine)
+        #expect(config.integer("k59_999").value == 999)
+        #expect(config.entries.last?.line == 60)
+    }
+
     @Test func deeplyNestedListsAreRejectedNotRecursedInto() {
         let depth = 1_000
         let text = "a = " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\nb = 1\n"

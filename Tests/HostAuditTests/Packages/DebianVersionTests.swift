@@ -138,6 +138,18 @@ struct DebianVersionTests {
         }
     }
 
+    /// Found with the fuzz target's large-input check (docs/fuzzing.md): blanks were removed from
+    /// the front one at a time, quadratic in their number, so a feed's version behind megabytes of
+    /// blanks stalled the audit.
+    @Test(.timeLimit(.minutes(1)))
+    func leadingBlanksAreTrimmedInLinearTime() throws {
+        let blanks = String(repeating: " \t", count: 2 << 20)
+        let version = try DebianVersion(blanks + "1:2.0-1 \n")
+        #expect(version.text == "1:2.0-1")
+        #expect(version == (try DebianVersion("1:2.0-1")))
+        #expect(VersionOrdering.dpkg.compare(blanks + "1.0", "1.0") == 0)
+    }
+
     @Test func warningLevelVersionsParseWhenAllowed() throws {
         // Letters sort after digits and the end, as dpkg (which only warns) orders them.
         #expect(try DebianVersion("abc", allowingWarnings: true) > DebianVersion("1", allowingWarnings: true))

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of the parsers of untrusted files and runs one (docs/fuzzing.md).
+#   scripts/fuzz.sh TARGET [SECONDS] [-- LIBFUZZER_OPTIONS...]   fuzz TARGET (default 180 s)
+#   scripts/fuzz.sh --list                                      list the targets
+#   scripts/fuzz.sh --build                                     only build
+# The build lives in .build-fuzz (release, ASan + libFuzzer, -D FUZZING) and leaves the regular
+# .build alone. New corpus entries go to .build-fuzz/corpus/TARGET (the seeds in
+# Fuzz/Corpus/TARGET are only read); crashes, hangs and OOMs go to .build-fuzz/artifacts/TARGET/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+targets=(dpkg-status advisory-feed libvirt-config waivers configuration kernel-cmdline debian-version rpm-version os-release)
+scratch=.build-fuzz
+
+build() {
+    local log
+    log=$(mktemp)
+    # --sanitize also instruments C dependencies (libyaml under Yams) for coverage.
+    if ! swift build -c release --product HyperwardFuzz --scratch-path "$scratch" \
+            --sanitize fuzzer --sanitize address -Xswiftc -DFUZZING >"$log" 2>&1; then
+        grep -vE '^\[[0-9]+/[0-9]+\]|ld.gold: warning' "$log" | tail -n 40 >&2
+        rm -f "$log"
+        echo "fuzz.sh: build failed" >&2
+        exit 1
+    fi
+    rm -f "$log"
+}
+
+case "${1:-}" in
+    ""|-h|--help)
+        echo "usage: scripts/fuzz.sh TARGET [SECONDS] [-- LIBFUZZER_OPTIONS...] | --list | --build" >&2
+        exit 64 ;;
+    --list) printf '%s\n' "${targets[@]}"; exit 0 ;;
+    --build) build; exit 0 ;;
+esac
+
+target=$1
+shift
+if ! printf '%s\n' "${targets[@]}" | grep -qx -- "$target"; then
+    echo "fuzz.sh: unknown target '$target' (scripts/fuzz.sh --list)" >&2
+    exit 64
+fi
+seconds=180
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then seconds=$1; shift; fi
+[ "${1:-}" = "--" ] && shift
+
+build
+bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/HyperwardFuzz
+corpus=$scratch/corpus/$target
+artifacts=$scratch/artifacts/$target
+mkdir -p "$corpus" "$artifacts"
+seeds=()
+[ -d "Fuzz/Corpus/$target" ] && seeds+=("Fuzz/Corpus/$target")
+[ -d "Fuzz/Regressions/$target" ] && seeds+=("Fuzz/Regressions/$target")
+dict=()
+[ -f "Fuzz/Dictionaries/$target.dict" ] && dict=(-dict="Fuzz/Dictionaries/$target.dict")
+
+# Any crash, hang (-timeout) or memory blow-up (-rss_limit_mb) stops the run with an artifact.
+FUZZ_TARGET=$target exec "$bin" \
+    -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/" "${dict[@]}" "$@" "$corpus" "${seeds[@]}"
