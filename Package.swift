@@ -95,6 +95,11 @@ let package = Package(
             dependencies: ["HostAudit", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "NetBench",
+            dependencies: ["NetworkPolicy", "NetTestSupport", "HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "HyperwardCoreTests",
             dependencies: ["HyperwardCore"],

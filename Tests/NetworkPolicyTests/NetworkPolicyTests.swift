@@ -104,11 +104,26 @@ struct RulesetCompilerTests {
         let ruleset = try RulesetCompiler.compile(try Self.example())
         #expect(ruleset.vmIDs == ["bastion": 1, "web1": 2])
         #expect(ruleset.devices == ["vnet3": "web1", "vnet4": "bastion"])
-        #expect(ruleset.text.contains("\"vnet3\" : jump from_p2"))
-        #expect(ruleset.text.contains("52:54:00:aa:00:01 . 192.168.122.11"))
+        #expect(ruleset.text.contains("\"vnet3\" : 0x00000002"))
+        #expect(ruleset.text.contains("\"vnet3\" : jump to_vm2"))
+        #expect(ruleset.text.contains("\"vnet3\" . 52:54:00:aa:00:01 . 192.168.122.11"))
         // The default link-local address of the MAC is allowed as an IPv6 source and ND target.
-        #expect(ruleset.text.contains("52:54:00:aa:00:01 . fe80::5054:ff:feaa:1"))
-        #expect(ruleset.text.contains("0xfe80000000000000505400fffeaa0001"))
+        #expect(ruleset.text.contains("\"vnet3\" . 52:54:00:aa:00:01 . fe80::5054:ff:feaa:1"))
+        #expect(ruleset.text.contains("\"vnet3\" . 0xfe80000000000000505400fffeaa0001"))
+    }
+
+    /// Per-port facts are elements of shared sets, not per-port sets (sets are the costly kernel
+    /// objects): the number of named sets does not grow with the number of VMs.
+    @Test func namedSetsDoNotGrowWithVMs() throws {
+        func policy(_ n: Int) throws -> NetworkPolicy {
+            var text = "groups:\n  g:\n    ingress: [{ proto: tcp, ports: [22] }]\nvms:\n"
+            for i in 0..<n {
+                text += "  vm\(i):\n    groups: [g]\n    interfaces: [{ device: t\(i), mac: \"52:54:00:00:01:\(String(format: "%02x", i))\", ipv4: [10.0.1.\(i + 1)] }]\n"
+            }
+            return try NetworkPolicy.parse(text, file: "p.yaml")
+        }
+        func sets(_ text: String) -> Int { text.components(separatedBy: "\tset ").count - 1 }
+        #expect(sets(try RulesetCompiler.compile(try policy(1)).text) == sets(try RulesetCompiler.compile(try policy(50)).text))
     }
 
     @Test func egressOmittedMeansNoEgressChain() throws {

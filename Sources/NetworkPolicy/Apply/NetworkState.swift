@@ -109,7 +109,7 @@ public struct Blocklist: Sendable {
 /// What the kernel holds compared with the policy, and the drops per VM.
 public struct NetworkStatus: Sendable, Codable {
     public var tablesPresent: [String: Bool]
-    /// Ports filtered in the kernel (`port_from` map).
+    /// Ports filtered in the kernel (the bridge table's `ports` set).
     public var ports: [String]
     /// Differences between the policy and the kernel; empty when in sync.
     public var drift: [String]
@@ -131,7 +131,7 @@ public struct NetworkStatus: Sendable, Codable {
         }
         var drift: [String] = present.filter { !$0.value }.map { "table \($0.key) is missing" }.sorted()
         let bridge = listings["bridge \(Ruleset.bridgeTable)"] ?? ""
-        let ports = mapKeys(named: "port_from", in: bridge)
+        let ports = quotedElements(of: "set ports", in: bridge)
         let expectedPorts = Set(expected.devices.keys)
         for p in expectedPorts.subtracting(ports).sorted() { drift.append("port \(p) (VM \(expected.devices[p] ?? "?")) is not filtered in the kernel") }
         for p in Set(ports).subtracting(expectedPorts).sorted() { drift.append("port \(p) is filtered in the kernel but not in the policy") }
@@ -145,9 +145,9 @@ public struct NetworkStatus: Sendable, Codable {
         return NetworkStatus(tablesPresent: present, ports: ports.sorted(), drift: drift, drops: drops)
     }
 
-    /// The quoted keys of map `name` in an `nft list` output.
-    static func mapKeys(named name: String, in listing: String) -> [String] {
-        guard let start = listing.range(of: "map \(name) {") else { return [] }
+    /// The quoted elements (or keys) of the set or map declared as `header` in an `nft list` output.
+    static func quotedElements(of header: String, in listing: String) -> [String] {
+        guard let start = listing.range(of: "\(header) {") else { return [] }
         let rest = listing[start.upperBound...]
         guard let close = rest.range(of: "\n\t}") else { return [] }
         var keys: [String] = []

@@ -119,21 +119,79 @@ public enum RulesetCompiler {
         return result
     }
 
+    /// The bridge table. Per-port facts are elements of a few global sets keyed by the port
+    /// (`iifname . ether saddr . ip saddr`), not per-port sets and chains: a set is a kernel object
+    /// that costs about 0.2 ms to create, chains and elements are cheap, and adding one VM is then a
+    /// handful of element updates.
     static func bridgeTable(_ policy: NetworkPolicy, names: [String], ids: [String: Int]) -> String {
         let ports = ports(policy, names: names, ids: ids)
+        var macs: [String] = [], src4: [String] = [], src6: [String] = [], targets: [String] = []
+        for port in ports {
+            let dev = quote(port.interface.device)
+            let mac = port.interface.mac
+            var v4 = port.interface.ipv4.map { (mac, $0) }
+            // The default (EUI-64) link-local address of the interface's MAC.
+            var v6 = port.interface.ipv6.map { (mac, $0) } + [(mac, IPNetwork.linkLocal(for: mac))]
+            var portMACs = [mac]
+            for pair in port.pairs {
+                let m = pair.mac ?? mac
+                if !portMACs.contains(m) { portMACs.append(m) }
+                if pair.address.family == .ipv4 { v4.append((m, pair.address)) } else { v6.append((m, pair.address)) }
+            }
+            macs += portMACs.sorted().map { "\(dev) . \($0)" }
+            src4 += v4.map { "\(dev) . \($0.0) . \($0.1.addressText)" }
+            src6 += v6.map { "\(dev) . \($0.0) . \($0.1.addressText)" }
+            // ND targets this port may advertise: its own IPv6 addresses. nft 1.0.6 has no
+            // `icmpv6 taddr`, so the target is matched as raw payload (ICMPv6 header + 8 bytes).
+            targets += Set(v6.map { $0.1 }).sorted().map { "\(dev) . 0x" + $0.bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+        }
         var o = "table bridge \(Ruleset.bridgeTable) {\n"
         o += "\tset quarantine {\n\t\ttype ifname\n\t}\n"
-        for name in names { if let id = ids[name] { o += "\tcounter drops_vm\(id) {\n\t}\n" } }
-        o += "\tmap port_from {\n\t\ttype ifname : verdict\n"
-        o += elements(ports.map { "\(quote($0.interface.device)) : jump from_p\($0.id)" })
-        o += "\t}\n\tmap port_to {\n\t\ttype ifname : verdict\n"
-        o += elements(ports.map { "\(quote($0.interface.device)) : jump to_vm\($0.vmID)" })
-        o += "\t}\n"
+        o += "\tset ports {\n\t\ttype ifname\n" + elements(ports.map { quote($0.interface.device) }) + "\t}\n"
+        o += "\tmap port_mark {\n\t\ttype ifname : mark\n" + elements(ports.map { "\(quote($0.interface.device)) : \(hex($0.vmID))" }) + "\t}\n"
+        for name in names { if let id = ids[name] { o += "\tcounter drops_vm\(id) {\n\t\tcomment \(quote(name))\n\t}\n" } }
+        o += "\tmap port_counter {\n\t\ttype ifname : counter\n" + elements(ports.map { "\(quote($0.interface.device)) : \"drops_vm\($0.vmID)\"" }) + "\t}\n"
+        o += "\tmap port_to {\n\t\ttype ifname : verdict\n" + elements(ports.map { "\(quote($0.interface.device)) : jump to_vm\($0.vmID)" }) + "\t}\n"
+        o += "\tset port_macs {\n\t\ttype ifname . ether_addr\n" + elements(macs) + "\t}\n"
+        o += "\tset port_src4 {\n\t\ttype ifname . ether_addr . ipv4_addr\n" + elements(src4) + "\t}\n"
+        o += "\tset port_src6 {\n\t\ttype ifname . ether_addr . ipv6_addr\n" + elements(src6) + "\t}\n"
+        o += "\tset port_na {\n\t\ttypeof iifname . @th,64,128\n" + elements(targets) + "\t}\n"
         o += """
             \tchain prerouting {
             \t\ttype filter hook prerouting priority -300; policy accept;
             \t\tiifname @quarantine counter drop
-            \t\tiifname vmap @port_from
+            \t\tiifname != @ports accept
+            \t\tmeta mark set iifname map @port_mark
+            \t\tiifname . ether saddr != @port_macs goto spoofed
+            \t\tether type arp goto arp_in
+            \t\tether type ip goto ip4_in
+            \t\tether type ip6 goto ip6_in
+            \t\tgoto spoofed
+            \t}
+            \tchain arp_in {
+            \t\tiifname . arp saddr ether != @port_macs goto spoofed
+            \t\tarp saddr ip 0.0.0.0 accept
+            \t\tiifname . arp saddr ether . arp saddr ip != @port_src4 goto spoofed
+            \t\taccept
+            \t}
+            \tchain ip4_in {
+            \t\tudp sport 67 goto spoofed
+            \t\tip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept
+            \t\tiifname . ether saddr . ip saddr != @port_src4 goto spoofed
+            \t\taccept
+            \t}
+            \tchain ip6_in {
+            \t\ticmpv6 type { nd-router-advert, nd-redirect } goto spoofed
+            \t\tudp sport 547 goto spoofed
+            \t\tip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld-listener-report, mld2-listener-report } accept
+            \t\tiifname . ether saddr . ip6 saddr != @port_src6 goto spoofed
+            \t\ticmpv6 type nd-neighbor-advert iifname . @th,64,128 != @port_na goto spoofed
+            \t\taccept
+            \t}
+            \tchain spoofed {
+            \t\tcounter name iifname map @port_counter
+            \t\tlimit rate 10/minute burst 5 packets log prefix "hyperward spoofed: " level warn
+            \t\tdrop
             \t}
             \tchain forward {
             \t\ttype filter hook forward priority -300; policy accept;
@@ -144,63 +202,7 @@ public enum RulesetCompiler {
             """
         for name in names {
             guard let id = ids[name] else { continue }
-            o += "\tchain drop_vm\(id) {\n"
-            o += "\t\tlimit rate 10/minute burst 5 packets log prefix \(quote("hyperward drop vm=\(name) ")) level warn\n"
-            o += "\t\tcounter name \"drops_vm\(id)\" drop\n\t}\n"
             o += "\tchain to_vm\(id) {\n\t\tmeta mark set meta mark | \(hex(id << 16))\n\t}\n"
-        }
-        for port in ports {
-            let p = port.id
-            let mac = port.interface.mac
-            var v4 = port.interface.ipv4.map { (mac, $0) }
-            var v6 = port.interface.ipv6.map { (mac, $0) }
-            // The default (EUI-64) link-local address of the interface's MAC.
-            v6.append((mac, IPNetwork.linkLocal(for: mac)))
-            var macs = [mac]
-            for pair in port.pairs {
-                let m = pair.mac ?? mac
-                if !macs.contains(m) { macs.append(m) }
-                if pair.address.family == .ipv4 { v4.append((m, pair.address)) } else { v6.append((m, pair.address)) }
-            }
-            let drop = "goto drop_vm\(port.vmID)"
-            o += "\tset macs_p\(p) {\n\t\ttype ether_addr\n" + elements(macs.sorted()) + "\t}\n"
-            o += "\tset src4_p\(p) {\n\t\ttype ether_addr . ipv4_addr\n" + elements(v4.map { "\($0.0) . \($0.1.addressText)" }) + "\t}\n"
-            o += "\tset src6_p\(p) {\n\t\ttype ether_addr . ipv6_addr\n" + elements(v6.map { "\($0.0) . \($0.1.addressText)" }) + "\t}\n"
-            // ND target addresses this port may advertise: its own IPv6 addresses. nft 1.0.6 has
-            // no `icmpv6 taddr`, so the target is matched as raw payload (ICMPv6 header + 8 bytes).
-            let targets = Set(v6.map { $0.1 }).sorted().map { "0x" + $0.bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
-            o += "\tset na_p\(p) {\n\t\ttypeof @th,64,128\n" + elements(targets) + "\t}\n"
-            o += """
-                \tchain from_p\(p) {
-                \t\tmeta mark set \(hex(port.vmID))
-                \t\tether saddr != @macs_p\(p) \(drop)
-                \t\tether type arp goto arp_p\(p)
-                \t\tether type ip goto ip4_p\(p)
-                \t\tether type ip6 goto ip6_p\(p)
-                \t\t\(drop)
-                \t}
-                \tchain arp_p\(p) {
-                \t\tarp saddr ether != @macs_p\(p) \(drop)
-                \t\tarp saddr ip 0.0.0.0 accept
-                \t\tarp saddr ether . arp saddr ip != @src4_p\(p) \(drop)
-                \t\taccept
-                \t}
-                \tchain ip4_p\(p) {
-                \t\tudp sport 67 \(drop)
-                \t\tip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept
-                \t\tether saddr . ip saddr != @src4_p\(p) \(drop)
-                \t\taccept
-                \t}
-                \tchain ip6_p\(p) {
-                \t\ticmpv6 type { nd-router-advert, nd-redirect } \(drop)
-                \t\tudp sport 547 \(drop)
-                \t\tip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld-listener-report, mld2-listener-report } accept
-                \t\tether saddr . ip6 saddr != @src6_p\(p) \(drop)
-                \t\ticmpv6 type nd-neighbor-advert @th,64,128 != @na_p\(p) \(drop)
-                \t\taccept
-                \t}
-
-                """
         }
         o += "}\n"
         return o
@@ -208,8 +210,14 @@ public enum RulesetCompiler {
 
     static func inetTable(_ policy: NetworkPolicy, names: [String], ids: [String: Int]) -> String {
         var o = "table inet \(Ruleset.inetTable) {\n"
-        // Group member sets: every address of every interface (and allowed pair) of a member VM.
-        for group in policy.groups.keys.sorted() {
+        // Group member sets, for the groups some rule names as its remote: every address of every
+        // interface (and allowed pair) of a member VM. Unreferenced groups get no set (sets are
+        // the costly kernel objects).
+        var referenced: Set<String> = []
+        for group in policy.groups.values {
+            for rule in group.ingress + (group.egress ?? []) { if let g = rule.group { referenced.insert(g) } }
+        }
+        for group in policy.groups.keys.sorted() where referenced.contains(group) {
             var v4: Set<IPNetwork> = []
             var v6: Set<IPNetwork> = []
             for name in names {
@@ -269,6 +277,11 @@ public enum RulesetCompiler {
 
     enum Direction { case ingress, egress }
 
+    /// `x` for one value, `{ x, y }` (an anonymous set) for several.
+    static func braced(_ values: [String]) -> String {
+        values.count == 1 ? values[0] : "{ " + values.joined(separator: ", ") + " }"
+    }
+
     static func sanitized(_ name: String) -> String {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
     }
@@ -282,7 +295,9 @@ public enum RulesetCompiler {
             protoMatch = "meta l4proto \(rule.proto.rawValue)"
             if !rule.ports.isEmpty {
                 let ports = rule.ports.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
-                protoMatch += " th dport { \(ports.joined(separator: ", ")) }"
+                // One value needs no set: every anonymous set is a kernel object, and tens of
+                // thousands of them dominate apply time at scale.
+                protoMatch += " th dport " + braced(ports)
             }
         case .icmp: protoMatch = "meta l4proto icmp"
         case .icmpv6: protoMatch = "meta l4proto ipv6-icmp"
@@ -297,8 +312,8 @@ public enum RulesetCompiler {
         } else if !rule.networks.isEmpty {
             let v4 = rule.networks.filter { $0.family == .ipv4 }.map(\.description)
             let v6 = rule.networks.filter { $0.family == .ipv6 }.map(\.description)
-            if !v4.isEmpty && rule.proto != .icmpv6 { remotes.append("ip \(field) { \(v4.joined(separator: ", ")) }") }
-            if !v6.isEmpty && rule.proto != .icmp { remotes.append("ip6 \(field) { \(v6.joined(separator: ", ")) }") }
+            if !v4.isEmpty && rule.proto != .icmpv6 { remotes.append("ip \(field) " + braced(v4)) }
+            if !v6.isEmpty && rule.proto != .icmp { remotes.append("ip6 \(field) " + braced(v6)) }
             if remotes.isEmpty { return "" }
         } else {
             remotes.append("")
