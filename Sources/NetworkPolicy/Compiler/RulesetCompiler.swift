@@ -238,6 +238,7 @@ public enum RulesetCompiler {
             guard let vm = policy.vms[name] else { return false }
             return vm.groups.contains { policy.groups[$0]?.egress != nil }
         }
+        let egressSet = Set(egressVMs)
         o += "\tmap egress {\n\t\ttype mark : verdict\n" + elements(egressVMs.compactMap { ids[$0].map { "\(hex($0)) : jump out_vm\($0)" } }) + "\t}\n"
         o += "\tmap ingress {\n\t\ttype mark : verdict\n" + elements(names.compactMap { ids[$0].map { "\(hex($0 << 16)) : jump in_vm\($0)" } }) + "\t}\n"
         o += """
@@ -254,7 +255,7 @@ public enum RulesetCompiler {
         for name in names {
             guard let id = ids[name], let vm = policy.vms[name] else { continue }
             let groups = vm.groups.compactMap { g in policy.groups[g].map { (g, $0) } }
-            if egressVMs.contains(name) {
+            if egressSet.contains(name) {
                 o += "\tchain out_vm\(id) {\n"
                 for (gname, group) in groups {
                     // A group that omits egress allows everything out for its members.
