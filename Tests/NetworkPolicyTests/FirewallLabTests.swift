@@ -114,6 +114,38 @@ final class FirewallLabTests {
                                         captureOn: web1, filter: "ether proto 0x88b5"), "unneeded ethertype")
     }
 
+    /// `net explain` evaluates Hyperward's own model of the ruleset; the kernel must agree with it
+    /// on every probe (TCP on several ports over IPv4 and IPv6, ICMP, between every pair of VMs).
+    @Test func theExplainModelAgreesWithTheKernel() throws {
+        let policy = try NetworkPolicy.parse(policyText(), file: "lab.yaml")
+        try apply()
+        let ports = [22, 80, 8080]
+        var listeners: [Listener] = []
+        for vm in lab.vms { for port in ports { listeners.append(try lab.listen(in: vm, tcp: port)) } }
+        defer { listeners.forEach { $0.stop() } }
+        let model = PolicyModel(policy: policy)
+        var probes = 0
+        for source in lab.vms {
+            for destination in lab.vms where destination.name != source.name {
+                for (from, to) in [(source.ipv4, destination.ipv4), (source.ipv6, destination.ipv6)] {
+                    for port in ports where from.contains(".") || port == 80 {
+                        let predicted = model.explain(PacketQuery(source: try IPNetwork(address: from), destination: try IPNetwork(address: to),
+                                                                  proto: .tcp, port: port))
+                        let kernel = try lab.tcpConnects(from: source, to: to, port: port, timeout: .seconds(1))
+                        #expect((predicted.verdict == .accept) == kernel, "\(source.name) → \(destination.name) tcp/\(port) (\(to)): model \(predicted.verdict) by \(predicted.rule), kernel \(kernel)")
+                        probes += 1
+                    }
+                }
+                let predicted = model.explain(PacketQuery(source: try IPNetwork(address: source.ipv4),
+                                                          destination: try IPNetwork(address: destination.ipv4), proto: .icmp))
+                let kernel = try lab.ping(from: source, to: destination.ipv4, timeout: .seconds(1))
+                #expect((predicted.verdict == .accept) == kernel, "\(source.name) → \(destination.name) icmp")
+                probes += 1
+            }
+        }
+        #expect(probes == 30)
+    }
+
     @Test func arpspoofCannotPoisonANeighbour() throws {
         try apply()
         #expect(try !lab.arpPoison(attacker: mallory, victim: web1, impersonating: bastion, duration: .seconds(4)))

@@ -19,7 +19,7 @@ struct NetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "net",
         abstract: "Per-VM security groups and anti-spoofing, compiled to one nftables ruleset.",
-        subcommands: [NetCompileCommand.self, NetApplyCommand.self, NetStatusCommand.self, NetBlockCommand.self, NetUnblockCommand.self]
+        subcommands: [NetCompileCommand.self, NetApplyCommand.self, NetStatusCommand.self, NetExplainCommand.self, NetBlockCommand.self, NetUnblockCommand.self]
     )
 }
 
@@ -169,6 +169,46 @@ struct NetUnblockCommand: AsyncParsableCommand {
             }
             Output.write("unblocked \(address)\n")
             return ExitCodes.completed
+        }
+    }
+}
+
+struct NetExplainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Which rule decides a packet (the first packet of a new flow), by Hyperward's model of the ruleset.")
+    @OptionGroup var options: NetOptions
+    @Option(help: "Source address.") var from: String
+    @Option(help: "Destination address.") var to: String
+    @Option(help: "tcp, udp, icmp or icmpv6.") var proto: String = "tcp"
+    @Option(help: "Destination port (tcp/udp).") var port: Int?
+    @Option(name: .customLong("from-vm"), help: "The VM the packet is sent from, if not the owner of --from (a spoof).")
+    var fromVM: String?
+    @Option(help: "text or json.") var format: String = "text"
+
+    func validate() throws {
+        guard (try? IPNetwork(address: from)) != nil else { throw ValidationError("--from '\(from)' is not an address") }
+        guard (try? IPNetwork(address: to)) != nil else { throw ValidationError("--to '\(to)' is not an address") }
+        guard let p = Rule.Proto(rawValue: proto), p != .any else { throw ValidationError("--proto must be tcp, udp, icmp or icmpv6") }
+        if let port, !(1...65535).contains(port) { throw ValidationError("--port \(port) is out of range 1...65535") }
+        if (p == .tcp || p == .udp) && port == nil { throw ValidationError("--port is required for \(proto)") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let policy = try options.loadPolicy()
+            guard let source = try? IPNetwork(address: from), let destination = try? IPNetwork(address: to),
+                  let p = Rule.Proto(rawValue: proto) else { return ExitCodes.usage }
+            let explanation = PolicyModel(policy: policy).explain(
+                PacketQuery(source: source, destination: destination, proto: p, port: port, sourceVM: fromVM))
+            if format == "json" {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                Output.write(String(decoding: (try? encoder.encode(explanation)) ?? Data(), as: UTF8.self) + "\n")
+            } else {
+                Output.write("\(explanation.verdict.rawValue.uppercased()) at \(explanation.stage): \(explanation.rule)\n  \(explanation.reason)\n")
+            }
+            return explanation.verdict == .accept ? ExitCodes.completed : ExitCodes.thresholdMatched
         }
     }
 }
