@@ -12,6 +12,9 @@ if [ "$(id -u)" -eq 0 ]; then
         pgrep -x libvirtd >/dev/null || libvirtd -d
         for _ in $(seq 1 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
     fi
+    # The default network (virbr0 + dnsmasq) for the guest that tests the agent's libvirt sync.
+    virsh -c qemu:///system net-info default 2>/dev/null | grep -q 'Active: *yes' \
+        || virsh -c qemu:///system net-start default >/dev/null
     export HYPERWARD_REQUIRE_LIBVIRT=1
 fi
 

@@ -14,7 +14,8 @@ import Yams
 extension HyperwardConfiguration {
     /// The keys accepted at each level; anything else is an error with its line and column, so a
     /// typo never silently falls back to a default.
-    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit"]
+    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network"]
+    static let networkKeys: Set<String> = ["policy", "netns"]
     static let auditKeys: Set<String> = ["interval_seconds", "feeds", "skip", "waivers", "all_packages"]
     static let logLevels: Set<String> = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -77,6 +78,17 @@ extension HyperwardConfiguration {
                         config.audit.allPackages = b
                     default:
                         throw error("unknown setting 'audit.\(sub)' (known: \(auditKeys.sorted().joined(separator: ", ")))", at: k, file: file)
+                    }
+                }
+            case "network":
+                guard let networkMap = value.mapping else { throw error("network must be a mapping", at: value, file: file) }
+                for (k, v) in networkMap {
+                    let sub = k.string ?? ""
+                    switch sub {
+                    case "policy": config.network.policy = try string(v, key: "network.policy", file: file)
+                    case "netns": config.network.netns = try string(v, key: "network.netns", file: file)
+                    default:
+                        throw error("unknown setting 'network.\(sub)' (known: \(networkKeys.sorted().joined(separator: ", ")))", at: k, file: file)
                     }
                 }
             default:

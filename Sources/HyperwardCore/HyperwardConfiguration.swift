@@ -24,6 +24,18 @@ public struct HyperwardConfiguration: Sendable, Hashable {
     public var logLevel: String = "info"
     /// The audit's settings.
     public var audit: Audit = Audit()
+    /// The network engine's settings.
+    public var network: Network = Network()
+
+    /// Settings of `hyperward net` and the agent's network service.
+    public struct Network: Sendable, Hashable {
+        /// The network policy file; when set, the agent applies it and keeps it in sync with libvirt.
+        public var policy: String?
+        /// A network namespace to act in instead of the host's (for tests and labs).
+        public var netns: String?
+        /// Creates default network settings.
+        public init() {}
+    }
 
     /// Settings of `hyperward audit` and the agent's audit service.
     public struct Audit: Sendable, Hashable {

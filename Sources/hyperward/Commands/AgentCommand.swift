@@ -31,6 +31,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Directory standing for the host's / .", valueName: "DIR"))
     var root: String = "/"
 
+    @Option(help: ArgumentHelp("Network policy to enforce and keep in sync with libvirt (overrides network.policy).", valueName: "FILE"))
+    var policy: String?
+
     func validate() throws {
         if let intervalSeconds, intervalSeconds < 1 { throw ValidationError("--interval must be at least 1 second") }
     }
@@ -45,9 +48,14 @@ struct AgentCommand: AsyncParsableCommand {
             let interval = Duration.seconds(intervalSeconds ?? configuration.audit.intervalSeconds)
             let audit = AuditService(runner: AuditRunner(configuration: configuration, root: root), store: store,
                                      interval: interval, logger: logger)
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: audit)]
+            if let policy = policy ?? configuration.network.policy {
+                services.append(.init(service: NetworkService(policyPath: policy, namespace: configuration.network.netns,
+                                                              resync: .seconds(30), logger: logger)))
+            }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: audit)],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 ))

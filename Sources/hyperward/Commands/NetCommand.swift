@@ -34,19 +34,7 @@ struct NetOptions: ParsableArguments {
     var netns: String?
 
     func loadPolicy() throws(CLIError) -> NetworkPolicy {
-        let path = AuditRunner.absolute(policy)
-        do {
-            let text = try RootedFileSystem().readText(path, limit: 16 << 20)
-            let parsed = try NetworkPolicy.parse(text, file: policy)
-            // VMs listed without interfaces are libvirt domains: their taps and MACs come from the
-            // domain XML, their addresses from the network's DHCP host entries.
-            guard parsed.vms.values.contains(where: { $0.interfaces.isEmpty }) else { return parsed }
-            let (resolved, notes) = parsed.resolvingLibvirt(VirshXMLSource())
-            for note in notes { Output.warn(note) }
-            return resolved
-        } catch {
-            throw CLIError(exitCode: error.code == .notFound ? ExitCodes.usage : ExitCodes.configuration, message: error.description)
-        }
+        try PolicyLoader.load(policy, warn: Output.warn)
     }
 
     func compiled() throws(CLIError) -> Ruleset {

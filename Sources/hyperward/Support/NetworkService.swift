@@ -1,0 +1,116 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HyperwardCore
+import Logging
+import NetworkPolicy
+import ServiceLifecycle
+
+/// The agent's network service: applies the policy at start, then re-applies it whenever libvirt
+/// reports a domain lifecycle event (started, stopped, defined…), so a VM's rules follow it within
+/// moments. A periodic resync repairs drift.
+struct NetworkService: Service {
+    var policyPath: String
+    var namespace: String?
+    var resync: Duration
+    var logger: Logger
+
+    func run() async throws {
+        let events = LibvirtEvents(logger: logger)
+        logger.info("network service started", metadata: ["net.policy": "\(policyPath)"])
+        applyOnce(reason: "start")
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await line in events.stream {
+                        applyOnce(reason: line)
+                    }
+                    // Without events (no libvirtd, or it restarted) the periodic resync still runs.
+                    if !Task.isCancelled { logger.warning("libvirt event stream ended; relying on periodic resync") }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(for: resync) } catch { break }
+                        applyOnce(reason: "periodic resync")
+                    }
+                }
+                await group.waitForAll()
+            }
+        }
+        events.stop()
+        logger.info("network service stopped")
+    }
+
+    func applyOnce(reason: String) {
+        let start = ContinuousClock.now
+        do {
+            let logger = self.logger
+            let policy = try PolicyLoader.load(policyPath, warn: { logger.warning("\($0)") })
+            let ruleset = try RulesetCompiler.compile(policy)
+            try NftApplier(namespace: namespace).apply(ruleset.text)
+            ConntrackFlusher(namespace: namespace).flush(addresses: policy.allAddresses)
+            let ms = (ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000
+                + (ContinuousClock.now - start).components.seconds * 1000
+            logger.info("network policy applied", metadata: [
+                "net.reason": "\(reason)", "net.vms": "\(ruleset.vmIDs.count)", "net.ports": "\(ruleset.devices.keys.sorted().joined(separator: ","))",
+                "net.apply_ms": "\(ms)",
+            ])
+        } catch let error as CLIError {
+            logger.error("network policy not applied", metadata: ["error": "\(error.message)", "net.reason": "\(reason)"])
+        } catch {
+            logger.error("network policy not applied", metadata: ["error": "\(error)", "net.reason": "\(reason)"])
+        }
+    }
+}
+
+/// `virsh event --loop --event lifecycle` (every domain), as an async stream of event lines.
+final class LibvirtEvents: @unchecked Sendable {
+    let stream: AsyncStream<String>
+    private let process = Process()
+
+    init(logger: Logger, uri: String = "qemu:///system") {
+        var continuation: AsyncStream<String>.Continuation!
+        stream = AsyncStream { continuation = $0 }
+        let sink = continuation!
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/virsh")
+        process.arguments = ["-c", uri, "event", "--loop", "--event", "lifecycle"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            logger.warning("libvirt events unavailable; relying on periodic resync", metadata: ["error": "\(error)"])
+            sink.finish()
+            return
+        }
+        let handle = out.fileHandleForReading
+        Thread.detachNewThread {
+            var buffer = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 0x0a) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    // "event 'lifecycle' for domain 'web1': Started Booted"
+                    if line.contains("event 'lifecycle'") { sink.yield(line) }
+                }
+            }
+            sink.finish()
+        }
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+    }
+}

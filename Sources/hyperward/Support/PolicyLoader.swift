@@ -1,0 +1,33 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HyperwardCore
+import NetworkPolicy
+
+/// Reads a policy file and fills in libvirt domains' interfaces.
+enum PolicyLoader {
+    /// The policy at `path`; VMs listed without interfaces are resolved from libvirt.
+    static func load(_ path: String, warn: (String) -> Void) throws(CLIError) -> NetworkPolicy {
+        let absolute = AuditRunner.absolute(path)
+        do {
+            let text = try RootedFileSystem().readText(absolute, limit: 16 << 20)
+            let parsed = try NetworkPolicy.parse(text, file: path)
+            // VMs listed without interfaces are libvirt domains: their taps and MACs come from the
+            // domain XML, their addresses from the network's DHCP host entries.
+            guard parsed.vms.values.contains(where: { $0.interfaces.isEmpty }) else { return parsed }
+            let (resolved, notes) = parsed.resolvingLibvirt(VirshXMLSource())
+            for note in notes { warn(note) }
+            return resolved
+        } catch {
+            throw CLIError(exitCode: error.code == .notFound ? ExitCodes.usage : ExitCodes.configuration, message: error.description)
+        }
+    }
+}
