@@ -14,7 +14,8 @@ if [ "$(id -u)" -eq 0 ]; then
     fi
     # The default network (virbr0 + dnsmasq) for the guest that tests the agent's libvirt sync.
     virsh -c qemu:///system net-info default 2>/dev/null | grep -q 'Active: *yes' \
-        || virsh -c qemu:///system net-start default >/dev/null
+        || virsh -c qemu:///system net-start default >/dev/null \
+        || echo "test.sh: could not start the libvirt default network" >&2
     export HYPERWARD_REQUIRE_LIBVIRT=1
 fi
 
