@@ -46,6 +46,7 @@ final class FirewallLabTests {
                 ingress:
                   - { proto: tcp, ports: [80] }
             \(adminMaySSH ? "      - { proto: tcp, ports: [22], from_group: admin }\n" : "")\
+                  - { proto: udp, ports: [53] }
                   - { proto: icmp }
                   - { proto: icmpv6 }
               admin: {}
@@ -78,6 +79,11 @@ final class FirewallLabTests {
         #expect(try lab.tcpConnects(from: mallory, to: web1.ipv4, port: 80), "http from anywhere")
         #expect(try lab.tcpConnects(from: mallory, to: web1.ipv6, port: 80), "http over IPv6 too")
         #expect(try !lab.tcpConnects(from: bastion, to: web1.ipv4, port: 8080), "unlisted port denied")
+        let dns = try lab.listen(in: web1, udp: 53)
+        let other53 = try lab.listen(in: web1, udp: 54)
+        defer { dns.stop(); other53.stop() }
+        #expect(try lab.udpDelivers(from: mallory, to: web1.ipv4, port: 53), "udp/53 allowed")
+        #expect(try !lab.udpDelivers(from: mallory, to: web1.ipv4, port: 54), "udp/54 denied")
         #expect(try lab.ping(from: mallory, to: web1.ipv4), "icmp allowed")
         #expect(try lab.ping(from: mallory, to: web1.ipv6), "icmpv6 allowed, and IPv6 neighbour discovery works")
         #expect(try !lab.tcpConnects(from: web1, to: mallory.ipv4, port: 80), "mallory's ingress is default-deny")
