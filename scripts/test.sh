@@ -13,9 +13,11 @@ if [ "$(id -u)" -eq 0 ]; then
         for _ in $(seq 1 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
     fi
     # The default network (virbr0 + dnsmasq) for the guest that tests the agent's libvirt sync.
-    virsh -c qemu:///system net-info default 2>/dev/null | grep -q 'Active: *yes' \
-        || virsh -c qemu:///system net-start default >/dev/null \
-        || echo "test.sh: could not start the libvirt default network" >&2
+    # (No `| grep -q` here: with pipefail, grep's early exit would fail the pipeline.)
+    if [[ ! "$(virsh -c qemu:///system net-info default 2>/dev/null)" =~ Active:[[:space:]]*yes ]]; then
+        virsh -c qemu:///system net-start default >/dev/null \
+            || echo "test.sh: could not start the libvirt default network" >&2
+    fi
     export HYPERWARD_REQUIRE_LIBVIRT=1
 fi
 
