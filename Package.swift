@@ -92,7 +92,7 @@ let package = Package(
         // libFuzzer.
         .executableTarget(
             name: "HyperwardFuzz",
-            dependencies: ["HostAudit", "HyperwardCore"],
+            dependencies: ["HostAudit", "NetworkPolicy", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetworkPolicyTests",
-            dependencies: ["NetworkPolicy", "HyperwardCore", "NetTestSupport"],
+            dependencies: ["NetworkPolicy", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

@@ -9,15 +9,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(dpkg-status advisory-feed libvirt-config waivers configuration kernel-cmdline debian-version rpm-version os-release)
+targets=(dpkg-status advisory-feed libvirt-config waivers configuration kernel-cmdline debian-version rpm-version os-release network-policy libvirt-xml)
 scratch=.build-fuzz
+# Every swift invocation on $scratch takes the same flags: one without them (even --show-bin-path)
+# rewrites the build manifest, and the next build then compiles without instrumentation.
+# swiftc keeps only the last `-sanitize=` it is given, and SwiftPM passes its two in no fixed
+# order (so a build had either coverage or ASan): the joined flag, passed last, enables both.
+flags=(-c release --scratch-path "$scratch" --sanitize fuzzer --sanitize address
+       -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING)
 
 build() {
     local log
     log=$(mktemp)
     # --sanitize also instruments C dependencies (libyaml under Yams) for coverage.
-    if ! swift build -c release --product HyperwardFuzz --scratch-path "$scratch" \
-            --sanitize fuzzer --sanitize address -Xswiftc -DFUZZING >"$log" 2>&1; then
+    if ! swift build "${flags[@]}" --product HyperwardFuzz >"$log" 2>&1; then
         grep -vE '^\[[0-9]+/[0-9]+\]|ld.gold: warning' "$log" | tail -n 40 >&2
         rm -f "$log"
         echo "fuzz.sh: build failed" >&2
@@ -45,7 +50,7 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then seconds=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
 
 build
-bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/HyperwardFuzz
+bin=$(swift build "${flags[@]}" --show-bin-path)/HyperwardFuzz
 corpus=$scratch/corpus/$target
 artifacts=$scratch/artifacts/$target
 mkdir -p "$corpus" "$artifacts"

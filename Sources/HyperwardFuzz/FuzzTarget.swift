@@ -35,6 +35,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case debianVersion = "debian-version"
     case rpmVersion = "rpm-version"
     case osRelease = "os-release"
+    case networkPolicy = "network-policy"
+    case libvirtXML = "libvirt-xml"
 
     /// Runs one input through the target.
     /// - Throws: `FuzzFailure` when a promised property does not hold for this input.
@@ -49,10 +51,12 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .debianVersion: try FuzzTarget.debianVersion(bytes)
         case .rpmVersion: try FuzzTarget.rpmVersion(bytes)
         case .osRelease: FuzzTarget.osRelease(bytes)
+        case .networkPolicy: try FuzzTarget.networkPolicy(bytes)
+        case .libvirtXML: try FuzzTarget.libvirtXML(bytes)
         }
     }
 
-    private func fail(_ message: String) -> FuzzFailure { FuzzFailure(target: self, message: message) }
+    func fail(_ message: String) -> FuzzFailure { FuzzFailure(target: self, message: message) }
 
     // MARK: dpkg status
 

@@ -82,6 +82,23 @@ struct LibvirtInventoryTests {
         }
     }
 
+    /// Foundation's XMLParser crashes on a processing instruction without data, also one an
+    /// entity expands to (found by the `libvirt-xml` fuzz target): refused before parsing.
+    @Test(arguments: [
+        "<domain><?x?></domain>", "<?iso10646uc?><domain/>", "<domain><!--<?x?>--></domain>",
+        "<!DOCTYPE d [<!ENTITY e \"&#60;?x?&#62;\">]><domain>&e;</domain>", "<!doctype d><domain/>",
+    ])
+    func dataLessProcessingInstructionsAndDTDsAreRefused(_ xml: String) {
+        #expect(throws: HyperwardError.self) { try LibvirtXML.interfaces(ofDomain: xml) }
+        #expect(throws: HyperwardError.self) { try LibvirtXML.dhcpHosts(ofNetwork: xml) }
+    }
+
+    @Test func processingInstructionsWithDataAndTheXMLDeclarationAreRead() throws {
+        let xml = "<?xml version='1.0'?>\n<domain><?app some data?><devices><interface><mac address='52:54:00:00:00:01'/>"
+            + "<target dev='v'/></interface></devices></domain>"
+        #expect(try LibvirtXML.interfaces(ofDomain: xml).map(\.device) == ["v"])
+    }
+
     @Test func externalEntitiesAreNeverResolved() {
         let xml = "<!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><domain><devices><interface><mac address='&e;'/><target dev='v'/></interface></devices></domain>"
         let result = try? LibvirtXML.interfaces(ofDomain: xml)

@@ -95,6 +95,19 @@ struct RulesetCompilerTests {
         #expect(ruleset.text == golden)
     }
 
+    /// Rule comments carry the policy file's name: a CR LF (one `Character`), a lone CR or a quote
+    /// in it must not end or break the quoted comment (found by the `network-policy` fuzz target).
+    @Test(arguments: ["net\r\npolicy.yaml", "net\rpolicy.yaml", "net\"policy\\.yaml", "net\u{2028}policy.yaml"])
+    func commentsDropLineEndsAndQuotesOfTheFileName(_ file: String) throws {
+        let text = try String(contentsOf: Paths.packageRoot.appendingPathComponent("examples/policy.yaml"), encoding: .utf8)
+        let ruleset = try RulesetCompiler.compile(try NetworkPolicy.parse(text, file: file))
+        #expect(ruleset.text.contains("comment \"web (netpolicy.yaml:"))
+        #expect(!ruleset.text.unicodeScalars.contains { $0 == "\r" || $0 == "\u{2028}" })
+        for line in ruleset.text.split(separator: "\n") {
+            #expect(line.filter { $0 == "\"" }.count.isMultiple(of: 2), "\(line)")
+        }
+    }
+
     @Test func isDeterministic() throws {
         let policy = try Self.example()
         #expect(try RulesetCompiler.compile(policy).text == RulesetCompiler.compile(policy).text)

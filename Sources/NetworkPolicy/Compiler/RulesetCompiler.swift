@@ -70,8 +70,16 @@ public enum RulesetCompiler {
         items.isEmpty ? "" : "\t\telements = { " + items.map { "\($0)" }.joined(separator: ", ") + " }\n"
     }
 
+    /// `s` as an nft quoted string: quotes, backslashes and control characters (line ends among
+    /// them) are dropped. Filtered by Unicode scalar: "\r\n" is a single `Character`, which a
+    /// `Character` comparison with "\n" lets through.
     static func quote(_ s: String) -> String {
-        "\"" + s.filter { $0 != "\"" && $0 != "\\" && $0 != "\n" } + "\""
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: s.unicodeScalars.filter { scalar in
+            scalar != "\"" && scalar != "\\" && scalar.properties.generalCategory != .control
+                && scalar != "\u{2028}" && scalar != "\u{2029}"
+        })
+        return "\"" + String(kept) + "\""
     }
 
     /// The IPS table: timed blocklists the Sensor fills, an allowlist that always wins. Declared

@@ -94,6 +94,7 @@ public enum LibvirtXML {
     static func parse(_ xml: String, delegate: Collector) throws(HyperwardError) {
         let data = Data(xml.utf8)
         guard data.count <= maxBytes else { throw HyperwardError(.tooLarge, "libvirt XML larger than \(maxBytes) bytes") }
+        if let refused = refusedMarkup(data) { throw HyperwardError(.invalidInput, "malformed libvirt XML: \(refused)") }
         let parser = XMLParser(data: data)
         parser.shouldResolveExternalEntities = false
         parser.delegate = delegate
@@ -105,6 +106,32 @@ public enum LibvirtXML {
         }
     }
 
+    /// Markup libvirt never writes and Foundation's XMLParser cannot take: on Linux it crashes (a
+    /// NULL string read) on a processing instruction without data (`<?x?>`), also one that an
+    /// entity of a document type declaration expands to. So DTDs (which also carry every entity
+    /// trick) and data-less processing instructions are refused before parsing, anywhere in the
+    /// text, comments included.
+    static func refusedMarkup(_ data: Data) -> String? {
+        let bytes = [UInt8](data)
+        let doctype = Array("<!DOCTYPE".utf8)
+        var i = 0
+        while i + 1 < bytes.count {
+            defer { i += 1 }
+            guard bytes[i] == UInt8(ascii: "<") else { continue }
+            if bytes[i + 1] == UInt8(ascii: "!"), i + doctype.count <= bytes.count,
+               zip(bytes[i..<(i + doctype.count)], doctype).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) {
+                return "a document type declaration (<!DOCTYPE) is not accepted"
+            }
+            guard bytes[i + 1] == UInt8(ascii: "?") else { continue }
+            var j = i + 2
+            while j < bytes.count, ![0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "?")].contains(bytes[j]) { j += 1 }
+            if j + 1 < bytes.count, bytes[j] == UInt8(ascii: "?"), bytes[j + 1] == UInt8(ascii: ">") {
+                return "a processing instruction without data is not accepted"
+            }
+        }
+        return nil
+    }
+
     final class Collector: NSObject, XMLParserDelegate {
         struct Event { var isStart: Bool; var name: String; var attributes: [String: String] }
         let interesting: Set<String>
@@ -114,6 +141,8 @@ public enum LibvirtXML {
         var rootStarted = false
         var depth = 0
         init(interesting: Set<String>) { self.interesting = interesting }
+        // Not `abortParsing()` here: called from this callback it crashes libxml2 (a NULL read in
+        // xmlParseChunk) on Linux.
         func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) { failure = failure ?? parseError }
         func parser(_ parser: XMLParser, validationErrorOccurred validationError: any Error) { failure = failure ?? validationError }
         func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? { nil }

@@ -16,7 +16,8 @@ import Testing
 
 /// Replays the fuzz seed corpora (`Fuzz/Corpus/<target>`) and the inputs the fuzzer found bugs
 /// with (`Fuzz/Regressions/<target>`) through the fuzz targets, so every test run exercises them
-/// with the same property checks the fuzzer applies (docs/fuzzing.md).
+/// with the same property checks the fuzzer applies (docs/fuzzing.md). The network targets are
+/// replayed by the network policy tests.
 @Suite("FuzzRegression")
 struct FuzzRegressionTests {
     static let fuzzDirectory = URL(fileURLWithPath: #filePath)
@@ -28,7 +29,9 @@ struct FuzzRegressionTests {
             .filter { FileManager.default.fileExists(atPath: $0) }
     }
 
-    @Test(arguments: FuzzTarget.allCases)
+    static let targets = FuzzTarget.allCases.filter { !FuzzTarget.networkTargets.contains($0) }
+
+    @Test(arguments: FuzzRegressionTests.targets)
     func seedCorpusPassesEveryPropertyCheck(_ target: FuzzTarget) throws {
         let files = FuzzRegressionTests.inputs("Corpus", target)
         #expect(!files.isEmpty, "no seed corpus for \(target.rawValue)")
@@ -38,7 +41,7 @@ struct FuzzRegressionTests {
         }
     }
 
-    @Test(arguments: FuzzTarget.allCases)
+    @Test(arguments: FuzzRegressionTests.targets)
     func inputsThatFoundBugsPassEveryPropertyCheck(_ target: FuzzTarget) throws {
         for file in FuzzRegressionTests.inputs("Regressions", target) {
             let bytes = try #require(Replay.read(file), "cannot read \(file)")
