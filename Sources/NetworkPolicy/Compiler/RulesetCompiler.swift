@@ -74,6 +74,8 @@ public enum RulesetCompiler {
     /// them) are dropped. Filtered by Unicode scalar: "\r\n" is a single `Character`, which a
     /// `Character` comparison with "\n" lets through.
     static func quote(_ s: String) -> String {
+        // Fast path: printable ASCII without quote or backslash needs no filtering (the common case).
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 0x22 && $0 != 0x5c }) { return "\"" + s + "\"" }
         var kept = String.UnicodeScalarView()
         kept.append(contentsOf: s.unicodeScalars.filter { scalar in
             scalar != "\"" && scalar != "\\" && scalar.properties.generalCategory != .control

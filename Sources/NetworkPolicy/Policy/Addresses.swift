@@ -78,6 +78,9 @@ public struct IPNetwork: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The address in canonical text form (RFC 5952 for IPv6).
     public var addressText: String {
+        if family == .ipv4 && bytes.count == 4 {
+            return "\(bytes[0]).\(bytes[1]).\(bytes[2]).\(bytes[3])"
+        }
         var buffer = [CChar](repeating: 0, count: 64)
         var copy = bytes
         let af = family == .ipv4 ? AF_INET : AF_INET6
