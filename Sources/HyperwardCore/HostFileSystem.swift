@@ -105,6 +105,11 @@ extension HostFileSystem {
     }
 }
 
+extension Substring {
+    /// The substring as a `String` without leading and trailing spaces, tabs, newlines and NULs.
+    public func trimmingCharacters() -> String { String(self).trimmingWhitespace() }
+}
+
 extension String {
     /// The string without leading and trailing spaces, tabs, newlines and NULs.
     public func trimmingWhitespace() -> String {

@@ -114,7 +114,3 @@ public struct HostFacts: Sendable {
         return !value.hasPrefix("Not affected")
     }
 }
-
-extension Substring {
-    func trimmingCharacters() -> String { String(self).trimmingWhitespace() }
-}

@@ -138,7 +138,6 @@ public enum LibvirtXML {
         var events: [Event] = []
         var failure: (any Error)?
         var sawRoot = false
-        var rootStarted = false
         var depth = 0
         init(interesting: Set<String>) { self.interesting = interesting }
         // Not `abortParsing()` here: called from this callback it crashes libxml2 (a NULL read in
@@ -150,7 +149,6 @@ public enum LibvirtXML {
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                     attributes: [String: String] = [:]) {
             depth += 1
-            rootStarted = true
             if interesting.contains(name) && events.count < 100_000 { events.append(Event(isStart: true, name: name, attributes: attributes)) }
         }
         func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {

@@ -246,7 +246,3 @@ struct PolicyParser {
         return VMInterface(device: device, mac: mac, ipv4: v4, ipv6: v6)
     }
 }
-
-extension Substring {
-    func trimmingCharacters() -> String { String(self).trimmingWhitespace() }
-}

@@ -37,8 +37,7 @@ struct NetOptions: ParsableArguments {
         try PolicyLoader.load(policy, warn: Output.warn)
     }
 
-    func compiled() throws(CLIError) -> Ruleset {
-        let policy = try loadPolicy()
+    func compiled(_ policy: NetworkPolicy) throws(CLIError) -> Ruleset {
         do { return try RulesetCompiler.compile(policy) } catch {
             throw CLIError(exitCode: ExitCodes.configuration, message: error.description)
         }
@@ -53,7 +52,7 @@ struct NetCompileCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            Output.write(try options.compiled().text)
+            Output.write(try options.compiled(options.loadPolicy()).text)
             return ExitCodes.completed
         }
     }
@@ -70,7 +69,8 @@ struct NetApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let ruleset = try options.compiled()
+            let policy = try options.loadPolicy()
+            let ruleset = try options.compiled(policy)
             let applier = options.applier
             do {
                 if dryRun {
@@ -85,7 +85,6 @@ struct NetApplyCommand: AsyncParsableCommand {
             }
             // Revocation must end live flows: drop the conntrack entries of every policy address, so
             // surviving flows are re-evaluated against the new rules on their next packet.
-            let policy = try options.loadPolicy()
             let flushed = ConntrackFlusher(namespace: options.netns).flush(addresses: policy.allAddresses)
             Output.write("applied: \(ruleset.vmIDs.count) VMs; conntrack entries flushed: \(flushed)\n")
             return ExitCodes.completed
@@ -102,7 +101,7 @@ struct NetStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let ruleset = try options.compiled()
+            let ruleset = try options.compiled(options.loadPolicy())
             let status: NetworkStatus
             do { status = try NetworkStatus.read(applier: options.applier, expected: ruleset) } catch {
                 throw CLIError(exitCode: ExitCodes.software, message: "\(error)")

@@ -58,8 +58,8 @@ struct NetworkService: Service {
             let ruleset = try RulesetCompiler.compile(policy)
             try NftApplier(namespace: namespace).apply(ruleset.text)
             ConntrackFlusher(namespace: namespace).flush(addresses: policy.allAddresses)
-            let ms = (ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000
-                + (ContinuousClock.now - start).components.seconds * 1000
+            let elapsed = ContinuousClock.now - start
+            let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
             logger.info("network policy applied", metadata: [
                 "net.reason": "\(reason)", "net.vms": "\(ruleset.vmIDs.count)", "net.ports": "\(ruleset.devices.keys.sorted().joined(separator: ","))",
                 "net.apply_ms": "\(ms)",

@@ -249,7 +249,7 @@ public struct KVMDeviceCheck: Check {
             }
             return [d.error(error, path: path)]
         }
-        let groupName = HostGroups(fs: context.fs).name(of: st.gid) ?? "\(st.gid)"
+        let groupName = HostAccounts(fs: context.fs).group(gid: st.gid)?.name ?? "\(st.gid)"
         let evidence = [Evidence(path: path, value: "\(st.kind.rawValue) \(st.octalPermissions) uid=\(st.uid) group=\(groupName)")]
         guard st.kind == .characterDevice else {
             return [d.finding(.fail, "/dev/kvm is a \(st.kind.rawValue), not a character device", evidence: evidence)]
@@ -262,20 +262,4 @@ public struct KVMDeviceCheck: Check {
         }
         return [d.finding(.pass, "root:\(groupName) \(st.octalPermissions)", evidence: evidence)]
     }
-}
-
-/// Group names from the audited host's `/etc/group` (never the auditing process's own NSS).
-struct HostGroups {
-    var byID: [UInt32: String] = [:]
-
-    init(fs: any HostFileSystem) {
-        guard let text = try? fs.readText("/etc/group", limit: 8 << 20) else { return }
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count >= 3, let gid = UInt32(fields[2]) else { continue }
-            if byID[gid] == nil { byID[gid] = String(fields[0]) }
-        }
-    }
-
-    func name(of gid: UInt32) -> String? { byID[gid] }
 }
