@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "HostAudit", targets: ["HostAudit"]),
         .library(name: "HyperwardStore", targets: ["HyperwardStore"]),
         .library(name: "NetworkPolicy", targets: ["NetworkPolicy"]),
+        .library(name: "Sensor", targets: ["Sensor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -66,6 +67,11 @@ let package = Package(
                 "HyperwardCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Sensor",
+            dependencies: ["HyperwardCore", "NetworkPolicy"],
             swiftSettings: strictSettings
         ),
         // Test support only: a real-packet lab of network namespaces on a bridge.
@@ -114,6 +120,11 @@ let package = Package(
             name: "NetworkPolicyTests",
             dependencies: ["NetworkPolicy", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
             exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SensorTests",
+            dependencies: ["Sensor", "HyperwardCore", "NetTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
