@@ -18,11 +18,13 @@ import NetworkPolicy
 /// compile and apply of N VMs × R rules, and forwarding throughput between two namespace VMs with
 /// only their own rules loaded versus with N VMs' rules loaded.
 ///
-/// Usage: `NetBench [--vms 1000] [--rules 20] [--seconds 3]` (root; release build recommended).
+/// Usage: `NetBench [--vms 1000] [--rules 20] [--seconds 3]` (root; release build recommended);
+/// `NetBench --compile-only [--dump FILE]` times the compiler alone and can write its ruleset.
 @main
 struct NetBench {
     static func main() throws {
         var vms = 1000, rules = 20, seconds = 3, compileOnly = false
+        var dumpPath: String?
         var args = CommandLine.arguments.dropFirst().makeIterator()
         while let a = args.next() {
             switch a {
@@ -30,6 +32,7 @@ struct NetBench {
             case "--rules": rules = Int(args.next() ?? "") ?? rules
             case "--seconds": seconds = Int(args.next() ?? "") ?? seconds
             case "--compile-only": compileOnly = true
+            case "--dump": dumpPath = args.next()
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(64)
             }
         }
@@ -38,6 +41,7 @@ struct NetBench {
             let p = try policy(lab: [], synthetic: vms, rules: rules)
             let t = median((0..<7).map { _ in time { _ = try? RulesetCompiler.compile(p) } })
             print(String(format: "compile %d VMs x %d rules: %.1f ms", vms, rules, t * 1000))
+            if let dumpPath { try RulesetCompiler.compile(p).text.write(toFile: dumpPath, atomically: true, encoding: .utf8) }
             return
         }
         guard BridgeLab.isSupported else {

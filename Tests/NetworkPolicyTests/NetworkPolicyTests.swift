@@ -151,6 +151,34 @@ struct RulesetCompilerTests {
         #expect(IPNetwork.linkLocal(for: mac).addressText == "fe80::5054:ff:fe12:3456")
     }
 
+    /// Port rules become elements of interval sets, which refuse overlapping elements: covered
+    /// ranges are left out and partly overlapping ones stay rules. Oracle: the kernel loads random
+    /// policies full of overlaps (the whole transaction, applied in a scratch namespace).
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "needs root and nft"))
+    func overlappingPortRulesLoad() throws {
+        let ns = "hw-ovl-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(Subprocess.run(["/usr/sbin/ip", "netns", "add", ns], input: nil).status == 0)
+        defer { _ = Subprocess.run(["/usr/sbin/ip", "netns", "del", ns], input: nil) }
+        var generator = SystemRandomNumberGenerator()
+        let networks = ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3", "192.168.0.0/16", "fd00::/8", "fd00:1::/32", "fd00:1::5"]
+        var policy = NetworkPolicy()
+        for vm in 0..<40 {
+            var rules: [Rule] = []
+            for _ in 0..<Int.random(in: 1...12, using: &generator) {
+                let low = Int.random(in: 0...40, using: &generator) * 5
+                let ports = Bool.random(using: &generator) ? [] : [low...(low + Int.random(in: 0...30, using: &generator))]
+                let from = Bool.random(using: &generator) ? [] : [try IPNetwork(parsing: networks.randomElement(using: &generator) ?? "10.0.0.0/8")]
+                rules.append(Rule(proto: Bool.random(using: &generator) ? .tcp : .udp, ports: ports, networks: from))
+            }
+            policy.groups["g\(vm)"] = SecurityGroup(ingress: rules, egress: rules)
+            policy.vms["vm\(vm)"] = VMBinding(groups: ["g\(vm)"], interfaces: [
+                VMInterface(device: "ovl\(vm)", mac: try MACAddress(parsing: String(format: "52:54:00:00:01:%02x", vm)))])
+        }
+        let ruleset = try RulesetCompiler.compile(policy)
+        try NftApplier(namespace: ns).apply(ruleset.text)
+        #expect(ruleset.text.contains("@in4 accept"))
+    }
+
     /// Oracle: the kernel's own parser accepts the generated text (`nft -c` in a scratch namespace).
     @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "needs root and nft"))
     func nftAcceptsTheGeneratedRuleset() throws {

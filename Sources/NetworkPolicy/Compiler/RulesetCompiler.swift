@@ -258,35 +258,127 @@ public enum RulesetCompiler {
             \t\tct state established,related accept
             \t\tct state invalid counter drop
             \t\tmeta mark & 0x0000ffff vmap @egress
+            \t\tmeta mark & 0xffff0000 . ip saddr . meta l4proto . th dport @in4 accept
+            \t\tmeta mark & 0xffff0000 . ip6 saddr . meta l4proto . th dport @in6 accept
             \t\tmeta mark & 0xffff0000 vmap @ingress
             \t}
 
             """
+        var chains = ""
+        var allowed = (in4: [String](), in6: [String](), out4: [String](), out6: [String]())
         for name in names {
             guard let id = ids[name], let vm = policy.vms[name] else { continue }
             let groups = vm.groups.compactMap { g in policy.groups[g].map { (g, $0) } }
             if egressSet.contains(name) {
-                o += "\tchain out_vm\(id) {\n"
+                var body = ""
+                var table = AllowTable()
                 for (gname, group) in groups {
                     // A group that omits egress allows everything out for its members.
-                    guard let rules = group.egress else { o += "\t\treturn comment \(quote("\(gname): egress omitted, all allowed"))\n"; continue }
-                    for rule in rules { o += lines(rule, direction: .egress, verdict: "return", group: gname) }
+                    guard let rules = group.egress else { body += "\t\treturn comment \(quote("\(gname): egress omitted, all allowed"))\n"; continue }
+                    for rule in rules { body += table.add(rule, direction: .egress, verdict: "return", group: gname) }
                 }
-                o += "\t\tlimit rate 10/minute burst 5 packets log prefix \(quote("hyperward egress drop vm=\(name) ")) level warn\n"
-                o += "\t\tcounter name \"drops_vm\(id)\" drop\n\t}\n"
+                allowed.out4 += table.elements(family: .ipv4, mark: hex(id))
+                allowed.out6 += table.elements(family: .ipv6, mark: hex(id))
+                chains += "\tchain out_vm\(id) {\n"
+                chains += "\t\tmeta mark & 0x0000ffff . ip daddr . meta l4proto . th dport @out4 return\n"
+                chains += "\t\tmeta mark & 0x0000ffff . ip6 daddr . meta l4proto . th dport @out6 return\n" + body
+                chains += "\t\tlimit rate 10/minute burst 5 packets log prefix \(quote("hyperward egress drop vm=\(name) ")) level warn\n"
+                chains += "\t\tcounter name \"drops_vm\(id)\" drop\n\t}\n"
             }
-            o += "\tchain in_vm\(id) {\n"
+            var body = ""
+            var table = AllowTable()
             for (gname, group) in groups {
-                for rule in group.ingress { o += lines(rule, direction: .ingress, verdict: "accept", group: gname) }
+                for rule in group.ingress { body += table.add(rule, direction: .ingress, verdict: "accept", group: gname) }
             }
-            o += "\t\tlimit rate 10/minute burst 5 packets log prefix \(quote("hyperward ingress drop vm=\(name) ")) level warn\n"
-            o += "\t\tcounter name \"drops_vm\(id)\" drop\n\t}\n"
+            allowed.in4 += table.elements(family: .ipv4, mark: hex(id << 16))
+            allowed.in6 += table.elements(family: .ipv6, mark: hex(id << 16))
+            chains += "\tchain in_vm\(id) {\n" + body
+            chains += "\t\tlimit rate 10/minute burst 5 packets log prefix \(quote("hyperward ingress drop vm=\(name) ")) level warn\n"
+            chains += "\t\tcounter name \"drops_vm\(id)\" drop\n\t}\n"
         }
+        for (name, type, items) in [("in4", "ipv4_addr", allowed.in4), ("in6", "ipv6_addr", allowed.in6),
+                                    ("out4", "ipv4_addr", allowed.out4), ("out6", "ipv6_addr", allowed.out6)] {
+            o += "\tset \(name) {\n\t\ttype mark . \(type) . inet_proto . inet_service\n\t\tflags interval\n" + elements(items) + "\t}\n"
+        }
+        o += chains
         o += "}\n"
         return o
     }
 
     enum Direction { case ingress, egress }
+
+    /// One VM's port rules in one direction as elements of the table's four named sets
+    /// (`vm mark . remote . l4proto . dport`: `in4`, `in6`, `out4`, `out6`), each looked up by one
+    /// rule. At 1,000 VMs × 20 rules this halves nft's and the kernel's work against one rule per
+    /// policy rule (per-VM sets would not: every set is a kernel object costing ~0.5 ms), and a
+    /// change to a VM's rules is element updates. Sets of concatenations with intervals reject
+    /// overlapping elements, so a range already covered by another is left out and one that partly
+    /// overlaps another stays a rule of its own (every entry accepts: the union is what matters, not the order).
+    struct AllowTable {
+        struct Box {
+            var network: IPNetwork
+            var proto: Rule.Proto
+            var ports: ClosedRange<Int>
+            var comment: String
+
+            func covers(_ other: Box) -> Bool {
+                network.prefixLength <= other.network.prefixLength && network.contains(other.network)
+                    && ports.lowerBound <= other.ports.lowerBound && other.ports.upperBound <= ports.upperBound
+            }
+
+            func overlaps(_ other: Box) -> Bool {
+                ports.overlaps(other.ports)
+                    && (network.contains(other.network) || other.network.contains(network))
+            }
+
+            var element: String {
+                let p = ports.lowerBound == ports.upperBound ? "\(ports.lowerBound)" : "\(ports.lowerBound)-\(ports.upperBound)"
+                return "\(network.description) . \(proto.rawValue) . \(p) comment \(comment)"
+            }
+        }
+
+        /// Elements by family and protocol (0: IPv4 tcp, 1: IPv4 udp, 2: IPv6 tcp, 3: IPv6 udp).
+        var buckets: [[Box]] = [[], [], [], []]
+
+        /// Takes `rule` into the sets where it fits; returns the rule lines of what does not.
+        mutating func add(_ rule: Rule, direction: Direction, verdict: String, group: String) -> String {
+            guard rule.group == nil, rule.proto == .tcp || rule.proto == .udp else {
+                return RulesetCompiler.lines(rule, direction: direction, verdict: verdict, group: group)
+            }
+            let where_ = rule.location.map { " (\($0))" } ?? ""
+            let comment = RulesetCompiler.quote("\(group)\(where_)")
+            let networks = rule.networks.isEmpty ? [IPNetwork.everything(.ipv4), IPNetwork.everything(.ipv6)] : rule.networks
+            let ports = rule.ports.isEmpty ? [0...65535] : rule.ports
+            var leftovers: [Box] = []
+            for network in networks {
+                for range in ports {
+                    let box = Box(network: network, proto: rule.proto, ports: range, comment: comment)
+                    let index = (network.family == .ipv4 ? 0 : 2) + (rule.proto == .tcp ? 0 : 1)
+                    if buckets[index].contains(where: { $0.covers(box) }) { continue }
+                    let covered = buckets[index].filter { box.covers($0) }
+                    if buckets[index].contains(where: { box.overlaps($0) && !box.covers($0) }) {
+                        leftovers.append(box)
+                        continue
+                    }
+                    if !covered.isEmpty { buckets[index].removeAll { box.covers($0) } }
+                    buckets[index].append(box)
+                }
+            }
+            let field = direction == .ingress ? "saddr" : "daddr"
+            return leftovers.map { box in
+                let family = box.network.family == .ipv4 ? "ip" : "ip6"
+                let remote = box.network.prefixLength == 0 ? "" : "\(family) \(field) \(box.network.description) "
+                let p = box.ports.lowerBound == box.ports.upperBound ? "\(box.ports.lowerBound)" : "\(box.ports.lowerBound)-\(box.ports.upperBound)"
+                let familyMatch = box.network.prefixLength == 0 ? "meta nfproto \(box.network.family == .ipv4 ? "ipv4" : "ipv6") " : ""
+                return "\t\t\(familyMatch)\(remote)meta l4proto \(box.proto.rawValue) th dport \(p) \(verdict) comment \(box.comment)\n"
+            }.joined()
+        }
+
+        /// The elements for one family, each prefixed with the VM's `mark`.
+        func elements(family: IPNetwork.Family, mark: String) -> [String] {
+            (family == .ipv4 ? buckets[0] + buckets[1] : buckets[2] + buckets[3]).map { "\(mark) . \($0.element)" }
+        }
+    }
 
     /// `x` for one value, `{ x, y }` (an anonymous set) for several.
     static func braced(_ values: [String]) -> String {

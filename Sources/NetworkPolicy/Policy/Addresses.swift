@@ -96,6 +96,11 @@ public struct IPNetwork: Sendable, Hashable, Comparable, CustomStringConvertible
         return a.prefixLength < b.prefixLength
     }
 
+    /// The whole address space of a family: `0.0.0.0/0` or `::/0`.
+    public static func everything(_ family: Family) -> IPNetwork {
+        IPNetwork(family: family, bytes: [UInt8](repeating: 0, count: family == .ipv4 ? 4 : 16), prefixLength: 0)
+    }
+
     /// Whether `address` (a host) lies in this network.
     public func contains(_ address: IPNetwork) -> Bool {
         guard address.family == family else { return false }
