@@ -66,6 +66,27 @@ struct NetBench {
         let applySmall = median(try (0..<3).map { _ in try timeThrowing { try applier.apply(smallText) } })
         let applyLarge = median(try (0..<3).map { _ in try timeThrowing { try applier.apply(largeText) } })
 
+        // One VM's change at full scale, as a delta: a rule added to one VM's group, then a VM
+        // joining, then one leaving (median of 5 each, a different VM every time).
+        let enforcer = PolicyEnforcer(applier: applier, flusher: nil)
+        var evolving = large
+        _ = try enforcer.enforce(evolving, full: true)
+        var ruleTimes: [Double] = [], joinTimes: [Double] = [], leaveTimes: [Double] = []
+        var deltaLines = 0
+        for i in 0..<5 {
+            evolving.groups["s\(i)"]?.ingress.append(Rule(proto: .tcp, ports: [(9000 + i)...(9000 + i)]))
+            ruleTimes.append(try timeThrowing {
+                let outcome = try enforcer.enforce(evolving)
+                guard outcome.mode == .delta else { throw HyperwardError(.commandFailed, "expected a delta, got \(outcome.mode): \(outcome.reason ?? "")") }
+                deltaLines = outcome.commands
+            })
+            let mac = try MACAddress(parsing: String(format: "52:54:02:00:00:%02x", i))
+            evolving.vms["new\(i)"] = VMBinding(groups: ["s\(i)"], interfaces: [VMInterface(device: "new\(i)", mac: mac, ipv4: [try IPNetwork(address: "172.31.0.\(i + 1)")])])
+            joinTimes.append(try timeThrowing { _ = try enforcer.enforce(evolving) })
+            evolving.vms["syn\(100 + i)"] = nil
+            leaveTimes.append(try timeThrowing { _ = try enforcer.enforce(evolving) })
+        }
+
         // Throughput b → a with the small ruleset vs the large one, alternated three times so drift
         // on a shared machine hits both alike; medians compared.
         var smallRuns: [Double] = [], largeRuns: [Double] = []
@@ -81,6 +102,7 @@ struct NetBench {
         print("ruleset: \(vms) VMs x \(rules) rules = \(largeText.utf8.count / 1024) KiB of nft text")
         print("compile  2 VMs: \(ms(compileSmall))   \(vms) VMs: \(ms(compileLarge))   (target < 100 ms)")
         print("apply    2 VMs: \(ms(applySmall))   \(vms) VMs: \(ms(applyLarge))   (target < 1000 ms; one nft -f batch)")
+        print("delta at \(vms) VMs: rule added \(ms(median(ruleTimes))) (\(deltaLines) nft lines)   VM joins \(ms(median(joinTimes)))   VM leaves \(ms(median(leaveTimes)))")
         print(String(format: "throughput b->a: 2 VMs' rules %.2f Gbit/s, %d VMs' rules %.2f Gbit/s, ratio %.3f (target >= 0.9)",
                      tputSmall / 1e9, vms, tputLarge / 1e9, tputLarge / tputSmall))
     }

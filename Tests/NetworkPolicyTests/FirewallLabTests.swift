@@ -177,6 +177,26 @@ final class FirewallLabTests {
         #expect(try applier.nft(["list", "ruleset"], input: nil) == before)
     }
 
+    /// Traffic from a VM to the host itself obeys the VM's egress rules (inet `input`); a VM
+    /// whose groups omit egress reaches the host as before.
+    @Test func egressRulesAlsoGuardTheHost() throws {
+        let host = BridgeLab.VM(name: lab.hostNamespace, port: BridgeLab.bridgeName, mac: "00:00:00:00:00:00",
+                                ipv4: BridgeLab.bridgeIPv4, ipv6: BridgeLab.bridgeIPv6, interface: BridgeLab.bridgeName, index: 0)
+        let ssh = try lab.listen(in: host, tcp: 2222)
+        let https = try lab.listen(in: host, tcp: 443)
+        defer { [ssh, https].forEach { $0.stop() } }
+        #expect(try lab.tcpConnects(from: mallory, to: host.ipv4, port: 2222), "before the policy the host is open")
+        let text = policyText().replacingOccurrences(of: "  none: {}\n", with: "  none:\n    egress:\n      - { proto: tcp, ports: [443] }\n")
+        #expect(text.contains("ports: [443]"))
+        let policy = try NetworkPolicy.parse(text, file: "lab.yaml")
+        try applier.apply(try RulesetCompiler.compile(policy).text)
+        #expect(try !lab.tcpConnects(from: mallory, to: host.ipv4, port: 2222), "egress tcp 443 only: the host's ssh is closed")
+        #expect(try !lab.tcpConnects(from: mallory, to: host.ipv6, port: 2222), "also over IPv6")
+        #expect(try lab.tcpConnects(from: mallory, to: host.ipv4, port: 443), "the allowed port reaches the host")
+        #expect(try lab.tcpConnects(from: web1, to: host.ipv4, port: 2222), "egress omitted: all allowed")
+        #expect(try lab.ping(from: mallory, to: web1.ipv4) == false, "and mallory's egress applies between VMs as before")
+    }
+
     @Test func blocklistAndAllowlistAndQuarantine() throws {
         try apply()
         let http = try lab.listen(in: web1, tcp: 80)
@@ -193,9 +213,17 @@ final class FirewallLabTests {
         // Allowlisted addresses are never blocked.
         _ = try applier.nft(["add", "element", "inet", Ruleset.ipsTable, "allow_v4", "{ \(bastion.ipv4) }"], input: nil)
         #expect(throws: HyperwardError.self) { try blocklist.block(bastion.ipv4, seconds: 60) }
-        // Quarantine: the port passes nothing.
-        _ = try applier.nft(["add", "element", "bridge", Ruleset.bridgeTable, "quarantine", "{ \"\(mallory.port)\" }"], input: nil)
+        // Quarantine: the port passes nothing, in or out, also after a re-apply; release restores it.
+        let quarantine = Quarantine(applier: applier)
+        try quarantine.add([mallory.port])
+        #expect(try quarantine.ports() == [mallory.port])
         #expect(try !lab.tcpConnects(from: mallory, to: web1.ipv4, port: 80), "quarantined port")
         #expect(try !lab.ping(from: mallory, to: web1.ipv4))
+        #expect(try !lab.ping(from: web1, to: mallory.ipv4), "nothing reaches a quarantined port")
+        try apply()
+        #expect(try !lab.ping(from: mallory, to: web1.ipv4), "quarantine survives net apply")
+        try quarantine.remove([mallory.port])
+        #expect(try quarantine.ports().isEmpty)
+        #expect(try lab.tcpConnects(from: mallory, to: web1.ipv4, port: 80), "released")
     }
 }

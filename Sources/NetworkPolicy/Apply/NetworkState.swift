@@ -107,6 +107,42 @@ public struct Blocklist: Sendable {
 }
 
 /// What the kernel holds compared with the policy, and the drops per VM.
+/// The quarantine: interfaces whose frames are all dropped, in and out (incident response). Its
+/// table is Hyperward's but never replaced by an apply, so a quarantine outlives policy changes.
+public struct Quarantine: Sendable {
+    public var applier: any RulesetApplier
+
+    /// Creates a quarantine over `applier`.
+    public init(applier: any RulesetApplier) { self.applier = applier }
+
+    /// Quarantines `devices` (idempotent: already quarantined ones stay so).
+    public func add(_ devices: [String]) throws(HyperwardError) {
+        guard !devices.isEmpty else { return }
+        try declare()
+        let list = devices.map { RulesetCompiler.quote($0) }.joined(separator: ", ")
+        _ = try applier.nft(["add", "element", "bridge", Ruleset.quarantineTable, "ports", "{ \(list) }"], input: nil)
+    }
+
+    /// Releases `devices` (idempotent: ones not quarantined are ignored).
+    public func remove(_ devices: [String]) throws(HyperwardError) {
+        let present = Set(try ports())
+        let list = devices.filter { present.contains($0) }.map { RulesetCompiler.quote($0) }
+        guard !list.isEmpty else { return }
+        _ = try applier.nft(["delete", "element", "bridge", Ruleset.quarantineTable, "ports", "{ \(list.joined(separator: ", ")) }"], input: nil)
+    }
+
+    /// The quarantined interfaces, sorted (none when the table does not exist yet).
+    public func ports() throws(HyperwardError) -> [String] {
+        guard let listing = try? applier.nft(["list", "set", "bridge", Ruleset.quarantineTable, "ports"], input: nil) else { return [] }
+        return NetworkStatus.quotedElements(of: "set ports", in: listing).sorted()
+    }
+
+    /// Creates the quarantine table if no apply has yet (the same idempotent text an apply loads).
+    func declare() throws(HyperwardError) {
+        _ = try applier.nft(["-f", "-"], input: RulesetCompiler.quarantineTable())
+    }
+}
+
 public struct NetworkStatus: Sendable, Codable {
     public var tablesPresent: [String: Bool]
     /// Ports filtered in the kernel (the bridge table's `ports` set).
@@ -120,7 +156,8 @@ public struct NetworkStatus: Sendable, Codable {
     public static func read(applier: any RulesetApplier, expected: Ruleset) throws(HyperwardError) -> NetworkStatus {
         var present: [String: Bool] = [:]
         var listings: [String: String] = [:]
-        for (family, name) in [("bridge", Ruleset.bridgeTable), ("inet", Ruleset.inetTable), ("inet", Ruleset.ipsTable)] {
+        for (family, name) in [("bridge", Ruleset.bridgeTable), ("inet", Ruleset.inetTable), ("inet", Ruleset.ipsTable),
+                               ("bridge", Ruleset.quarantineTable)] {
             let key = "\(family) \(name)"
             if let text = try? applier.nft(["list", "table", family, name], input: nil) {
                 present[key] = true

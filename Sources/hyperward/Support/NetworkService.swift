@@ -23,6 +23,17 @@ struct NetworkService: Service {
     var namespace: String?
     var resync: Duration
     var logger: Logger
+    /// Every how many resyncs the tables are replaced whole, repairing any drift a delta cannot see.
+    var fullRepairEvery = 20
+    let enforcer: PolicyEnforcer
+
+    init(policyPath: String, namespace: String?, resync: Duration, logger: Logger) {
+        self.policyPath = policyPath
+        self.namespace = namespace
+        self.resync = resync
+        self.logger = logger
+        self.enforcer = PolicyEnforcer(applier: NftApplier(namespace: namespace), flusher: ConntrackFlusher(namespace: namespace))
+    }
 
     func run() async throws {
         let events = LibvirtEvents(logger: logger)
@@ -38,9 +49,11 @@ struct NetworkService: Service {
                     if !Task.isCancelled { logger.warning("libvirt event stream ended; relying on periodic resync") }
                 }
                 group.addTask {
+                    var rounds = 0
                     while !Task.isCancelled {
                         do { try await Task.sleep(for: resync) } catch { break }
-                        applyOnce(reason: "periodic resync")
+                        rounds += 1
+                        applyOnce(reason: "periodic resync", full: rounds % fullRepairEvery == 0)
                     }
                 }
                 await group.waitForAll()
@@ -50,20 +63,25 @@ struct NetworkService: Service {
         logger.info("network service stopped")
     }
 
-    func applyOnce(reason: String) {
+    func applyOnce(reason: String, full: Bool = false) {
         let start = ContinuousClock.now
         do {
             let logger = self.logger
             let policy = try PolicyLoader.load(policyPath, warn: { logger.warning("\($0)") })
-            let ruleset = try RulesetCompiler.compile(policy)
-            try NftApplier(namespace: namespace).apply(ruleset.text)
-            ConntrackFlusher(namespace: namespace).flush(addresses: policy.allAddresses)
+            let outcome = try enforcer.enforce(policy, full: full)
             let elapsed = ContinuousClock.now - start
             let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-            logger.info("network policy applied", metadata: [
-                "net.reason": "\(reason)", "net.vms": "\(ruleset.vmIDs.count)", "net.ports": "\(ruleset.devices.keys.sorted().joined(separator: ","))",
-                "net.apply_ms": "\(ms)",
-            ])
+            var metadata: Logger.Metadata = [
+                "net.reason": "\(reason)", "net.mode": "\(outcome.mode.rawValue)", "net.vms": "\(outcome.ruleset.vmIDs.count)",
+                "net.ports": "\(outcome.ruleset.devices.keys.sorted().joined(separator: ","))", "net.apply_ms": "\(ms)",
+                "net.changed_vms": "\(outcome.changedVMs.joined(separator: ","))", "net.flushed": "\(outcome.flushed)",
+            ]
+            if let why = outcome.reason { metadata["net.full_because"] = "\(why)" }
+            if outcome.mode == .unchanged {
+                logger.debug("network policy unchanged", metadata: metadata)
+            } else {
+                logger.info("network policy applied", metadata: metadata)
+            }
         } catch let error as CLIError {
             logger.error("network policy not applied", metadata: ["error": "\(error.message)", "net.reason": "\(reason)"])
         } catch {
