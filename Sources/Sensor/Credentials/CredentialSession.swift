@@ -107,11 +107,10 @@ public struct CredentialSession: Sendable {
     public mutating func feed(_ bytes: some Collection<UInt8>, direction: StreamDirection,
                               time: Timestamp) -> [CredentialEvent] {
         var events: [CredentialEvent] = []
-        if let done = bytes.withContiguousStorageIfAvailable({ buffer in
+        let fed: Void? = bytes.withContiguousStorageIfAvailable { buffer in
             feed(UnsafeRawBufferPointer(buffer), direction: direction, time: time, events: &events)
-        }) {
-            _ = done
-        } else {
+        }
+        if fed == nil {
             Array(bytes).withUnsafeBytes { feed($0, direction: direction, time: time, events: &events) }
         }
         return events
