@@ -1,0 +1,121 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// POP3 (RFC 1939 §7 `USER`/`PASS`; RFC 5034 `AUTH PLAIN`/`LOGIN`, inline or after `+ `).
+///
+/// Every command, and every SASL client response, is answered by one status line (`+OK`,
+/// `-ERR`, or the SASL continuation `+ `), paired by index. `APOP` sends a digest, not a
+/// password, and is ignored. `STLS` accepted means TLS follows: parsing stops. After a
+/// successful login nothing more is expected (mail follows): parsing stops.
+struct POP3CredentialParser: LineProtocolParser {
+    var user: [UInt8] = []
+    var pending: PendingCredential? = nil
+    var sequencer = ReplySequencer()
+    var sasl: SASLExchange? = nil
+    var tlsReplyIndex: UInt64? = nil
+
+    mutating func line(_ line: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
+                       events: inout [CredentialEvent]) -> FramingDirective {
+        switch direction {
+        case .toServer: return command(line, time: time, events: &events)
+        case .toClient: return reply(line, time: time, events: &events)
+        }
+    }
+
+    mutating func block(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
+                        events: inout [CredentialEvent]) -> FramingDirective { .lines }
+
+    mutating func finish(time: Timestamp, events: inout [CredentialEvent]) {
+        if let pending { events.append(pending.unknownEvent) }
+        pending = nil
+    }
+
+    private mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp,
+                                  events: inout [CredentialEvent]) -> FramingDirective {
+        let index = sequencer.commandSent()
+        if var exchange = sasl {
+            // A SASL client response; `*` cancels (RFC 5034 §4).
+            sasl = nil
+            if line.count == 1, line[0] == 0x2A { return .lines }
+            switch exchange.respond(line) {
+            case .needMore: sasl = exchange
+            case .credential(let user, let password):
+                setPending(user: user, password: password, mechanism: "AUTH \(exchange.mechanismName)",
+                           time: time, index: index, events: &events)
+            case .invalid: break
+            }
+            return .lines
+        }
+        let (verb, argument) = line.splitCommand()
+        if verb.equalsIgnoringCase("user") {
+            flush(&events)
+            user = argument.prefixArray(PendingCredential.fieldLimit)
+        } else if verb.equalsIgnoringCase("pass") {
+            setPending(user: user, password: argument, mechanism: "USER/PASS", time: time, index: index,
+                       events: &events)
+        } else if verb.equalsIgnoringCase("auth") {
+            let (name, initial) = argument.splitCommand()
+            guard let mechanism = SASLExchange.mechanism(named: name) else { return .lines }
+            var exchange = SASLExchange(mechanism: mechanism)
+            if initial.isEmpty {
+                sasl = exchange
+            } else {
+                switch exchange.respond(initial) {
+                case .needMore: sasl = exchange
+                case .credential(let user, let password):
+                    setPending(user: user, password: password, mechanism: "AUTH \(exchange.mechanismName)",
+                               time: time, index: index, events: &events)
+                case .invalid: break
+                }
+            }
+        } else if verb.equalsIgnoringCase("stls") {
+            tlsReplyIndex = index
+        }
+        return .lines
+    }
+
+    private mutating func reply(_ line: UnsafeRawBufferPointer, time: Timestamp,
+                                events: inout [CredentialEvent]) -> FramingDirective {
+        let positive = line.hasPrefixIgnoringCase("+ok")
+        let negative = line.hasPrefixIgnoringCase("-err")
+        let continuation = !positive && line.count >= 1 && line[0] == 0x2B
+            && (line.count == 1 || line[1] == ASCII.space)
+        guard positive || negative || continuation else { return .lines }  // body of a multi-line reply
+        guard let index = sequencer.replyReceived() else { return .lines }
+        if !continuation { sasl = nil }
+        if let pending, pending.replyIndex == index {
+            self.pending = nil
+            if positive {
+                events.append(pending.event(outcome: .success, at: time, reply: line))
+                return .stop(.completed)
+            }
+            events.append(pending.event(outcome: negative ? .failure : .unknown, at: time, reply: line))
+        }
+        if tlsReplyIndex == index {
+            tlsReplyIndex = nil
+            if positive { return .stop(.encrypted) }
+        }
+        return .lines
+    }
+
+    private mutating func setPending(user: some Collection<UInt8>, password: some Collection<UInt8>,
+                                     mechanism: String, time: Timestamp, index: UInt64,
+                                     events: inout [CredentialEvent]) {
+        flush(&events)
+        pending = PendingCredential(kind: .pop3, user: user, password: password, time: time,
+                                    mechanism: mechanism, replyIndex: index)
+    }
+
+    private mutating func flush(_ events: inout [CredentialEvent]) {
+        if let pending { events.append(pending.unknownEvent) }
+        pending = nil
+    }
+}
