@@ -76,6 +76,34 @@ struct LibvirtInventoryTests {
         #expect(notes.contains { $0.contains("gone") })
     }
 
+    /// An interface given by MAC alone (no device) is the domain's: its tap comes from the XML,
+    /// its addresses from the policy (plus any DHCP host entry); a MAC the domain lacks is a note.
+    @Test func interfacesByMACKeepThePolicysAddresses() throws {
+        let text = """
+            groups:
+              g: {}
+            vms:
+              web1:
+                groups: [g]
+                interfaces:
+                  - { mac: "52:54:00:77:00:02", ipv4: [10.9.0.5], ipv6: ["fd00::5"] }
+                  - { mac: "52:54:00:77:00:01", ipv4: [192.168.122.78] }
+                  - { mac: "52:54:00:77:00:03", ipv4: [10.9.0.6] }
+            """
+        let policy = try NetworkPolicy.parse(text, file: "p.yaml")
+        let (resolved, notes) = policy.resolvingLibvirt(FakeLibvirt(domains: ["web1": Self.domain], networks: ["default": Self.network]))
+        let web1 = try #require(resolved.vms["web1"])
+        #expect(web1.interfaces.map(\.device) == ["vnet0", "vnet1"])
+        #expect(web1.interfaces[0].ipv4.map(\.addressText) == ["192.168.122.78", "192.168.122.77"])
+        #expect(web1.interfaces[1].ipv4.map(\.addressText) == ["10.9.0.5"])
+        #expect(web1.interfaces[1].ipv6.map(\.addressText) == ["fd00::5"])
+        #expect(notes.contains { $0.contains("52:54:00:77:00:03") })
+        // Unresolved (no libvirt), such interfaces filter nothing rather than an empty device.
+        let ruleset = try RulesetCompiler.compile(policy)
+        #expect(ruleset.devices.isEmpty)
+        #expect(!ruleset.text.contains("\"\""))
+    }
+
     @Test func malformedXMLIsAClearError() {
         for xml in ["<domain><devices><interface>", "\u{0}\u{1}"] {
             #expect(throws: HyperwardError.self) { try LibvirtXML.interfaces(ofDomain: xml) }

@@ -21,6 +21,13 @@ public protocol RulesetApplier: Sendable {
     func apply(_ ruleset: String) throws(HyperwardError)
     /// Runs `nft` with `arguments` and returns its standard output (`list table …`, element updates).
     func nft(_ arguments: [String], input: String?) throws(HyperwardError) -> String
+    /// Where kernel switches (br_netfilter's sysctls) are set: `""` for the current namespace, a
+    /// namespace's name, or nil for an applier that touches no kernel (test doubles).
+    var namespaceForSysctl: String? { get }
+}
+
+extension RulesetApplier {
+    public var namespaceForSysctl: String? { nil }
 }
 
 extension HyperwardError.Code {
@@ -40,6 +47,8 @@ public struct NftApplier: RulesetApplier {
         self.namespace = namespace
         self.nftPath = nftPath
     }
+
+    public var namespaceForSysctl: String? { namespace ?? "" }
 
     public func check(_ ruleset: String) throws(HyperwardError) {
         _ = try nft(["-c", "-f", "-"], input: ruleset)

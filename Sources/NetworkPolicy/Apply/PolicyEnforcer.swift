@@ -12,6 +12,29 @@
 import HyperwardCore
 import Synchronization
 
+/// br_netfilter: bridged IPv4/IPv6 reaches the inet family's hooks (where the stateful security
+/// groups are) only with `net.bridge.bridge-nf-call-ip{,6}tables=1`. Without it anti-spoofing
+/// still works but security groups silently pass everything, so every apply makes sure.
+public enum BridgeNetfilter {
+    static let keys = ["net.bridge.bridge-nf-call-iptables=1", "net.bridge.bridge-nf-call-ip6tables=1"]
+
+    /// Turns it on in `namespace` (loading `br_netfilter` when needed).
+    /// - Returns: nil when on, else why it could not be (security groups are then not enforced).
+    public static func ensure(namespace: String?) -> String? {
+        func sysctl() -> Subprocess.Result {
+            var argv = ["/usr/sbin/sysctl", "-q", "-w"] + keys
+            if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
+            return Subprocess.run(argv, input: nil)
+        }
+        if sysctl().status == 0 { return nil }
+        _ = Subprocess.run(["/usr/sbin/modprobe", "br_netfilter"], input: nil)
+        let again = sysctl()
+        if again.status == 0 { return nil }
+        return "bridge netfilter is off and could not be enabled (\(again.stderr.split(separator: "\n").first ?? "")): "
+            + "security groups are NOT enforced on bridged traffic; anti-spoofing is"
+    }
+}
+
 /// What one `PolicyEnforcer.enforce` did.
 public struct EnforcementOutcome: Sendable {
     /// How the kernel was changed.
@@ -28,6 +51,8 @@ public struct EnforcementOutcome: Sendable {
     public var flushed: Int
     /// Lines of the transaction sent to nft (0 when unchanged).
     public var commands: Int
+    /// Something the operator must know (security groups not enforced…).
+    public var warnings: [String] = []
 }
 
 /// Keeps the kernel in step with successive policies. The first apply replaces Hyperward's
@@ -75,6 +100,7 @@ public final class PolicyEnforcer: Sendable {
             } else if reason == nil {
                 reason = "an object changed its type"
             }
+            let warning = applier.namespaceForSysctl.flatMap { BridgeNetfilter.ensure(namespace: $0.isEmpty ? nil : $0) }
             try applier.apply(ruleset.text)
             state = ruleset
             // After a first, forced-by-drift or refused update nobody knows which flows the kernel
@@ -84,7 +110,8 @@ public final class PolicyEnforcer: Sendable {
             let changed = everything ? ruleset.vmIDs.keys.sorted() : previous.map { RulesetCompiler.changedVMs(from: $0, to: ruleset) } ?? []
             let flushed = flush(changed, old: previous, new: ruleset)
             return EnforcementOutcome(mode: .full, reason: reason, ruleset: ruleset, changedVMs: changed, flushed: flushed,
-                                      commands: ruleset.text.utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 })
+                                      commands: ruleset.text.utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 },
+                                      warnings: warning.map { [$0] } ?? [])
         }
     }
 

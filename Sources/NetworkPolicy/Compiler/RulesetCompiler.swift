@@ -121,7 +121,7 @@ public enum RulesetCompiler {
         var devices: [String: String] = [:]
         var addresses: [String: [IPNetwork]] = [:]
         for (name, vm) in policy.vms {
-            for i in vm.interfaces { devices[i.device] = name }
+            for i in vm.interfaces where !i.device.isEmpty { devices[i.device] = name }
             addresses[name] = Array(Set(vm.interfaces.flatMap { $0.ipv4 + $0.ipv6 } + vm.allowedPairs.map(\.address))).sorted()
         }
         return Ruleset(text: out, vmIDs: ids, devices: devices, objects: bridge + inet,
@@ -288,7 +288,8 @@ public enum RulesetCompiler {
         var result: [Port] = []
         for name in names {
             guard let binding = policy.vms[name], let vmID = ids[name] else { continue }
-            for interface in binding.interfaces {
+            // An interface still without a device (a libvirt domain's not resolved) filters nothing.
+            for interface in binding.interfaces where !interface.device.isEmpty {
                 result.append(Port(id: result.count + 1, vm: name, vmID: vmID, interface: interface, pairs: binding.allowedPairs))
             }
         }

@@ -178,22 +178,30 @@ extension NetworkPolicy {
                 resolved.vms[name] = nil
                 continue
             }
-            var interfaces: [VMInterface] = []
+            let declared = vm.interfaces
+            var interfaces = declared.filter { !$0.device.isEmpty }
             for di in domainInterfaces {
                 guard let device = di.device, let mac = try? MACAddress(parsing: di.mac) else {
                     notes.append("VM \(name): interface \(di.mac) has no tap device (domain not running?)")
                     continue
                 }
-                var v4: [IPNetwork] = []
+                if interfaces.contains(where: { $0.device == device }) { continue }
+                // Addresses the policy states for this MAC, plus its network's DHCP host entry.
+                let stated = declared.first { $0.device.isEmpty && $0.mac == mac }
+                var v4 = stated?.ipv4 ?? []
+                let v6 = stated?.ipv6 ?? []
                 if let network = di.network {
                     if dhcpCache[network] == nil {
                         dhcpCache[network] = (try? LibvirtXML.dhcpHosts(ofNetwork: try source.networkXML(network))) ?? []
                     }
                     for host in dhcpCache[network] ?? [] where host.mac == mac.description {
-                        if let ip = try? IPNetwork(address: host.ip), ip.family == .ipv4 { v4.append(ip) }
+                        if let ip = try? IPNetwork(address: host.ip), ip.family == .ipv4, !v4.contains(ip) { v4.append(ip) }
                     }
                 }
-                interfaces.append(VMInterface(device: device, mac: mac, ipv4: v4, ipv6: []))
+                interfaces.append(VMInterface(device: device, mac: mac, ipv4: v4, ipv6: v6))
+            }
+            for stated in declared where stated.device.isEmpty && !interfaces.contains(where: { $0.mac == stated.mac }) {
+                notes.append("VM \(name): interface \(stated.mac) is not in the running domain; not filtered")
             }
             resolved.vms[name]?.interfaces = interfaces
         }

@@ -96,7 +96,7 @@ struct PolicyParser {
         for (name, keyNode, node) in vmNodes {
             try validateName(name, keyNode, what: "VM")
             let binding = try vm(node, name: name, known: groupNames)
-            for interface in binding.interfaces {
+            for interface in binding.interfaces where !interface.device.isEmpty {
                 if let other = devices[interface.device] {
                     throw fail("device \(interface.device) of VM \(name) is already used by VM \(other)", node)
                 }
@@ -241,8 +241,9 @@ struct PolicyParser {
                 }
             }
         }
-        guard let device else { throw fail("VM \(vm): an interface needs device", node) }
-        guard let mac else { throw fail("VM \(vm): interface \(device) needs mac", node) }
-        return VMInterface(device: device, mac: mac, ipv4: v4, ipv6: v6)
+        // Without `device`, the interface is a libvirt domain's, found by its MAC when the policy
+        // is resolved (its tap device changes with every start); its addresses stay the policy's.
+        guard let mac else { throw fail("VM \(vm): interface \(device ?? "") needs mac", node) }
+        return VMInterface(device: device ?? "", mac: mac, ipv4: v4, ipv6: v6)
     }
 }

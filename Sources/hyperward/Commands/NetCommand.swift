@@ -72,6 +72,7 @@ struct NetApplyCommand: AsyncParsableCommand {
             let policy = try options.loadPolicy()
             let ruleset = try options.compiled(policy)
             let applier = options.applier
+            let outcome: EnforcementOutcome
             do {
                 if dryRun {
                     try applier.check(ruleset.text)
@@ -79,13 +80,14 @@ struct NetApplyCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("hyperward: dry run: the ruleset passed nft -c; nothing applied\n".utf8))
                     return ExitCodes.completed
                 }
-                try applier.apply(ruleset.text)
+                outcome = try PolicyEnforcer(applier: applier, flusher: ConntrackFlusher(namespace: options.netns)).enforce(policy)
             } catch {
                 throw CLIError(exitCode: ExitCodes.software, message: "\(error) (the previous ruleset is unchanged)")
             }
-            // Revocation must end live flows: drop the conntrack entries of every policy address, so
-            // surviving flows are re-evaluated against the new rules on their next packet.
-            let flushed = ConntrackFlusher(namespace: options.netns).flush(addresses: policy.allAddresses)
+            // Revocation must end live flows: the conntrack entries of every policy address were
+            // deleted, so surviving flows are re-evaluated against the new rules on their next packet.
+            for warning in outcome.warnings { FileHandle.standardError.write(Data("hyperward: warning: \(warning)\n".utf8)) }
+            let flushed = outcome.flushed
             Output.write("applied: \(ruleset.vmIDs.count) VMs; conntrack entries flushed: \(flushed)\n")
             return ExitCodes.completed
         }

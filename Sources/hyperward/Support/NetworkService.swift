@@ -77,6 +77,7 @@ struct NetworkService: Service {
                 "net.changed_vms": "\(outcome.changedVMs.joined(separator: ","))", "net.flushed": "\(outcome.flushed)",
             ]
             if let why = outcome.reason { metadata["net.full_because"] = "\(why)" }
+            for warning in outcome.warnings { logger.warning("\(warning)") }
             if outcome.mode == .unchanged {
                 logger.debug("network policy unchanged", metadata: metadata)
             } else {

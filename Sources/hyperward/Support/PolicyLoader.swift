@@ -22,7 +22,7 @@ enum PolicyLoader {
             let parsed = try NetworkPolicy.parse(text, file: path)
             // VMs listed without interfaces are libvirt domains: their taps and MACs come from the
             // domain XML, their addresses from the network's DHCP host entries.
-            guard parsed.vms.values.contains(where: { $0.interfaces.isEmpty }) else { return parsed }
+            guard parsed.vms.values.contains(where: { $0.interfaces.isEmpty || $0.interfaces.contains { $0.device.isEmpty } }) else { return parsed }
             let (resolved, notes) = parsed.resolvingLibvirt(VirshXMLSource())
             for note in notes { warn(note) }
             return resolved
