@@ -85,7 +85,14 @@ extension HyperwardConfiguration {
                 for (k, v) in networkMap {
                     let sub = k.string ?? ""
                     switch sub {
-                    case "policy": config.network.policy = try string(v, key: "network.policy", file: file)
+                    case "policy":
+                        // A file name, or the policy itself (groups, vms) written inline.
+                        if v.mapping != nil {
+                            config.network.policy = file
+                            config.network.policyIsInline = true
+                        } else {
+                            config.network.policy = try string(v, key: "network.policy", file: file)
+                        }
                     case "netns": config.network.netns = try string(v, key: "network.netns", file: file)
                     default:
                         throw error("unknown setting 'network.\(sub)' (known: \(networkKeys.sorted().joined(separator: ", ")))", at: k, file: file)

@@ -31,6 +31,9 @@ public struct HyperwardConfiguration: Sendable, Hashable {
     public struct Network: Sendable, Hashable {
         /// The network policy file; when set, the agent applies it and keeps it in sync with libvirt.
         public var policy: String?
+        /// Whether the policy is written inline under `network.policy` of the configuration file
+        /// itself (then `policy` names that file).
+        public var policyIsInline = false
         /// A network namespace to act in instead of the host's (for tests and labs).
         public var netns: String?
         /// Creates default network settings.

@@ -113,6 +113,37 @@ struct CLITests {
         #expect(try CLI.run(["audit", "--config", scratch.path + "/missing.yaml"]).status == 78)
     }
 
+    /// The policy can live inline in the main configuration: `net compile --config` reads it, and
+    /// its errors point into that file; `--policy` still wins.
+    @Test func aPolicyInlineInTheConfigurationIsUsedAndItsErrorsPointThere() throws {
+        let scratch = Scratch()
+        let config = scratch.write("hyperward.yaml", """
+            log_level: info
+            network:
+              policy:
+                groups:
+                  web:
+                    ingress:
+                      - { proto: tcp, ports: [80] }
+                vms:
+                  web1:
+                    groups: [web]
+                    interfaces:
+                      - { device: vnet3, mac: "52:54:00:aa:00:01", ipv4: [192.168.122.11] }
+            """)
+        let compiled = try CLI.run(["net", "compile", "--config", config])
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        #expect(compiled.stdout.contains("\"vnet3\" . 52:54:00:aa:00:01 . 192.168.122.11"))
+        let bad = scratch.write("bad.yaml", "network:\n  policy:\n    vms:\n      web1: { groups: [nope] }\n")
+        let refused = try CLI.run(["net", "compile", "--config", bad])
+        #expect(refused.status == 78)
+        #expect(refused.stderr.contains("bad.yaml:4:"), "\(refused.stderr)")
+        let file = scratch.write("p.yaml", "groups: {}\nvms: {}\n")
+        let overridden = try CLI.run(["net", "compile", "--config", config, "--policy", file])
+        #expect(overridden.status == 0)
+        #expect(!overridden.stdout.contains("vnet3"))
+    }
+
     @Test func aSkipThatMatchesNoCheckIsWarnedAbout() throws {
         let scratch = Scratch()
         let root = scratch.weakHost()

@@ -18,10 +18,17 @@ extension NetworkPolicy {
 
     /// Parses a policy (YAML: `groups:` and `vms:`); every problem names `file:line:column`.
     /// - Throws: `HyperwardError` with code `policy`.
-    public static func parse(_ text: String, file: String) throws(HyperwardError) -> NetworkPolicy {
-        let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
+    /// With `path` (e.g. `["network", "policy"]`), the policy is the mapping at that key path of
+    /// a larger document (the main configuration), and locations still point into that file.
+    public static func parse(_ text: String, file: String, under path: [String] = []) throws(HyperwardError) -> NetworkPolicy {
+        let document: Node?
+        do { document = try Yams.compose(yaml: text) } catch {
             throw HyperwardError.yaml(error, file: file, code: errorCode)
+        }
+        var root = document
+        for key in path {
+            guard let node = root, let mapping = node.mapping else { root = nil; break }
+            root = mapping.first { $0.key.string == key }?.value
         }
         guard let root else { return NetworkPolicy() }
         var parser = PolicyParser(file: file)

@@ -50,7 +50,8 @@ struct AgentCommand: AsyncParsableCommand {
                                      interval: interval, logger: logger)
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: audit)]
             if let policy = policy ?? configuration.network.policy {
-                services.append(.init(service: NetworkService(policyPath: policy, namespace: configuration.network.netns,
+                let inline = self.policy == nil && configuration.network.policyIsInline
+                services.append(.init(service: NetworkService(policyPath: policy, inline: inline, namespace: configuration.network.netns,
                                                               resync: .seconds(30), logger: logger)))
             }
             let group = ServiceGroup(

@@ -27,14 +27,25 @@ struct NetCommand: AsyncParsableCommand {
 struct NetOptions: ParsableArguments {
     static let defaultPolicy = "/etc/hyperward/policy.yaml"
 
-    @Option(help: ArgumentHelp("Network policy file (YAML: groups, vms).", valueName: "FILE"))
-    var policy: String = NetOptions.defaultPolicy
+    @Option(help: ArgumentHelp("Network policy file (YAML: groups, vms). Default: the configuration's network.policy, else \(NetOptions.defaultPolicy).", valueName: "FILE"))
+    var policy: String?
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file (its network.policy: a file name or the policy inline).", valueName: "FILE"))
+    var config: String?
 
     @Option(help: ArgumentHelp("Act inside this network namespace (ip netns).", valueName: "NAME"))
     var netns: String?
 
     func loadPolicy() throws(CLIError) -> NetworkPolicy {
-        try PolicyLoader.load(policy, warn: Output.warn)
+        if let policy { return try PolicyLoader.load(policy, warn: Output.warn) }
+        let configuration: HyperwardConfiguration
+        do {
+            configuration = try HyperwardConfiguration.load(path: config ?? HyperwardConfiguration.defaultPath, isExplicit: config != nil)
+        } catch {
+            throw CLIError(exitCode: ExitCodes.configuration, message: error.description)
+        }
+        guard let configured = configuration.network.policy else { return try PolicyLoader.load(NetOptions.defaultPolicy, warn: Output.warn) }
+        return try PolicyLoader.load(configured, inline: configuration.network.policyIsInline, warn: Output.warn)
     }
 
     func compiled(_ policy: NetworkPolicy) throws(CLIError) -> Ruleset {

@@ -27,8 +27,12 @@ struct NetworkService: Service {
     var fullRepairEvery = 20
     let enforcer: PolicyEnforcer
 
-    init(policyPath: String, namespace: String?, resync: Duration, logger: Logger) {
+    /// Whether the policy is inline in the configuration file `policyPath`.
+    var inline = false
+
+    init(policyPath: String, inline: Bool = false, namespace: String?, resync: Duration, logger: Logger) {
         self.policyPath = policyPath
+        self.inline = inline
         self.namespace = namespace
         self.resync = resync
         self.logger = logger
@@ -67,7 +71,7 @@ struct NetworkService: Service {
         let start = ContinuousClock.now
         do {
             let logger = self.logger
-            let policy = try PolicyLoader.load(policyPath, warn: { logger.warning("\($0)") })
+            let policy = try PolicyLoader.load(policyPath, inline: inline, warn: { logger.warning("\($0)") })
             let outcome = try enforcer.enforce(policy, full: full)
             let elapsed = ContinuousClock.now - start
             let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000

@@ -15,11 +15,12 @@ import NetworkPolicy
 /// Reads a policy file and fills in libvirt domains' interfaces.
 enum PolicyLoader {
     /// The policy at `path`; VMs listed without interfaces are resolved from libvirt.
-    static func load(_ path: String, warn: (String) -> Void) throws(CLIError) -> NetworkPolicy {
+    /// With `inline`, the policy is the `network.policy` mapping of the configuration file `path`.
+    static func load(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(CLIError) -> NetworkPolicy {
         let absolute = AuditRunner.absolute(path)
         do {
             let text = try RootedFileSystem().readText(absolute, limit: 16 << 20)
-            let parsed = try NetworkPolicy.parse(text, file: path)
+            let parsed = try NetworkPolicy.parse(text, file: path, under: inline ? ["network", "policy"] : [])
             // VMs listed without interfaces are libvirt domains: their taps and MACs come from the
             // domain XML, their addresses from the network's DHCP host entries.
             guard parsed.vms.values.contains(where: { $0.interfaces.isEmpty || $0.interfaces.contains { $0.device.isEmpty } }) else { return parsed }
