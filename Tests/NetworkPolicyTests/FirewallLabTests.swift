@@ -210,6 +210,14 @@ final class FirewallLabTests {
         #expect(try !lab.tcpConnects(from: mallory, to: web1.ipv4, port: 80), "block survives net apply")
         try blocklist.unblock(mallory.ipv4)
         #expect(try lab.tcpConnects(from: mallory, to: web1.ipv4, port: 80))
+        // A protected destination takes new TCP connections at a limited rate, from any source.
+        _ = try blocklist.protect(web1.ipv4, seconds: 60)
+        // --flood: hping3's interval timer (SIGALRM) stays blocked in a child of the test process.
+        _ = try lab.run(in: mallory.name, ["timeout", "-s", "KILL", "1", "hping3", "-q", "-S", "-p", "80", "--flood", web1.ipv4], timeout: .seconds(10))
+        let limited = try applier.nft(["list", "counter", "inet", Ruleset.ipsTable, "limited"], input: nil)
+        let dropped = limited.range(of: "packets ").flatMap { Int(limited[$0.upperBound...].prefix { $0.isNumber }) } ?? 0
+        #expect(dropped > 1000, "a second of SYN flood against 200/s + burst 400: \(limited)")
+        #expect(try lab.tcpConnects(from: bastion, to: web1.ipv4, port: 80), "a new connection after the flood still gets through")
         // Allowlisted addresses are never blocked.
         _ = try applier.nft(["add", "element", "inet", Ruleset.ipsTable, "allow_v4", "{ \(bastion.ipv4) }"], input: nil)
         #expect(throws: HyperwardError.self) { try blocklist.block(bastion.ipv4, seconds: 60) }

@@ -97,6 +97,18 @@ public struct Blocklist: Sendable {
         return "blocked \(network.addressText) for \(seconds)s (\(table) block_\(suffix))"
     }
 
+    /// Rate-limits new TCP connections to `address` for `seconds` (to
+    /// `RulesetCompiler.protectedSYNRate` per second): the answer to a SYN flood from forged
+    /// sources, where blocking the sources would block innocents.
+    public func protect(_ address: String, seconds: Int) throws(HyperwardError) -> String {
+        let network: IPNetwork
+        do { network = try IPNetwork(address: address) } catch { throw HyperwardError(.invalidInput, error.text) }
+        let suffix = network.family == .ipv4 ? "v4" : "v6"
+        _ = try? applier.nft(["delete", "element", "inet", Ruleset.ipsTable, "protect_\(suffix)", "{ \(network.addressText) }"], input: nil)
+        _ = try applier.nft(["add", "element", "inet", Ruleset.ipsTable, "protect_\(suffix)", "{ \(network.addressText) timeout \(seconds)s }"], input: nil)
+        return "rate-limiting new TCP connections to \(network.addressText) to \(RulesetCompiler.protectedSYNRate)/s for \(seconds)s (inet \(Ruleset.ipsTable) protect_\(suffix))"
+    }
+
     /// Unblocks `address`.
     public func unblock(_ address: String) throws(HyperwardError) {
         let network: IPNetwork

@@ -250,31 +250,51 @@ public enum RulesetCompiler {
         return "\"" + String(kept) + "\""
     }
 
-    /// The IPS table: timed blocklists the Sensor fills, an allowlist that always wins. Declared
-    /// idempotently (existing elements survive) and its chain flushed and rewritten.
+    /// The IPS table: timed blocklists the Sensor fills, an allowlist that always wins, and timed
+    /// "protected" destinations whose new TCP connections are rate limited per destination (the
+    /// answer to a flood from forged sources, where blocking sources is useless). Declared
+    /// idempotently (existing elements survive) and its chains flushed and rewritten. It guards
+    /// traffic between VMs (`forward`) and to the host (`input`).
     static func ipsTable() -> String {
         let t = Ruleset.ipsTable
+        let rules = """
+            \t\tip saddr @allow_v4 return
+            \t\tip6 saddr @allow_v6 return
+            \t\tip saddr @block_v4 counter name "blocked" drop
+            \t\tip6 saddr @block_v6 counter name "blocked" drop
+            \t\ttcp flags & (syn | ack) == syn ip daddr @protect_v4 update @synrate_v4 { ip daddr limit rate over \(protectedSYNRate)/second burst \(protectedSYNRate * 2) packets } counter name "limited" drop
+            \t\ttcp flags & (syn | ack) == syn ip6 daddr @protect_v6 update @synrate_v6 { ip6 daddr limit rate over \(protectedSYNRate)/second burst \(protectedSYNRate * 2) packets } counter name "limited" drop
+
+            """
         return """
             table inet \(t) {
             \tset block_v4 { type ipv4_addr; flags timeout; }
             \tset block_v6 { type ipv6_addr; flags timeout; }
             \tset allow_v4 { type ipv4_addr; flags interval; }
             \tset allow_v6 { type ipv6_addr; flags interval; }
+            \tset protect_v4 { type ipv4_addr; flags timeout; }
+            \tset protect_v6 { type ipv6_addr; flags timeout; }
+            \tset synrate_v4 { type ipv4_addr; flags dynamic,timeout; timeout 1m; }
+            \tset synrate_v6 { type ipv6_addr; flags dynamic,timeout; timeout 1m; }
             \tcounter blocked { }
+            \tcounter limited { }
             \tchain forward { type filter hook forward priority -10; policy accept; }
+            \tchain input { type filter hook input priority -10; policy accept; }
             }
             flush chain inet \(t) forward
+            flush chain inet \(t) input
             table inet \(t) {
             \tchain forward {
-            \t\tip saddr @allow_v4 return
-            \t\tip6 saddr @allow_v6 return
-            \t\tip saddr @block_v4 counter name "blocked" drop
-            \t\tip6 saddr @block_v6 counter name "blocked" drop
-            \t}
+            \(rules)\t}
+            \tchain input {
+            \(rules)\t}
             }
 
             """
     }
+
+    /// New TCP connections per second a protected destination accepts (burst twice that).
+    public static let protectedSYNRate = 200
 
     struct Port {
         var id: Int
