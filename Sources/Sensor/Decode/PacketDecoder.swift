@@ -295,7 +295,9 @@ struct Walker {
     /// Sets the payload range `[offset, end)`, clipped to the captured bytes.
     @inline(__always)
     func setPayload(from offset: Int, to end: Int, into packet: inout DecodedPacket) {
-        packet.payloadOffset = offset
+        // In a snapped frame the payload may start past the captured bytes: the range is then
+        // empty at the frame's end, so it never points outside the frame.
+        packet.payloadOffset = min(offset, count)
         packet.declaredPayloadLength = max(0, end &- offset)
         packet.payloadLength = max(0, min(end, count) &- offset)
     }
@@ -408,7 +410,7 @@ struct Walker {
             if type == 136 { packet.neighborDiscovery.flags = u8(offset + 4) }
         default: break
         }
-        packet.neighborDiscovery.optionsOffset = bodyStart
+        packet.neighborDiscovery.optionsOffset = min(bodyStart, count)
         // Options (RFC 4861 §4.6): type, length in 8-octet units (0 is invalid), bounded by the message.
         var cursor = bodyStart
         while cursor < end {
