@@ -126,6 +126,7 @@ public final class CaptureFile {
     /// The interfaces of the current pcapng section (one for pcap files), in index order.
     public private(set) var interfaces: [Interface] = []
     /// How many frames have been delivered so far.
+    @exclusivity(unchecked)
     public private(set) var framesRead: Int = 0
     /// The limits in force.
     public let options: Options
@@ -134,16 +135,23 @@ public final class CaptureFile {
     private let buffer: UnsafeMutableRawPointer
     private let capacity: Int
     /// The unread bytes are `buffer[start..<end]`.
+    @exclusivity(unchecked)
     private var start = 0
+    @exclusivity(unchecked)
     private var end = 0
     /// The file offset of `buffer[0]`.
+    @exclusivity(unchecked)
     private var base: Int64 = 0
+    @exclusivity(unchecked)
     private var atEndOfFile = false
     /// Whether multi-byte fields are in the other byte order than this machine's.
+    @exclusivity(unchecked)
     private var swapped = false
     /// pcap: whether record timestamps carry nanoseconds (else microseconds).
+    @exclusivity(unchecked)
     private var nanosecondPCAP = false
     /// An error already reported: reading does not resume after one.
+    @exclusivity(unchecked)
     private var failure: CaptureError?
 
     /// The file offset of the next unread byte (the next record or block).

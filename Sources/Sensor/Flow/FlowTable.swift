@@ -101,8 +101,10 @@ public struct FlowStatistics: Sendable, Hashable {
 /// (counted in `statistics.evicted`). Time is the packets' own timestamps, so expiry works the
 /// same for capture files and live traffic; ``expire(now:)`` advances it without a packet.
 ///
-/// Each flow sits on one of five lists by timeout class, each ordered by last activity, so
-/// expiry and eviction look only at list heads: O(1) per packet. Lookup is an open-addressing
+/// Each flow sits on one of four lists by timeout class (new, TCP established or closing, other
+/// established, closed), in the order flows were queued; a flow active since is requeued lazily
+/// when it reaches the head, so expiry and eviction look only at list heads (amortised O(1) per
+/// packet) and a packet touches only its own entry. Expiry is checked every 100 ms of packet time. Lookup is an open-addressing
 /// hash table with a per-table random seed (an attacker cannot precompute colliding 5-tuples)
 /// and no allocation per packet once the table has grown.
 public struct FlowTable: Sendable {
@@ -130,6 +132,8 @@ public struct FlowTable: Sendable {
         var id: UInt64
         var firstSeen: Int64
         var lastSeen: Int64
+        /// `lastSeen` when the entry was (re)queued on its timeout list (see `expireHeads`).
+        var queuedAt: Int64 = 0
         var packetsForward: Int = 0
         var packetsReverse: Int = 0
         var bytesForward: Int = 0
@@ -159,16 +163,20 @@ public struct FlowTable: Sendable {
 
     private var entries: ContiguousArray<Entry> = []
     private var freeHead: Int32 = -1
-    /// Open-addressing index into `entries` (-1: empty), a power of two long.
-    private var slots: ContiguousArray<Int32>
+    /// Open-addressing index, a power of two long: 0 is empty, else the upper 32 bits of the
+    /// key's hash (so most mismatches never touch `entries`) and the entry's index plus one.
+    private var slots: ContiguousArray<UInt64>
     private var mask: Int
     private let seed: UInt64
     private var nextID: UInt64 = 1
-    /// Heads and tails of the five timeout lists (new, tcp established, established, closed, tcp closing).
+    /// Heads and tails of the four timeout lists (new, TCP established or closing, other established, closed).
     private var heads: (Int32, Int32, Int32, Int32) = (-1, -1, -1, -1)
     private var tails: (Int32, Int32, Int32, Int32) = (-1, -1, -1, -1)
     private let timeoutNanoseconds: (Int64, Int64, Int64, Int64)
     private var now: Int64 = .min
+    /// Heads are checked for expiry at most every `expiryInterval` of packet time.
+    private var nextExpiryCheck: Int64 = .min
+    static let expiryInterval: Int64 = 100_000_000
 
     static let classNew: UInt8 = 0
     static let classTCPEstablished: UInt8 = 1
@@ -186,7 +194,7 @@ public struct FlowTable: Sendable {
         }
         timeoutNanoseconds = (ns(c.timeouts.new), ns(c.timeouts.tcpEstablished), ns(c.timeouts.established), ns(c.timeouts.closed))
         let initial = min(1024, FlowTable.slotCount(for: c.maxFlows))
-        slots = ContiguousArray(repeating: -1, count: initial)
+        slots = ContiguousArray(repeating: 0, count: initial)
         mask = initial - 1
         var generator = SystemRandomNumberGenerator()
         seed = generator.next() | 1
@@ -216,7 +224,10 @@ public struct FlowTable: Sendable {
         }
         let time = packet.timestamp.nanoseconds
         if time > now { now = time }
-        expireHeads()
+        if now >= nextExpiryCheck {
+            expireHeads()
+            nextExpiryCheck = now &+ FlowTable.expiryInterval
+        }
 
         var sourcePort: UInt16 = 0
         var destinationPort: UInt16 = 0
@@ -453,14 +464,25 @@ public struct FlowTable: Sendable {
 
     private func find(_ key: FlowKey, hash: UInt64) -> Int32 {
         var position = Int(truncatingIfNeeded: hash) & mask
+        let tag = hash >> 32
         while true {
-            let index = slots[position]
-            if index < 0 { return -1 }
-            let entry = entries[Int(index)]
-            if entry.hash == hash && entry.key == key { return index }
+            let slot = slots[position]
+            if slot == 0 { return -1 }
+            if slot >> 32 == tag {
+                let index = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) &- 1
+                if entries[index].key == key { return Int32(truncatingIfNeeded: index) }
+            }
             position = (position &+ 1) & mask
         }
     }
+
+    @inline(__always)
+    private static func slotValue(hash: UInt64, index: Int32) -> UInt64 {
+        (hash >> 32) << 32 | UInt64(UInt32(bitPattern: index) &+ 1)
+    }
+
+    @inline(__always)
+    private static func slotIndex(_ slot: UInt64) -> Int { Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) &- 1 }
 
     private mutating func insert(_ key: FlowKey, hash: UInt64, time: Int64) -> Int32 {
         if statistics.active >= configuration.maxFlows { evictOldest() }
@@ -478,8 +500,8 @@ public struct FlowTable: Sendable {
             entries.append(entry)
         }
         var position = Int(truncatingIfNeeded: hash) & mask
-        while slots[position] >= 0 { position = (position &+ 1) & mask }
-        slots[position] = index
+        while slots[position] != 0 { position = (position &+ 1) & mask }
+        slots[position] = FlowTable.slotValue(hash: hash, index: index)
         statistics.active &+= 1
         statistics.created &+= 1
         if statistics.active > statistics.peak { statistics.peak = statistics.active }
@@ -492,12 +514,12 @@ public struct FlowTable: Sendable {
         let target = FlowTable.slotCount(for: configuration.maxFlows)
         guard slots.count < target else { return }
         let count = slots.count * 2
-        slots = ContiguousArray(repeating: -1, count: count)
+        slots = ContiguousArray(repeating: 0, count: count)
         mask = count - 1
         for (i, entry) in entries.enumerated() where entry.inUse {
             var position = Int(truncatingIfNeeded: entry.hash) & mask
-            while slots[position] >= 0 { position = (position &+ 1) & mask }
-            slots[position] = Int32(i)
+            while slots[position] != 0 { position = (position &+ 1) & mask }
+            slots[position] = FlowTable.slotValue(hash: entry.hash, index: Int32(i))
         }
     }
 
@@ -505,12 +527,12 @@ public struct FlowTable: Sendable {
     private mutating func remove(_ index: Int32) {
         let i = Int(index)
         var position = Int(truncatingIfNeeded: entries[i].hash) & mask
-        while slots[position] != index { position = (position &+ 1) & mask }
+        while FlowTable.slotIndex(slots[position]) != i { position = (position &+ 1) & mask }
         // Backward shift: move later entries of the probe run into the hole when their home allows.
         var hole = position
         var probe = (hole &+ 1) & mask
-        while slots[probe] >= 0 {
-            let home = Int(truncatingIfNeeded: entries[Int(slots[probe])].hash) & mask
+        while slots[probe] != 0 {
+            let home = Int(truncatingIfNeeded: entries[FlowTable.slotIndex(slots[probe])].hash) & mask
             // The entry at `probe` may fill `hole` if its home is not in (hole, probe] cyclically.
             let distanceToProbe = (probe &- home) & mask
             let distanceToHole = (probe &- hole) & mask
@@ -520,7 +542,7 @@ public struct FlowTable: Sendable {
             }
             probe = (probe &+ 1) & mask
         }
-        slots[hole] = -1
+        slots[hole] = 0
         listRemove(index)
         entries[i].inUse = false
         entries[i].next = freeHead
@@ -556,6 +578,7 @@ public struct FlowTable: Sendable {
 
     private mutating func listAppend(_ index: Int32, _ c: UInt8) {
         let i = Int(index)
+        entries[i].queuedAt = entries[i].lastSeen
         entries[i].previous = tail(c)
         entries[i].next = -1
         let t = tail(c)
@@ -574,23 +597,42 @@ public struct FlowTable: Sendable {
         entries[i].next = -1
     }
 
-    /// Moves a flow to the tail of the list its state belongs to (it was just active).
+    /// Moves a flow whose state changed to the tail of its new state's list. A flow that was only
+    /// active stays where it is: `expireHeads` requeues it when it reaches the head (so a packet
+    /// touches no other entry, which would be a cache miss at scale).
     private mutating func relist(_ index: Int32) {
         let c = FlowTable.timeoutClass(for: entries[Int(index)])
-        if tail(c) == index && entries[Int(index)].timeoutClass == c { return }
+        if entries[Int(index)].timeoutClass == c { return }
         listRemove(index)
         entries[Int(index)].timeoutClass = c
         listAppend(index, c)
     }
 
+    /// Requeues heads that were active since they were queued, until a head's `lastSeen` is its
+    /// queue time: then it is the list's least recently active entry. Each requeue follows at
+    /// least one packet of that flow, so the work is amortised O(1) per packet.
+    private mutating func settleHead(_ c: UInt8) -> Int32 {
+        var h = head(c)
+        while h >= 0 && entries[Int(h)].queuedAt < entries[Int(h)].lastSeen {
+            listRemove(h)
+            listAppend(h, c)
+            h = head(c)
+        }
+        return h
+    }
+
     private mutating func expireHeads() {
         for c in UInt8(0)...3 {
-            var h = head(c)
             let limit = timeout(c)
-            while h >= 0 && now &- entries[Int(h)].lastSeen >= limit {
-                remove(h)
-                statistics.expired &+= 1
-                h = head(c)
+            var h = head(c)
+            while h >= 0 && now &- entries[Int(h)].queuedAt >= limit {
+                if now &- entries[Int(h)].lastSeen >= limit {
+                    remove(h)
+                    statistics.expired &+= 1
+                    h = head(c)
+                } else {
+                    h = settleHead(c)
+                }
             }
         }
     }
@@ -599,7 +641,7 @@ public struct FlowTable: Sendable {
         var oldest: Int32 = -1
         var oldestTime = Int64.max
         for c in UInt8(0)...3 {
-            let h = head(c)
+            let h = settleHead(c)
             if h >= 0 && entries[Int(h)].lastSeen < oldestTime {
                 oldest = h
                 oldestTime = entries[Int(h)].lastSeen
