@@ -259,6 +259,7 @@ struct DecodeTests {
             }
             #expect(packet.payloadOffset >= 0 && packet.payloadLength >= 0 && packet.payloadOffset + packet.payloadLength <= bytes.count)
             #expect(packet.declaredPayloadLength >= packet.payloadLength)
+            #expect(packet.networkOffset <= bytes.count && packet.transportOffset <= bytes.count && packet.neighborDiscovery.optionsOffset <= bytes.count)
         }
         #expect(decoder.statistics.packets == 20_000)
     }

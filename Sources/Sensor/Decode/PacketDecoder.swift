@@ -304,7 +304,7 @@ struct Walker {
 
     mutating func decodeTCP(at offset: Int, end: Int, into packet: inout DecodedPacket) {
         packet.transport = .tcp
-        packet.transportOffset = offset
+        packet.transportOffset = min(offset, count)
         guard end &- offset >= 20 else {
             packet.malformed = .tcpTruncated
             return
@@ -326,7 +326,7 @@ struct Walker {
 
     mutating func decodeUDP(at offset: Int, end: Int, into packet: inout DecodedPacket) {
         packet.transport = .udp
-        packet.transportOffset = offset
+        packet.transportOffset = min(offset, count)
         guard end &- offset >= 8 else {
             packet.malformed = .udpTruncated
             return
@@ -349,7 +349,7 @@ struct Walker {
 
     mutating func decodeICMP(at offset: Int, end: Int, into packet: inout DecodedPacket) {
         packet.transport = .icmp
-        packet.transportOffset = offset
+        packet.transportOffset = min(offset, count)
         guard end &- offset >= 8 else {
             packet.malformed = .icmpTruncated
             return
@@ -368,7 +368,7 @@ struct Walker {
 
     mutating func decodeICMPv6(at offset: Int, end: Int, into packet: inout DecodedPacket) {
         packet.transport = .icmpv6
-        packet.transportOffset = offset
+        packet.transportOffset = min(offset, count)
         guard end &- offset >= 4 else {
             packet.malformed = .icmpv6Truncated
             return
