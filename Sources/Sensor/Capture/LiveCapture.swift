@@ -113,7 +113,7 @@ public final class LiveCapture {
         do throws(CaptureError) {
             var size = Int32(clamping: receiveBufferSize)
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-            let seconds = max(timeout, 0.001)
+            let seconds = timeout.isFinite ? min(max(timeout, 0.001), 3600) : 0.25
             var interval = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
             try check(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size)), "setting the receive timeout")
             var address = LinkLayerAddress()
