@@ -98,7 +98,7 @@ let package = Package(
         // libFuzzer.
         .executableTarget(
             name: "HyperwardFuzz",
-            dependencies: ["HostAudit", "NetworkPolicy", "HyperwardCore"],
+            dependencies: ["HostAudit", "NetworkPolicy", "Sensor", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SensorTests",
-            dependencies: ["Sensor", "HyperwardCore", "NetTestSupport"],
+            dependencies: ["Sensor", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -37,6 +37,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case osRelease = "os-release"
     case networkPolicy = "network-policy"
     case libvirtXML = "libvirt-xml"
+    case capture
+    case frame
 
     /// Runs one input through the target.
     /// - Throws: `FuzzFailure` when a promised property does not hold for this input.
@@ -53,6 +55,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .osRelease: FuzzTarget.osRelease(bytes)
         case .networkPolicy: try FuzzTarget.networkPolicy(bytes)
         case .libvirtXML: try FuzzTarget.libvirtXML(bytes)
+        case .capture: try FuzzTarget.capture(bytes)
+        case .frame: try FuzzTarget.frame(bytes)
         }
     }
 
