@@ -1,0 +1,474 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HyperwardCore
+
+/// TCP port-scan detection, vertical and horizontal, fed one segment at a time in time order.
+///
+/// - **Vertical** (one source, many ports of one host): distinct destination ports probed per
+///   (source, destination) in a tumbling window, the way Zeek's `policy/misc/scan.zeek` counts
+///   unique ports per victim (`Scan::port_scan_threshold` 15 in `port_scan_interval` 5 min). A probe
+///   is a SYN or a segment that no connection sends (no SYN, ACK or RST: nmap's FIN, NULL and Xmas
+///   scans). Zeek counts only *failed* attempts; here every distinct port counts 1 and a port that
+///   answered with SYN/ACK counts ``Configuration/openPortWeight``, so unanswered and reset ports
+///   weigh most and a client using a handful of real services stays far below the threshold.
+///   Counting per victim is what a host-distinct counter misses: nmap's top-1000 scan of one host.
+/// - **Horizontal** (one source, a port on many hosts): Threshold Random Walk
+///   (``ScanThresholdRandomWalk``) over each source's first contacts with hosts. A first contact
+///   succeeds when the host answers SYN/ACK, fails on a reset or when no answer came within
+///   ``Configuration/firstContactTimeout`` of packet time. No answer is judged from the packets'
+///   timestamps (on later packets and in ``advance(to:into:)``), so files and live traffic agree.
+///
+/// One alert per incident (`port-scan/SRC/DST` vertical, `port-scan/SRC/*` horizontal) through an
+/// ``Aggregator``; re-alerts carry the grown counts. Memory is capped per table; evictions counted.
+public struct ScanDetector: Sendable {
+    /// Thresholds, windows and memory caps.
+    public struct Configuration: Sendable, Hashable {
+        /// The vertical window in seconds: Zeek's `Scan::port_scan_interval`, 5 min.
+        public var portScanWindow: Double
+        /// The vertical score at which a source scans a host: Zeek's `Scan::port_scan_threshold`
+        /// (15 unique failed ports), also Snort 3 `port_scan.tcp_ports.rejects` (15).
+        public var portScanThreshold: Double
+        /// What a port that answered SYN/ACK adds to the score (an unanswered or reset port adds 1).
+        public var openPortWeight: Double
+        /// The most ports remembered per (source, destination); more are counted, not deduplicated.
+        public var maxPortsPerPair: Int
+        /// The most (source, destination) pairs tracked. Snort 3 caps its port-scan trackers by
+        /// memory (`port_scan.memcap`, 1 MiB); a count is easier to reason about.
+        public var maxPairs: Int
+        /// The random walk's parameters: Jung et al. 2004 by default.
+        public var randomWalk: ScanThresholdRandomWalk.Parameters
+        /// Seconds without an answer after which a first contact failed. Linux retransmits an
+        /// unanswered SYN after 1 s (RFC 6298 §2's initial RTO) and again after 3 s.
+        public var firstContactTimeout: Double
+        /// How long, in seconds, a source's contacted hosts are remembered (a new contact after
+        /// that is a first contact again): Zeek's `Scan::addr_scan_interval`, 5 min.
+        public var contactMemory: Double
+        /// The most hosts remembered per source.
+        public var maxContactsPerSource: Int
+        /// The most first contacts awaiting an answer per source; later ones are not tested.
+        public var maxPendingPerSource: Int
+        /// The most sources tracked by the random walk.
+        public var maxSources: Int
+        /// When incidents are re-reported and end.
+        public var aggregation: AggregatorConfiguration
+
+        /// A configuration; every parameter has the documented default.
+        public init(portScanWindow: Double = 300, portScanThreshold: Double = 15, openPortWeight: Double = 0.25,
+                    maxPortsPerPair: Int = 4096, maxPairs: Int = 16_384,
+                    randomWalk: ScanThresholdRandomWalk.Parameters = .jung2004, firstContactTimeout: Double = 3,
+                    contactMemory: Double = 300, maxContactsPerSource: Int = 4096, maxPendingPerSource: Int = 64,
+                    maxSources: Int = 16_384, aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
+            self.portScanWindow = portScanWindow
+            self.portScanThreshold = portScanThreshold
+            self.openPortWeight = openPortWeight
+            self.maxPortsPerPair = maxPortsPerPair
+            self.maxPairs = maxPairs
+            self.randomWalk = randomWalk
+            self.firstContactTimeout = firstContactTimeout
+            self.contactMemory = contactMemory
+            self.maxContactsPerSource = maxContactsPerSource
+            self.maxPendingPerSource = maxPendingPerSource
+            self.maxSources = maxSources
+            self.aggregation = aggregation
+        }
+    }
+
+    /// Table sizes and what was dropped to respect the caps.
+    public struct Statistics: Sendable, Hashable {
+        /// (source, destination) pairs tracked now.
+        public var trackedPairs: Int
+        /// Sources tracked by the random walk now.
+        public var trackedSources: Int
+        /// Pairs evicted because the pair table was full.
+        public var pairEvictions: Int
+        /// Sources evicted because the source table was full.
+        public var sourceEvictions: Int
+        /// Incidents evicted from the aggregator.
+        public var incidentEvictions: Int
+        /// First contacts not tested because a source had too many awaiting an answer.
+        public var untestedContacts: Int
+    }
+
+    struct PairKey: Hashable, Sendable {
+        var src: IPAddress
+        var dst: IPAddress
+    }
+
+    /// What the aggregator keys incidents on; `dst == nil` is the horizontal incident.
+    struct IncidentKey: Hashable, Sendable {
+        var src: IPAddress
+        var dst: IPAddress?
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// Sources whose address cannot be forged (VM ports behind anti-spoofing); their alerts say
+    /// `sourceMayBeSpoofed == false`, which lets prevention block them.
+    public var verifiedSources: Set<IPAddress> = []
+
+    private var pairs: AggregationTable<PairKey, ScanPairState>
+    private var sources: AggregationTable<IPAddress, ScanSourceState>
+    private var aggregator: Aggregator<IncidentKey>
+    private var now: Int64 = Int64.min
+    private var lastTimeoutSweep: Int64 = Int64.min
+    private var pendingContacts = 0
+    private var untestedContacts = 0
+    private let windowNanoseconds: Int64
+    private let timeoutNanoseconds: Int64
+    private let contactMemoryNanoseconds: Int64
+    private let successStep: Double
+    private let failureStep: Double
+
+    /// A detector with the given configuration.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.pairs = AggregationTable(capacity: configuration.maxPairs)
+        self.sources = AggregationTable(capacity: configuration.maxSources)
+        self.aggregator = Aggregator(configuration: configuration.aggregation)
+        self.windowNanoseconds = nanoseconds(configuration.portScanWindow)
+        self.timeoutNanoseconds = nanoseconds(configuration.firstContactTimeout)
+        self.contactMemoryNanoseconds = nanoseconds(configuration.contactMemory)
+        self.successStep = configuration.randomWalk.successStep
+        self.failureStep = configuration.randomWalk.failureStep
+    }
+
+    /// Current table sizes and drop counts.
+    public var statistics: Statistics {
+        Statistics(trackedPairs: pairs.count, trackedSources: sources.count, pairEvictions: pairs.evictions,
+                   sourceEvictions: sources.evictions, incidentEvictions: aggregator.evictions,
+                   untestedContacts: untestedContacts)
+    }
+
+    /// Takes one TCP segment; appends any alert it completes to `alerts`.
+    public mutating func observe(_ segment: TCPSegmentObservation, into alerts: inout [Alert]) {
+        let flags = segment.flags
+        let isProbe = flags.isConnectionAttempt || flags.isStealthProbe
+        // The common case, an established connection's segment, costs this one test.
+        guard isProbe || flags.isSynAck || flags.isReset else { return }
+        let time = segment.time.nanoseconds
+        if time > now { now = time }
+        if pendingContacts > 0 && now &- lastTimeoutSweep >= 1_000_000_000 {
+            judgeTimeouts(into: &alerts)
+        }
+        if isProbe {
+            probe(segment, into: &alerts)
+        } else if flags.isSynAck {
+            answer(segment, open: true, into: &alerts)
+        } else {
+            answer(segment, open: false, into: &alerts)
+        }
+    }
+
+    /// Moves packet time forward without a packet (end of a capture file, an idle link): first
+    /// contacts unanswered by then fail.
+    public mutating func advance(to time: Timestamp, into alerts: inout [Alert]) {
+        if time.nanoseconds > now { now = time.nanoseconds }
+        judgeTimeouts(into: &alerts)
+        aggregator.endQuietIncidents(at: Timestamp(nanoseconds: now))
+    }
+
+    // MARK: Probes and answers
+
+    private mutating func probe(_ segment: TCPSegmentObservation, into alerts: inout [Alert]) {
+        let time = segment.time.nanoseconds
+        // Vertical: distinct ports on this host.
+        let key = PairKey(src: segment.src, dst: segment.dst)
+        if pairs.storage[key] == nil {
+            pairs.makeRoom(now: now, idleBefore: now &- windowNanoseconds)
+        }
+        let score = pairs.storage[key, default: ScanPairState(time: time)].probe(
+            port: segment.dstPort, time: time, window: windowNanoseconds,
+            maxPorts: configuration.maxPortsPerPair, openWeight: configuration.openPortWeight)
+        if score >= configuration.portScanThreshold, let state = pairs.storage[key] {
+            reportVertical(key: key, state: state, time: segment.time, into: &alerts)
+        }
+
+        // Horizontal: a first contact with a host starts a trial.
+        if sources.storage[segment.src] == nil {
+            sources.makeRoom(now: now, idleBefore: now &- contactMemoryNanoseconds)
+        }
+        let outcome = sources.storage[segment.src, default: ScanSourceState(time: time)].contact(
+            host: segment.dst, port: segment.dstPort, time: time, configuration: configuration,
+            memory: contactMemoryNanoseconds)
+        switch outcome {
+        case .started: pendingContacts += 1
+        case .untested: untestedContacts += 1
+        case .known: break
+        }
+    }
+
+    private mutating func answer(_ segment: TCPSegmentObservation, open: Bool, into alerts: inout [Alert]) {
+        // The answer goes from the probed host back to the prober.
+        let key = PairKey(src: segment.dst, dst: segment.src)
+        if pairs.storage[key] != nil {
+            pairs.storage[key]?.answer(port: segment.srcPort, open: open, time: segment.time.nanoseconds)
+        }
+        guard sources.storage[segment.dst]?.pending.isEmpty == false else { return }
+        let resolved = sources.storage[segment.dst]?.resolve(host: segment.src, success: open) ?? false
+        if resolved {
+            pendingContacts -= 1
+            judge(source: segment.dst, success: open, time: segment.time, into: &alerts)
+        }
+    }
+
+    private mutating func judgeTimeouts(into alerts: inout [Alert]) {
+        lastTimeoutSweep = now
+        guard pendingContacts > 0 else { return }
+        let deadline = now &- timeoutNanoseconds
+        var failed: [IPAddress] = []
+        var index = sources.storage.startIndex
+        while index != sources.storage.endIndex {
+            let expired = sources.storage.values[index].expire(before: deadline)
+            if expired > 0 {
+                pendingContacts -= expired
+                let source = sources.storage[index].key
+                for _ in 0..<expired { failed.append(source) }
+            }
+            sources.storage.formIndex(after: &index)
+        }
+        for source in failed {
+            judge(source: source, success: false, time: Timestamp(nanoseconds: now), into: &alerts)
+        }
+    }
+
+    private mutating func judge(source: IPAddress, success: Bool, time: Timestamp, into alerts: inout [Alert]) {
+        guard let isScanner = sources.storage[source]?.record(
+            success: success, parameters: configuration.randomWalk) else { return }
+        if isScanner, let state = sources.storage[source] {
+            reportHorizontal(source: source, state: state, time: time, into: &alerts)
+        }
+    }
+
+    // MARK: Alerts (built only when the aggregator says so)
+
+    private mutating func reportVertical(key: PairKey, state: ScanPairState, time: Timestamp,
+                                         into alerts: inout [Alert]) {
+        let incident = IncidentKey(src: key.src, dst: key.dst)
+        guard let report = aggregator.record(incident, count: Int64(state.distinctPorts), at: time) else { return }
+        let open = state.ports(in: 1)
+        let closed = state.ports(in: 2)
+        let unanswered = state.distinctPorts - Int(state.openCount) - Int(state.closedCount)
+        let summary = "\(key.src) probed \(state.distinctPorts) ports on \(key.dst) "
+            + "(\(state.openCount) open, \(state.closedCount) closed, \(unanswered) unanswered)"
+        alerts.append(Alert(
+            time: time, detector: .portScan, severity: .medium, summary: summary,
+            src: key.src.description, dst: key.dst.description,
+            sourceMayBeSpoofed: !verifiedSources.contains(key.src),
+            incident: "port-scan/\(key.src)/\(key.dst)", occurrence: report.occurrence,
+            evidence: [
+                ("kind", .string("vertical")),
+                ("distinct_ports", .int(Int64(state.distinctPorts))),
+                ("probes", .int(state.probes)),
+                ("open_ports", .list(open.prefix(32).map { .int(Int64($0)) })),
+                ("open_port_count", .int(Int64(state.openCount))),
+                ("closed_ports", .list(closed.prefix(32).map { .int(Int64($0)) })),
+                ("closed_port_count", .int(Int64(state.closedCount))),
+                ("unanswered_port_count", .int(Int64(unanswered))),
+                ("sample_ports", .list(state.samplePorts(limit: 20).map { .int(Int64($0)) })),
+                ("score", .double(state.score(openWeight: configuration.openPortWeight))),
+                ("threshold", .double(configuration.portScanThreshold)),
+                ("window_seconds", .double(configuration.portScanWindow)),
+                ("first_seen", .string(Timestamp(nanoseconds: state.windowStart).description)),
+                ("last_seen", .string(Timestamp(nanoseconds: state.lastActivity).description)),
+                ("incident_start", .string(report.firstSeen.description)),
+            ]))
+    }
+
+    private mutating func reportHorizontal(source: IPAddress, state: ScanSourceState, time: Timestamp,
+                                           into alerts: inout [Alert]) {
+        let incident = IncidentKey(src: source, dst: nil)
+        guard let report = aggregator.record(incident, count: Int64(state.failures), at: time) else { return }
+        let ports = state.failedPorts
+        let summary = "\(source) is scanning hosts: \(state.failures) of \(state.firstContacts) first contacts failed"
+            + (ports.count == 1 ? " (port \(ports[0]))" : "")
+        let parameters = configuration.randomWalk
+        alerts.append(Alert(
+            time: time, detector: .portScan, severity: .medium, summary: summary,
+            src: source.description, dstPort: ports.count == 1 ? ports[0] : nil,
+            sourceMayBeSpoofed: !verifiedSources.contains(source),
+            incident: "port-scan/\(source)/*", occurrence: report.occurrence,
+            evidence: [
+                ("kind", .string("horizontal")),
+                ("first_contacts", .int(Int64(state.firstContacts))),
+                ("failures", .int(Int64(state.failures))),
+                ("successes", .int(Int64(state.successes))),
+                ("likelihood_ratio", .double(state.walk.likelihoodRatio)),
+                ("scanner_threshold", .double(parameters.detectionProbability / parameters.falsePositiveProbability)),
+                ("sample_hosts", .list(state.failedHosts.map { .string($0.description) })),
+                ("sample_ports", .list(ports.map { .int(Int64($0)) })),
+                ("first_seen", .string(Timestamp(nanoseconds: state.windowStart).description)),
+                ("last_seen", .string(Timestamp(nanoseconds: state.lastActivity).description)),
+                ("incident_start", .string(report.firstSeen.description)),
+            ]))
+    }
+}
+
+/// Ports probed by one source on one host in the current window.
+struct ScanPairState: AggregationEntry, Sendable {
+    var windowStart: Int64
+    var lastActivity: Int64
+    /// The only port while one has been probed (most pairs: a client and its server), so that
+    /// the dictionary is allocated only for a second distinct port.
+    var firstPort: UInt16 = 0
+    var firstState: UInt8 = 0
+    /// Port → 0 probed, 1 open (SYN/ACK), 2 closed (RST); holds every port once two were seen.
+    var portStates: [UInt16: UInt8] = [:]
+    var trackedPorts: Int32 = 0
+    var untrackedPorts: Int32 = 0
+    var openCount: Int32 = 0
+    var closedCount: Int32 = 0
+    var probes: Int64 = 0
+
+    init(time: Int64) {
+        windowStart = time
+        lastActivity = time
+    }
+
+    var distinctPorts: Int { Int(trackedPorts) + Int(untrackedPorts) }
+
+    func score(openWeight: Double) -> Double {
+        Double(distinctPorts - Int(openCount)) + Double(openCount) * openWeight
+    }
+
+    func state(of port: UInt16) -> UInt8? {
+        if portStates.isEmpty { return trackedPorts == 1 && port == firstPort ? firstState : nil }
+        return portStates[port]
+    }
+
+    mutating func setState(_ value: UInt8, of port: UInt16) {
+        if portStates.isEmpty && (trackedPorts == 0 || (trackedPorts == 1 && port == firstPort)) {
+            firstPort = port
+            firstState = value
+            return
+        }
+        if portStates.isEmpty { portStates[firstPort] = firstState }
+        portStates[port] = value
+    }
+
+    /// Records a probe; returns the score after it.
+    mutating func probe(port: UInt16, time: Int64, window: Int64, maxPorts: Int, openWeight: Double) -> Double {
+        if time &- windowStart > window {
+            self = ScanPairState(time: time)
+        }
+        if time > lastActivity { lastActivity = time }
+        probes &+= 1
+        if state(of: port) == nil {
+            if Int(trackedPorts) < maxPorts {
+                setState(0, of: port)
+                trackedPorts += 1
+            } else {
+                untrackedPorts &+= 1
+            }
+        }
+        return score(openWeight: openWeight)
+    }
+
+    mutating func answer(port: UInt16, open: Bool, time: Int64) {
+        guard state(of: port) == 0 else { return }
+        if time > lastActivity { lastActivity = time }
+        setState(open ? 1 : 2, of: port)
+        if open { openCount += 1 } else { closedCount += 1 }
+    }
+
+    func ports(in wanted: UInt8) -> [UInt16] {
+        if portStates.isEmpty { return trackedPorts == 1 && firstState == wanted ? [firstPort] : [] }
+        return portStates.filter { $0.value == wanted }.keys.sorted()
+    }
+
+    func samplePorts(limit: Int) -> [UInt16] {
+        if portStates.isEmpty { return trackedPorts == 1 ? [firstPort] : [] }
+        return Array(portStates.keys.sorted().prefix(limit))
+    }
+}
+
+/// One source's first contacts and its random walk.
+struct ScanSourceState: AggregationEntry, Sendable {
+    struct Pending: Sendable {
+        var host: IPAddress
+        var port: UInt16
+        var sentAt: Int64
+    }
+
+    enum ContactOutcome { case known, started, untested }
+
+    var windowStart: Int64
+    var lastActivity: Int64
+    var contacted: Set<UInt64> = []
+    var pending: [Pending] = []
+    var walk = ScanThresholdRandomWalk()
+    var isScanner = false
+    var firstContacts = 0
+    var successes = 0
+    var failures = 0
+    /// Up to eight failed hosts and distinct failed ports, for the evidence.
+    var failedHosts: [IPAddress] = []
+    var failedPorts: [UInt16] = []
+    var untracked = 0
+
+    init(time: Int64) {
+        windowStart = time
+        lastActivity = time
+    }
+
+    mutating func contact(host: IPAddress, port: UInt16, time: Int64,
+                          configuration: ScanDetector.Configuration, memory: Int64) -> ContactOutcome {
+        if time &- windowStart > memory {
+            // Forget old contacts, keep the walk and any verdict: a scanner stays one.
+            contacted = []
+            windowStart = time
+        }
+        if time > lastActivity { lastActivity = time }
+        let tag = host.mixed
+        if contacted.contains(tag) { return .known }
+        if contacted.count < configuration.maxContactsPerSource {
+            contacted.insert(tag)
+        } else {
+            untracked += 1
+        }
+        firstContacts += 1
+        guard pending.count < configuration.maxPendingPerSource else { return .untested }
+        pending.append(Pending(host: host, port: port, sentAt: time))
+        return .started
+    }
+
+    /// Settles the pending first contact with `host`, if any.
+    mutating func resolve(host: IPAddress, success: Bool) -> Bool {
+        guard let index = pending.firstIndex(where: { $0.host == host }) else { return false }
+        let contact = pending.remove(at: index)
+        if !success { noteFailure(contact) }
+        return true
+    }
+
+    /// Fails every pending contact sent before `deadline`; returns how many.
+    mutating func expire(before deadline: Int64) -> Int {
+        var count = 0
+        while let first = pending.first, first.sentAt <= deadline {
+            pending.removeFirst()
+            noteFailure(first)
+            count += 1
+        }
+        return count
+    }
+
+    private mutating func noteFailure(_ contact: Pending) {
+        if failedHosts.count < 8 { failedHosts.append(contact.host) }
+        if failedPorts.count < 8 && !failedPorts.contains(contact.port) { failedPorts.append(contact.port) }
+    }
+
+    /// Feeds one outcome to the walk; returns true while the source is a scanner.
+    mutating func record(success: Bool, parameters: ScanThresholdRandomWalk.Parameters) -> Bool {
+        if success { successes += 1 } else { failures += 1 }
+        if isScanner { return !success }
+        if walk.record(success: success, parameters: parameters) == .scanner { isScanner = true }
+        return isScanner
+    }
+}

@@ -1,0 +1,236 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HyperwardCore
+
+/// Address-sweep detection: one sender asking for many distinct addresses (host discovery).
+///
+/// - **ARP**: who-has requests per sender MAC (the layer-2 sender, which is what a sweeper cannot
+///   vary without losing its answers), counted as distinct target addresses in a tumbling window.
+///   Gratuitous ARP (sender address = target) announces, it does not ask, and is ignored. The
+///   window is short: a host that routes for many neighbours (a libvirt bridge address with dozens
+///   of guests) re-resolves each within its neighbour-cache lifetime (Linux `base_reachable_time`,
+///   30 s, randomized 15–45 s), which spreads requests out, while `nmap -sn` on a LAN asks for a
+///   whole /24 in two or three seconds.
+/// - **ICMP echo**: echo requests per source IP to distinct hosts, minus the hosts that replied:
+///   a monitoring host pinging machines that answer is not sweeping; unanswered targets weigh.
+///
+/// The default threshold, 25 distinct targets, is Zeek's `Scan::addr_scan_threshold` and Snort 3's
+/// `port_scan.*_sweep.nets`. One alert per incident (`address-sweep/arp/MAC`,
+/// `address-sweep/icmp/SRC`), re-alerted by the ``Aggregator``; memory capped, evictions counted.
+public struct SweepDetector: Sendable {
+    /// Thresholds, windows and memory caps.
+    public struct Configuration: Sendable, Hashable {
+        /// Distinct ARP targets from one sender within ``arpWindow`` that make a sweep. Default 25.
+        public var arpThreshold: Int
+        /// The ARP window in seconds. Default 10 s.
+        public var arpWindow: Double
+        /// Distinct unanswered echo targets from one source within ``icmpWindow``. Default 25.
+        public var icmpThreshold: Int
+        /// The ICMP window in seconds: Zeek's `Scan::addr_scan_interval`, 5 min.
+        public var icmpWindow: Double
+        /// The most targets remembered per sender; more are counted, not deduplicated.
+        public var maxTargetsPerSource: Int
+        /// The most senders tracked (ARP and ICMP each).
+        public var maxSources: Int
+        /// When incidents are re-reported and end.
+        public var aggregation: AggregatorConfiguration
+
+        /// A configuration; every parameter has the documented default.
+        public init(arpThreshold: Int = 25, arpWindow: Double = 10, icmpThreshold: Int = 25, icmpWindow: Double = 300,
+                    maxTargetsPerSource: Int = 4096, maxSources: Int = 16_384,
+                    aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
+            self.arpThreshold = arpThreshold
+            self.arpWindow = arpWindow
+            self.icmpThreshold = icmpThreshold
+            self.icmpWindow = icmpWindow
+            self.maxTargetsPerSource = maxTargetsPerSource
+            self.maxSources = maxSources
+            self.aggregation = aggregation
+        }
+    }
+
+    /// Table sizes and what was dropped to respect the caps.
+    public struct Statistics: Sendable, Hashable {
+        /// ARP senders tracked now.
+        public var trackedARPSenders: Int
+        /// ICMP sources tracked now.
+        public var trackedICMPSources: Int
+        /// Senders evicted because a table was full.
+        public var evictions: Int
+        /// Incidents evicted from the aggregator.
+        public var incidentEvictions: Int
+    }
+
+    enum IncidentKey: Hashable, Sendable {
+        case arp(UInt64)
+        case icmp(IPAddress)
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// Sources whose address cannot be forged (VM ports behind anti-spoofing).
+    public var verifiedSources: Set<IPAddress> = []
+
+    private var arpSenders: AggregationTable<UInt64, SweepSourceState>
+    private var icmpSources: AggregationTable<IPAddress, SweepSourceState>
+    private var aggregator: Aggregator<IncidentKey>
+    private let arpWindowNanoseconds: Int64
+    private let icmpWindowNanoseconds: Int64
+
+    /// A detector with the given configuration.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.arpSenders = AggregationTable(capacity: configuration.maxSources)
+        self.icmpSources = AggregationTable(capacity: configuration.maxSources)
+        self.aggregator = Aggregator(configuration: configuration.aggregation)
+        self.arpWindowNanoseconds = nanoseconds(configuration.arpWindow)
+        self.icmpWindowNanoseconds = nanoseconds(configuration.icmpWindow)
+    }
+
+    /// Current table sizes and drop counts.
+    public var statistics: Statistics {
+        Statistics(trackedARPSenders: arpSenders.count, trackedICMPSources: icmpSources.count,
+                   evictions: arpSenders.evictions + icmpSources.evictions, incidentEvictions: aggregator.evictions)
+    }
+
+    /// Takes one ARP request (or neighbor solicitation); appends any alert it completes to `alerts`.
+    public mutating func observe(_ request: ARPRequestObservation, into alerts: inout [Alert]) {
+        guard !request.isGratuitous else { return }
+        let time = request.time.nanoseconds
+        let mac = request.senderMAC
+        if arpSenders.storage[mac] == nil {
+            arpSenders.makeRoom(now: time, idleBefore: time &- arpWindowNanoseconds)
+        }
+        let score = arpSenders.storage[mac, default: SweepSourceState(time: time, sender: request.senderIP)].ask(
+            target: request.targetIP, sender: request.senderIP, time: time, window: arpWindowNanoseconds,
+            maxTargets: configuration.maxTargetsPerSource)
+        guard score >= configuration.arpThreshold, let state = arpSenders.storage[mac] else { return }
+        guard let report = aggregator.record(.arp(mac), count: Int64(state.distinctTargets), at: request.time) else {
+            return
+        }
+        let macString = macText(mac)
+        let sender = state.sender
+        alerts.append(makeAlert(
+            state: state, time: request.time, report: report, method: "arp",
+            summary: "\(sender) (\(macString)) asked for \(state.distinctTargets) addresses by ARP in "
+                + seconds(state.lastActivity &- state.windowStart),
+            src: sender, incident: "address-sweep/arp/\(macString)", window: configuration.arpWindow,
+            extra: [("mac", .string(macString))]))
+    }
+
+    /// Takes one ICMP echo request or reply; appends any alert it completes to `alerts`.
+    public mutating func observe(_ echo: ICMPEchoObservation, into alerts: inout [Alert]) {
+        let time = echo.time.nanoseconds
+        guard echo.isRequest else {
+            // A reply from a target takes it off its asker's unanswered count.
+            if icmpSources.storage[echo.dst] != nil {
+                icmpSources.storage[echo.dst]?.answered(by: echo.src, time: time)
+            }
+            return
+        }
+        if icmpSources.storage[echo.src] == nil {
+            icmpSources.makeRoom(now: time, idleBefore: time &- icmpWindowNanoseconds)
+        }
+        let score = icmpSources.storage[echo.src, default: SweepSourceState(time: time, sender: echo.src)].ask(
+            target: echo.dst, sender: echo.src, time: time, window: icmpWindowNanoseconds,
+            maxTargets: configuration.maxTargetsPerSource)
+        guard score >= configuration.icmpThreshold, let state = icmpSources.storage[echo.src] else { return }
+        guard let report = aggregator.record(.icmp(echo.src), count: Int64(state.distinctTargets), at: echo.time) else {
+            return
+        }
+        alerts.append(makeAlert(
+            state: state, time: echo.time, report: report, method: "icmp-echo",
+            summary: "\(echo.src) sent echo requests to \(state.distinctTargets) hosts "
+                + "(\(state.answeredCount) answered) in " + seconds(state.lastActivity &- state.windowStart),
+            src: echo.src, incident: "address-sweep/icmp/\(echo.src)", window: configuration.icmpWindow,
+            extra: [("answered_targets", .int(Int64(state.answeredCount)))]))
+    }
+
+    /// Ends quiet incidents at `time` (call when packet time moves on without packets).
+    public mutating func advance(to time: Timestamp) {
+        aggregator.endQuietIncidents(at: time)
+    }
+
+    private func makeAlert(state: SweepSourceState, time: Timestamp, report: Aggregator<IncidentKey>.Report,
+                           method: String, summary: String, src: IPAddress, incident: String, window: Double,
+                           extra: [(String, EvidenceValue)]) -> Alert {
+        var evidence: [(String, EvidenceValue)] = [
+            ("method", .string(method)),
+            ("distinct_targets", .int(Int64(state.distinctTargets))),
+            ("requests", .int(state.requests)),
+            ("sample_targets", .list(state.sampleTargets.map { .string($0.description) })),
+            ("window_seconds", .double(window)),
+            ("first_seen", .string(Timestamp(nanoseconds: state.windowStart).description)),
+            ("last_seen", .string(Timestamp(nanoseconds: state.lastActivity).description)),
+            ("incident_start", .string(report.firstSeen.description)),
+        ]
+        evidence.append(contentsOf: extra)
+        return Alert(time: time, detector: .addressSweep, severity: .medium, summary: summary,
+                     src: src.description, sourceMayBeSpoofed: !verifiedSources.contains(src),
+                     incident: incident, occurrence: report.occurrence, evidence: evidence)
+    }
+
+    private func seconds(_ nanoseconds: Int64) -> String {
+        let tenths = max(0, nanoseconds) / 100_000_000
+        return "\(tenths / 10).\(tenths % 10) s"
+    }
+}
+
+/// One sender's distinct targets in the current window.
+struct SweepSourceState: AggregationEntry, Sendable {
+    var windowStart: Int64
+    var lastActivity: Int64
+    /// The sender's latest protocol address (ARP senders are keyed by MAC).
+    var sender: IPAddress
+    var targets: Set<UInt64> = []
+    var answeredTargets: Set<UInt64> = []
+    var untrackedTargets = 0
+    var requests: Int64 = 0
+    /// The first sixteen targets, for the evidence.
+    var sampleTargets: [IPAddress] = []
+
+    init(time: Int64, sender: IPAddress) {
+        windowStart = time
+        lastActivity = time
+        self.sender = sender
+    }
+
+    var distinctTargets: Int { targets.count + untrackedTargets }
+    var answeredCount: Int { answeredTargets.count }
+
+    /// Records a request; returns the number of distinct unanswered targets after it.
+    mutating func ask(target: IPAddress, sender: IPAddress, time: Int64, window: Int64, maxTargets: Int) -> Int {
+        if time &- windowStart > window {
+            self = SweepSourceState(time: time, sender: sender)
+        }
+        if time > lastActivity { lastActivity = time }
+        if !sender.isUnspecified { self.sender = sender }
+        requests &+= 1
+        let tag = target.mixed
+        if !targets.contains(tag) {
+            if targets.count < maxTargets {
+                targets.insert(tag)
+            } else {
+                untrackedTargets += 1
+            }
+            if sampleTargets.count < 16 { sampleTargets.append(target) }
+        }
+        return distinctTargets - answeredTargets.count
+    }
+
+    mutating func answered(by target: IPAddress, time: Int64) {
+        let tag = target.mixed
+        guard targets.contains(tag) else { return }
+        answeredTargets.insert(tag)
+        if time > lastActivity { lastActivity = time }
+    }
+}
