@@ -78,13 +78,13 @@ public struct Aggregator<Key: Hashable & Sendable>: Sendable {
     /// - Returns: a report to emit, or nil when the verdict only updates an incident already reported.
     public mutating func record(_ key: Key, count: Int64, at time: Timestamp) -> Report? {
         let now = time.nanoseconds
-        if now &- lastSweep >= nanoseconds(configuration.quietTime / 4) || now < lastSweep {
+        if elapsed(from: lastSweep, to: now) >= nanoseconds(configuration.quietTime / 4) || now < lastSweep {
             endQuietIncidents(at: time)
         }
         if var incident = table.storage[key] {
             incident.lastSeen = max(incident.lastSeen, time)
             incident.count = max(incident.count, count)
-            let sinceReport = now &- incident.lastReported.nanoseconds
+            let sinceReport = elapsed(from: incident.lastReported.nanoseconds, to: now)
             let grown = Double(incident.count) >= Double(incident.reportedCount) * configuration.growthFactor
                 && sinceReport >= nanoseconds(configuration.holdOff)
             let due = incident.count > incident.reportedCount
@@ -99,7 +99,7 @@ public struct Aggregator<Key: Hashable & Sendable>: Sendable {
             table.storage[key] = incident
             return report
         }
-        table.makeRoom(now: now, idleBefore: now &- nanoseconds(configuration.quietTime))
+        table.makeRoom(now: now, idleBefore: elapsed(from: nanoseconds(configuration.quietTime), to: now))
         table.storage[key] = Incident(firstSeen: time, lastSeen: time, lastReported: time,
                                       reportedCount: count, count: count, occurrence: 1)
         return Report(occurrence: 1, firstSeen: time)
@@ -111,13 +111,21 @@ public struct Aggregator<Key: Hashable & Sendable>: Sendable {
     public mutating func endQuietIncidents(at time: Timestamp) -> Int {
         let now = time.nanoseconds
         lastSweep = now
-        let cutoff = now &- nanoseconds(configuration.quietTime)
+        let cutoff = elapsed(from: nanoseconds(configuration.quietTime), to: now)
         let before = table.count
         table.removeIdle(before: cutoff)
         let ended = before - table.count
         endedIncidents += ended
         return ended
     }
+}
+
+/// The nanoseconds from `start` to `end`, saturating (never trapping, never wrapping negative
+/// from a far-past `start` such as `Int64.min`).
+func elapsed(from start: Int64, to end: Int64) -> Int64 {
+    let (difference, overflow) = end.subtractingReportingOverflow(start)
+    if overflow { return end >= start ? Int64.max : Int64.min }
+    return difference
 }
 
 /// Seconds as integer nanoseconds, saturating instead of trapping on absurd configurations.

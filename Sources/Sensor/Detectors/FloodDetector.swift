@@ -88,6 +88,7 @@ public struct FloodDetector: Sendable {
     private let bucketNanoseconds: Int64
     private let packetFloor: Double
     private let byteFloor: Double
+    private let idleNanoseconds: Int64
 
     /// A detector with the given configuration.
     public init(configuration: Configuration = Configuration()) {
@@ -97,6 +98,8 @@ public struct FloodDetector: Sendable {
         self.bucketNanoseconds = max(1, nanoseconds(configuration.bucket))
         self.packetFloor = configuration.minPacketsPerSecond * configuration.bucket
         self.byteFloor = configuration.minBitsPerSecond / 8 * configuration.bucket
+        // A destination idle for a minute of buckets is the first to go when the table is full.
+        self.idleNanoseconds = nanoseconds(60 * configuration.bucket)
     }
 
     /// Current table size and drop counts.
@@ -109,7 +112,7 @@ public struct FloodDetector: Sendable {
     public mutating func observe(_ packet: PacketObservation, into alerts: inout [Alert]) {
         let time = packet.time.nanoseconds
         if destinations.storage[packet.dst] == nil {
-            destinations.makeRoom(now: time, idleBefore: time &- 60 * bucketNanoseconds)
+            destinations.makeRoom(now: time, idleBefore: elapsed(from: idleNanoseconds, to: time))
             destinations.storage[packet.dst] = FloodBaseline(time: time, packetLimit: packetFloor, byteLimit: byteFloor)
         }
         let crossed = destinations.storage[packet.dst]?.count(
@@ -188,7 +191,7 @@ struct FloodBaseline: AggregationEntry, Sendable {
     /// Counts a packet; returns true when it makes the current bucket a flood (once per bucket).
     mutating func count(_ packet: PacketObservation, time: Int64, bucket: Int64,
                         configuration: FloodDetector.Configuration, packetFloor: Double, byteFloor: Double) -> Bool {
-        if time &- bucketStart >= bucket {
+        if elapsed(from: bucketStart, to: time) >= bucket {
             roll(to: time, bucket: bucket, configuration: configuration, packetFloor: packetFloor, byteFloor: byteFloor)
         }
         if time > lastActivity { lastActivity = time }
@@ -217,7 +220,7 @@ struct FloodBaseline: AggregationEntry, Sendable {
 
     private mutating func roll(to time: Int64, bucket: Int64, configuration: FloodDetector.Configuration,
                                packetFloor: Double, byteFloor: Double) {
-        let elapsed = (time &- bucketStart) / bucket
+        let elapsed = Sensor.elapsed(from: bucketStart, to: time) / bucket
         // Learn the closed bucket (clipped to its limits if it was a flood), then idle ones as zeros.
         learn(packets: min(Double(packets), packetLimit), bytes: min(Double(bytes), byteLimit),
               configuration: configuration)

@@ -148,6 +148,26 @@ public struct ScanDetector: Sendable {
                    untestedContacts: untestedContacts)
     }
 
+    /// What one source has probed on one host in the current window.
+    public struct PortProbeSummary: Sendable, Hashable {
+        /// Distinct ports probed.
+        public var distinctPorts: Int
+        /// Probes sent, retransmissions included.
+        public var probes: Int64
+        /// Ports that answered SYN/ACK, in ascending order.
+        public var openPorts: [UInt16]
+        /// Ports that answered with a reset, in ascending order.
+        public var closedPorts: [UInt16]
+    }
+
+    /// The current window's probes by `source` on `destination`, if tracked: the final counts of an
+    /// incident whose last alert was sent before its last answers arrived.
+    public func portProbes(by source: IPAddress, on destination: IPAddress) -> PortProbeSummary? {
+        guard let state = pairs.storage[PairKey(src: source, dst: destination)] else { return nil }
+        return PortProbeSummary(distinctPorts: state.distinctPorts, probes: state.probes,
+                                openPorts: state.ports(in: 1), closedPorts: state.ports(in: 2))
+    }
+
     /// Takes one TCP segment; appends any alert it completes to `alerts`.
     public mutating func observe(_ segment: TCPSegmentObservation, into alerts: inout [Alert]) {
         let flags = segment.flags
@@ -156,7 +176,7 @@ public struct ScanDetector: Sendable {
         guard isProbe || flags.isSynAck || flags.isReset else { return }
         let time = segment.time.nanoseconds
         if time > now { now = time }
-        if pendingContacts > 0 && now &- lastTimeoutSweep >= 1_000_000_000 {
+        if pendingContacts > 0 && elapsed(from: lastTimeoutSweep, to: now) >= 1_000_000_000 {
             judgeTimeouts(into: &alerts)
         }
         if isProbe {
@@ -183,7 +203,7 @@ public struct ScanDetector: Sendable {
         // Vertical: distinct ports on this host.
         let key = PairKey(src: segment.src, dst: segment.dst)
         if pairs.storage[key] == nil {
-            pairs.makeRoom(now: now, idleBefore: now &- windowNanoseconds)
+            pairs.makeRoom(now: now, idleBefore: elapsed(from: windowNanoseconds, to: now))
         }
         let score = pairs.storage[key, default: ScanPairState(time: time)].probe(
             port: segment.dstPort, time: time, window: windowNanoseconds,
@@ -194,7 +214,7 @@ public struct ScanDetector: Sendable {
 
         // Horizontal: a first contact with a host starts a trial.
         if sources.storage[segment.src] == nil {
-            sources.makeRoom(now: now, idleBefore: now &- contactMemoryNanoseconds)
+            sources.makeRoom(now: now, idleBefore: elapsed(from: contactMemoryNanoseconds, to: now))
         }
         let outcome = sources.storage[segment.src, default: ScanSourceState(time: time)].contact(
             host: segment.dst, port: segment.dstPort, time: time, configuration: configuration,
@@ -223,7 +243,7 @@ public struct ScanDetector: Sendable {
     private mutating func judgeTimeouts(into alerts: inout [Alert]) {
         lastTimeoutSweep = now
         guard pendingContacts > 0 else { return }
-        let deadline = now &- timeoutNanoseconds
+        let deadline = elapsed(from: timeoutNanoseconds, to: now)
         var failed: [IPAddress] = []
         var index = sources.storage.startIndex
         while index != sources.storage.endIndex {
@@ -356,7 +376,7 @@ struct ScanPairState: AggregationEntry, Sendable {
 
     /// Records a probe; returns the score after it.
     mutating func probe(port: UInt16, time: Int64, window: Int64, maxPorts: Int, openWeight: Double) -> Double {
-        if time &- windowStart > window {
+        if elapsed(from: windowStart, to: time) > window {
             self = ScanPairState(time: time)
         }
         if time > lastActivity { lastActivity = time }
@@ -421,7 +441,7 @@ struct ScanSourceState: AggregationEntry, Sendable {
 
     mutating func contact(host: IPAddress, port: UInt16, time: Int64,
                           configuration: ScanDetector.Configuration, memory: Int64) -> ContactOutcome {
-        if time &- windowStart > memory {
+        if elapsed(from: windowStart, to: time) > memory {
             // Forget old contacts, keep the walk and any verdict: a scanner stays one.
             contacted = []
             windowStart = time

@@ -108,7 +108,7 @@ public struct SweepDetector: Sendable {
         let time = request.time.nanoseconds
         let mac = request.senderMAC
         if arpSenders.storage[mac] == nil {
-            arpSenders.makeRoom(now: time, idleBefore: time &- arpWindowNanoseconds)
+            arpSenders.makeRoom(now: time, idleBefore: elapsed(from: arpWindowNanoseconds, to: time))
         }
         let score = arpSenders.storage[mac, default: SweepSourceState(time: time, sender: request.senderIP)].ask(
             target: request.targetIP, sender: request.senderIP, time: time, window: arpWindowNanoseconds,
@@ -122,7 +122,7 @@ public struct SweepDetector: Sendable {
         alerts.append(makeAlert(
             state: state, time: request.time, report: report, method: "arp",
             summary: "\(sender) (\(macString)) asked for \(state.distinctTargets) addresses by ARP in "
-                + seconds(state.lastActivity &- state.windowStart),
+                + seconds(elapsed(from: state.windowStart, to: state.lastActivity)),
             src: sender, incident: "address-sweep/arp/\(macString)", window: configuration.arpWindow,
             extra: [("mac", .string(macString))]))
     }
@@ -138,7 +138,7 @@ public struct SweepDetector: Sendable {
             return
         }
         if icmpSources.storage[echo.src] == nil {
-            icmpSources.makeRoom(now: time, idleBefore: time &- icmpWindowNanoseconds)
+            icmpSources.makeRoom(now: time, idleBefore: elapsed(from: icmpWindowNanoseconds, to: time))
         }
         let score = icmpSources.storage[echo.src, default: SweepSourceState(time: time, sender: echo.src)].ask(
             target: echo.dst, sender: echo.src, time: time, window: icmpWindowNanoseconds,
@@ -150,7 +150,7 @@ public struct SweepDetector: Sendable {
         alerts.append(makeAlert(
             state: state, time: echo.time, report: report, method: "icmp-echo",
             summary: "\(echo.src) sent echo requests to \(state.distinctTargets) hosts "
-                + "(\(state.answeredCount) answered) in " + seconds(state.lastActivity &- state.windowStart),
+                + "(\(state.answeredCount) answered) in " + seconds(elapsed(from: state.windowStart, to: state.lastActivity)),
             src: echo.src, incident: "address-sweep/icmp/\(echo.src)", window: configuration.icmpWindow,
             extra: [("answered_targets", .int(Int64(state.answeredCount)))]))
     }
@@ -209,7 +209,7 @@ struct SweepSourceState: AggregationEntry, Sendable {
 
     /// Records a request; returns the number of distinct unanswered targets after it.
     mutating func ask(target: IPAddress, sender: IPAddress, time: Int64, window: Int64, maxTargets: Int) -> Int {
-        if time &- windowStart > window {
+        if elapsed(from: windowStart, to: time) > window {
             self = SweepSourceState(time: time, sender: sender)
         }
         if time > lastActivity { lastActivity = time }

@@ -177,7 +177,7 @@ public struct SynFloodDetector: Sendable {
         let time = segment.time.nanoseconds
         let tag = tag(segment)
         let slot = 2 * (Int(truncatingIfNeeded: tag >> 1) & handshakeMask)
-        let live = handshakes[slot] != 0 && time &- handshakes[slot + 1] < handshakeTimeoutNanoseconds
+        let live = handshakes[slot] != 0 && elapsed(from: handshakes[slot + 1], to: time) < handshakeTimeoutNanoseconds
         if live && handshakes[slot] == tag {
             return  // a retransmission of a SYN already counted
         }
@@ -187,7 +187,7 @@ public struct SynFloodDetector: Sendable {
 
         let service = ServiceKey(dst: segment.dst, port: segment.dstPort)
         if services.storage[service] == nil {
-            services.makeRoom(now: time, idleBefore: time &- windowNanoseconds)
+            services.makeRoom(now: time, idleBefore: elapsed(from: windowNanoseconds, to: time))
         }
         let sourceBit = segment.src.mixed
         let halfOpen = services.storage[service, default: SynFloodCounter(time: time)].syn(
@@ -200,7 +200,7 @@ public struct SynFloodDetector: Sendable {
 
         let sender = SourceKey(src: segment.src, service: service)
         if senders.storage[sender] == nil {
-            senders.makeRoom(now: time, idleBefore: time &- windowNanoseconds)
+            senders.makeRoom(now: time, idleBefore: elapsed(from: windowNanoseconds, to: time))
         }
         let fromSender = senders.storage[sender, default: SynFloodCounter(time: time)].syn(
             time: time, window: windowNanoseconds, sourceHash: sourceBit)
@@ -306,7 +306,7 @@ struct SynFloodCounter: AggregationEntry, Sendable {
 
     /// Records a SYN; returns the half-open count of the window after it.
     mutating func syn(time: Int64, window: Int64, sourceHash: UInt64) -> Int {
-        if time &- windowStart >= window {
+        if elapsed(from: windowStart, to: time) >= window {
             windowStart = time
             syns = 0
             completions = 0
