@@ -26,6 +26,11 @@ import HyperwardCore
 ///   so a busy host's normal jitter is not a flood;
 /// - ``Configuration/minRatio`` × mean, so a very steady host is not flooded by a modest rise.
 ///
+/// A destination seen for fewer than ``Configuration/warmUpBuckets`` buckets has no baseline yet: a
+/// host that is simply busy when the sensor starts looks exactly like a flood. Until then only
+/// ``Configuration/warmUpFloorFactor`` times the floors counts, so a newly seen host under a large
+/// flood (hping3 `--flood` sends well over 100,000 packets/s on a virtual bridge) is still caught.
+///
 /// A bucket judged a flood is learned clipped to the threshold, so an attack does not teach the
 /// baseline that it is normal at once, while a lasting change of level is learned in time.
 /// One alert per incident (`flood/DST`), re-alerted with counts; the source is not named (floods
@@ -49,6 +54,10 @@ public struct FloodDetector: Sendable {
         public var minPacketsPerSecond: Double
         /// The bit-rate floor. Default 200 Mbit/s.
         public var minBitsPerSecond: Double
+        /// Buckets a destination must have been seen for before its baseline is trusted. Default 5.
+        public var warmUpBuckets: Int
+        /// The floors' multiple that applies during the warm-up. Default 10 (50,000 packets/s, 2 Gbit/s).
+        public var warmUpFloorFactor: Double
         /// The most destinations tracked. Default 65,536.
         public var maxDestinations: Int
         /// When incidents are re-reported and end.
@@ -57,7 +66,8 @@ public struct FloodDetector: Sendable {
         /// A configuration; every parameter has the documented default.
         public init(bucket: Double = 1, meanGain: Double = 0.125, deviationGain: Double = 0.25,
                     deviationFactor: Double = 4, minRatio: Double = 2, minPacketsPerSecond: Double = 5_000,
-                    minBitsPerSecond: Double = 200_000_000, maxDestinations: Int = 65_536,
+                    minBitsPerSecond: Double = 200_000_000, warmUpBuckets: Int = 5, warmUpFloorFactor: Double = 10,
+                    maxDestinations: Int = 65_536,
                     aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
             self.bucket = bucket
             self.meanGain = meanGain
@@ -66,6 +76,8 @@ public struct FloodDetector: Sendable {
             self.minRatio = minRatio
             self.minPacketsPerSecond = minPacketsPerSecond
             self.minBitsPerSecond = minBitsPerSecond
+            self.warmUpBuckets = warmUpBuckets
+            self.warmUpFloorFactor = warmUpFloorFactor
             self.maxDestinations = maxDestinations
             self.aggregation = aggregation
         }
@@ -113,7 +125,9 @@ public struct FloodDetector: Sendable {
         let time = packet.time.nanoseconds
         if destinations.storage[packet.dst] == nil {
             destinations.makeRoom(now: time, idleBefore: elapsed(from: idleNanoseconds, to: time))
-            destinations.storage[packet.dst] = FloodBaseline(time: time, packetLimit: packetFloor, byteLimit: byteFloor)
+            destinations.storage[packet.dst] = FloodBaseline(
+                time: time, packetLimit: packetFloor * max(1, configuration.warmUpFloorFactor),
+                byteLimit: byteFloor * max(1, configuration.warmUpFloorFactor))
         }
         let crossed = destinations.storage[packet.dst]?.count(
             packet, time: time, bucket: bucketNanoseconds, configuration: configuration,
@@ -148,13 +162,16 @@ public struct FloodDetector: Sendable {
             ("incident_start", .string(report.firstSeen.description)),
             ("recommended_action", .string("rate-limit destination")),
         ]
-        if state.candidateCount > 0 && state.candidateCount * 2 > state.packets {
+        // The vote's final count is a lower bound on the candidate's packets; a quarter of the
+        // bucket or more makes it worth naming (never as the offender: floods are spoofed easily).
+        if state.candidateCount > 0 && state.candidateCount * 4 >= state.packets {
             evidence.append(("top_source", .string(state.candidate.description)))
+            evidence.append(("top_source_min_share", .double(Double(state.candidateCount) / Double(max(1, state.packets)))))
         }
         alerts.append(Alert(
             time: time, detector: .flood, severity: .high,
-            summary: "flood to \(destination): \(Int64(observedPackets)) packets/s, "
-                + "\(Int64(observedBits / 1_000_000)) Mbit/s (expected about \(Int64(state.meanPackets * perSecond)) packets/s)",
+            summary: "flood to \(destination): \(whole(observedPackets)) packets/s, "
+                + "\(whole(observedBits / 1_000_000)) Mbit/s (expected about \(whole(state.meanPackets * perSecond)) packets/s)",
             dst: destination.description, sourceMayBeSpoofed: true,
             incident: "flood/\(destination)", occurrence: report.occurrence, evidence: evidence))
     }
@@ -177,7 +194,7 @@ struct FloodBaseline: AggregationEntry, Sendable {
     var isFlooded = false
     /// Packets counted in flooded buckets since the destination was first flooded.
     var incidentPackets: Int64 = 0
-    /// The bucket's majority source (Boyer–Moore vote): meaningful only if it holds over half.
+    /// The bucket's majority source (Boyer–Moore vote); its count is a lower bound of its packets.
     var candidate = IPAddress(ipv4: 0)
     var candidateCount: Int64 = 0
 
@@ -236,9 +253,10 @@ struct FloodBaseline: AggregationEntry, Sendable {
         packets = 0
         bytes = 0
         candidateCount = 0
-        packetLimit = max(packetFloor, meanPackets + configuration.deviationFactor * deviationPackets,
+        let floorFactor = learnedBuckets < configuration.warmUpBuckets ? max(1, configuration.warmUpFloorFactor) : 1
+        packetLimit = max(packetFloor * floorFactor, meanPackets + configuration.deviationFactor * deviationPackets,
                           configuration.minRatio * meanPackets)
-        byteLimit = max(byteFloor, meanBytes + configuration.deviationFactor * deviationBytes,
+        byteLimit = max(byteFloor * floorFactor, meanBytes + configuration.deviationFactor * deviationBytes,
                         configuration.minRatio * meanBytes)
     }
 
@@ -256,4 +274,12 @@ struct FloodBaseline: AggregationEntry, Sendable {
         }
         learnedBuckets &+= 1
     }
+}
+
+/// A rate rounded toward zero for a summary line; 0 for NaN, clamped for infinities.
+private func whole(_ value: Double) -> Int64 {
+    guard value.isFinite else { return value.isNaN ? 0 : (value > 0 ? Int64.max : Int64.min) }
+    if value >= 9.2e18 { return Int64.max }
+    if value <= -9.2e18 { return Int64.min }
+    return Int64(value)
 }
