@@ -54,6 +54,25 @@ struct SynFloodDetectorTests {
         #expect(bench.alerts.filter { $0.detector == .synFlood }.isEmpty)
     }
 
+    @Test("completions reported by a flow table replace the detector's own tracking")
+    func externalHandshakes() {
+        for reports in [true, false] {
+            var detector = SynFloodDetector(configuration: .init(tracksHandshakes: false))
+            var alerts: [Alert] = []
+            for index in 0..<3_000 {
+                let t = Double(index) / 1_000
+                let client = IPAddress(ipv4: 0x0A01_0000 | UInt32(index))
+                detector.observe(syn(t, client, 40_000, "10.0.0.80", 443), into: &alerts)
+                let ack = TCPSegmentObservation(time: Traffic.time(t + 0.0005), src: client, dst: Traffic.ip("10.0.0.80"),
+                                                srcPort: 40_000, dstPort: 443, flags: .ack)
+                // The detector ignores the ACK itself; only the flow table's report counts.
+                detector.observe(ack, into: &alerts)
+                if reports { detector.noteHandshakeCompleted(ack) }
+            }
+            #expect(alerts.isEmpty == reports, "completions reported: \(reports)")
+        }
+    }
+
     @Test("a client retransmitting an unanswered SYN counts it once")
     func retransmissions() {
         var detector = SynFloodDetector()

@@ -58,7 +58,7 @@ public struct FloodDetector: Sendable {
         public var warmUpBuckets: Int
         /// The floors' multiple that applies during the warm-up. Default 10 (50,000 packets/s, 2 Gbit/s).
         public var warmUpFloorFactor: Double
-        /// The most destinations tracked. Default 65,536.
+        /// The most destinations tracked. Default 16,384.
         public var maxDestinations: Int
         /// When incidents are re-reported and end.
         public var aggregation: AggregatorConfiguration
@@ -67,7 +67,7 @@ public struct FloodDetector: Sendable {
         public init(bucket: Double = 1, meanGain: Double = 0.125, deviationGain: Double = 0.25,
                     deviationFactor: Double = 4, minRatio: Double = 2, minPacketsPerSecond: Double = 5_000,
                     minBitsPerSecond: Double = 200_000_000, warmUpBuckets: Int = 5, warmUpFloorFactor: Double = 10,
-                    maxDestinations: Int = 65_536,
+                    maxDestinations: Int = 16_384,
                     aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
             self.bucket = bucket
             self.meanGain = meanGain
@@ -95,17 +95,19 @@ public struct FloodDetector: Sendable {
 
     /// The configuration in force.
     public let configuration: Configuration
-    private var destinations: AggregationTable<IPAddress, FloodBaseline>
+    private var destinations: AggregationStateTable<IPAddress, FloodBaseline>
     private var aggregator: Aggregator<IPAddress>
     private let bucketNanoseconds: Int64
     private let packetFloor: Double
     private let byteFloor: Double
     private let idleNanoseconds: Int64
+    /// The last packet's entry: consecutive packets of a burst skip the lookup.
+    private var lastEntry = -1
 
     /// A detector with the given configuration.
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.destinations = AggregationTable(capacity: configuration.maxDestinations)
+        self.destinations = AggregationStateTable(capacity: configuration.maxDestinations)
         self.aggregator = Aggregator(configuration: configuration.aggregation)
         self.bucketNanoseconds = max(1, nanoseconds(configuration.bucket))
         self.packetFloor = configuration.minPacketsPerSecond * configuration.bucket
@@ -123,16 +125,21 @@ public struct FloodDetector: Sendable {
     /// Takes one packet; appends any alert it completes to `alerts`.
     public mutating func observe(_ packet: PacketObservation, into alerts: inout [Alert]) {
         let time = packet.time.nanoseconds
-        if destinations.storage[packet.dst] == nil {
-            destinations.makeRoom(now: time, idleBefore: elapsed(from: idleNanoseconds, to: time))
-            destinations.storage[packet.dst] = FloodBaseline(
-                time: time, packetLimit: packetFloor * max(1, configuration.warmUpFloorFactor),
-                byteLimit: byteFloor * max(1, configuration.warmUpFloorFactor))
+        let slot: Int
+        if lastEntry >= 0 && lastEntry < destinations.keys.count && destinations.keys[lastEntry] == packet.dst {
+            slot = lastEntry
+        } else {
+            let firstPacketLimit = packetFloor * max(1, configuration.warmUpFloorFactor)
+            let firstByteLimit = byteFloor * max(1, configuration.warmUpFloorFactor)
+            slot = destinations.slot(for: packet.dst, now: time, idleBefore: elapsed(from: idleNanoseconds, to: time)) {
+                FloodBaseline(time: time, packetLimit: firstPacketLimit, byteLimit: firstByteLimit)
+            }
+            lastEntry = slot
         }
-        let crossed = destinations.storage[packet.dst]?.count(
+        let crossed = destinations.values[slot].count(
             packet, time: time, bucket: bucketNanoseconds, configuration: configuration,
-            packetFloor: packetFloor, byteFloor: byteFloor) ?? false
-        if crossed, let state = destinations.storage[packet.dst] {
+            packetFloor: packetFloor, byteFloor: byteFloor)
+        if crossed, let state = destinations.value(at: slot) {
             report(destination: packet.dst, state: state, time: packet.time, into: &alerts)
         }
     }
@@ -178,7 +185,9 @@ public struct FloodDetector: Sendable {
 }
 
 /// One destination's current bucket and its learned baseline.
-struct FloodBaseline: AggregationEntry, Sendable {
+struct FloodBaseline: AggregationSlotValue {
+    static let vacant = FloodBaseline(time: 0, packetLimit: 0, byteLimit: 0)
+
     var bucketStart: Int64
     var lastActivity: Int64
     var packets: Int64 = 0
@@ -237,18 +246,18 @@ struct FloodBaseline: AggregationEntry, Sendable {
 
     private mutating func roll(to time: Int64, bucket: Int64, configuration: FloodDetector.Configuration,
                                packetFloor: Double, byteFloor: Double) {
-        let elapsed = Sensor.elapsed(from: bucketStart, to: time) / bucket
+        let passed = elapsed(from: bucketStart, to: time) / bucket
         // Learn the closed bucket (clipped to its limits if it was a flood), then idle ones as zeros.
         learn(packets: min(Double(packets), packetLimit), bytes: min(Double(bytes), byteLimit),
               configuration: configuration)
-        var idle = min(max(0, elapsed - 1), 64)
+        var idle = min(max(0, passed - 1), 64)
         while idle > 0 {
             learn(packets: 0, bytes: 0, configuration: configuration)
             idle -= 1
         }
-        bucketStart = elapsed > 64 ? time : bucketStart &+ elapsed &* bucket
+        bucketStart = passed > 64 ? time : bucketStart &+ passed &* bucket
         // A flood that goes on from bucket to bucket is one incident; a calm bucket ends its count.
-        if !isFlooded || elapsed > 1 { incidentPackets = 0 }
+        if !isFlooded || passed > 1 { incidentPackets = 0 }
         isFlooded = false
         packets = 0
         bytes = 0

@@ -98,9 +98,13 @@ public struct ScanDetector: Sendable {
         public var untestedContacts: Int
     }
 
-    struct PairKey: Hashable, Sendable {
+    struct PairKey: AggregationKey {
         var src: IPAddress
         var dst: IPAddress
+
+        func fastHash(seed: UInt64) -> UInt64 {
+            mixBits(src.fastHash(seed: seed) &+ dst.fastHash(seed: seed) &* 0x9E37_79B9_7F4A_7C15)
+        }
     }
 
     /// What the aggregator keys incidents on; `dst == nil` is the horizontal incident.
@@ -115,8 +119,8 @@ public struct ScanDetector: Sendable {
     /// `sourceMayBeSpoofed == false`, which lets prevention block them.
     public var verifiedSources: Set<IPAddress> = []
 
-    private var pairs: AggregationTable<PairKey, ScanPairState>
-    private var sources: AggregationTable<IPAddress, ScanSourceState>
+    private var pairs: AggregationStateTable<PairKey, ScanPairState>
+    private var sources: AggregationStateTable<IPAddress, ScanSourceState>
     private var aggregator: Aggregator<IncidentKey>
     private var now: Int64 = Int64.min
     private var lastTimeoutSweep: Int64 = Int64.min
@@ -131,8 +135,8 @@ public struct ScanDetector: Sendable {
     /// A detector with the given configuration.
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.pairs = AggregationTable(capacity: configuration.maxPairs)
-        self.sources = AggregationTable(capacity: configuration.maxSources)
+        self.pairs = AggregationStateTable(capacity: configuration.maxPairs)
+        self.sources = AggregationStateTable(capacity: configuration.maxSources)
         self.aggregator = Aggregator(configuration: configuration.aggregation)
         self.windowNanoseconds = nanoseconds(configuration.portScanWindow)
         self.timeoutNanoseconds = nanoseconds(configuration.firstContactTimeout)
@@ -163,7 +167,9 @@ public struct ScanDetector: Sendable {
     /// The current window's probes by `source` on `destination`, if tracked: the final counts of an
     /// incident whose last alert was sent before its last answers arrived.
     public func portProbes(by source: IPAddress, on destination: IPAddress) -> PortProbeSummary? {
-        guard let state = pairs.storage[PairKey(src: source, dst: destination)] else { return nil }
+        guard let slot = pairs.find(PairKey(src: source, dst: destination)), let state = pairs.value(at: slot) else {
+            return nil
+        }
         return PortProbeSummary(distinctPorts: state.distinctPorts, probes: state.probes,
                                 openPorts: state.ports(in: 1), closedPorts: state.ports(in: 2))
     }
@@ -202,21 +208,22 @@ public struct ScanDetector: Sendable {
         let time = segment.time.nanoseconds
         // Vertical: distinct ports on this host.
         let key = PairKey(src: segment.src, dst: segment.dst)
-        if pairs.storage[key] == nil {
-            pairs.makeRoom(now: now, idleBefore: elapsed(from: windowNanoseconds, to: now))
+        let pairSlot = pairs.slot(for: key, now: now, idleBefore: elapsed(from: windowNanoseconds, to: now)) {
+            ScanPairState(time: time)
         }
-        let score = pairs.storage[key, default: ScanPairState(time: time)].probe(
+        let score = pairs.values[pairSlot].probe(
             port: segment.dstPort, time: time, window: windowNanoseconds,
             maxPorts: configuration.maxPortsPerPair, openWeight: configuration.openPortWeight)
-        if score >= configuration.portScanThreshold, let state = pairs.storage[key] {
+        if score >= configuration.portScanThreshold, let state = pairs.value(at: pairSlot) {
             reportVertical(key: key, state: state, time: segment.time, into: &alerts)
         }
 
         // Horizontal: a first contact with a host starts a trial.
-        if sources.storage[segment.src] == nil {
-            sources.makeRoom(now: now, idleBefore: elapsed(from: contactMemoryNanoseconds, to: now))
+        let sourceSlot = sources.slot(for: segment.src, now: now,
+                                      idleBefore: elapsed(from: contactMemoryNanoseconds, to: now)) {
+            ScanSourceState(time: time)
         }
-        let outcome = sources.storage[segment.src, default: ScanSourceState(time: time)].contact(
+        let outcome = sources.values[sourceSlot].contact(
             host: segment.dst, port: segment.dstPort, time: time, configuration: configuration,
             memory: contactMemoryNanoseconds)
         switch outcome {
@@ -229,14 +236,14 @@ public struct ScanDetector: Sendable {
     private mutating func answer(_ segment: TCPSegmentObservation, open: Bool, into alerts: inout [Alert]) {
         // The answer goes from the probed host back to the prober.
         let key = PairKey(src: segment.dst, dst: segment.src)
-        if pairs.storage[key] != nil {
-            pairs.storage[key]?.answer(port: segment.srcPort, open: open, time: segment.time.nanoseconds)
+        if let slot = pairs.find(key) {
+            pairs.values[slot].answer(port: segment.srcPort, open: open, time: segment.time.nanoseconds)
         }
-        guard sources.storage[segment.dst]?.pending.isEmpty == false else { return }
-        let resolved = sources.storage[segment.dst]?.resolve(host: segment.src, success: open) ?? false
+        guard let slot = sources.find(segment.dst), sources.values[slot].hasPending else { return }
+        let resolved = sources.values[slot].resolve(host: segment.src, success: open)
         if resolved {
             pendingContacts -= 1
-            judge(source: segment.dst, success: open, time: segment.time, into: &alerts)
+            judge(slot: slot, success: open, time: segment.time, into: &alerts)
         }
     }
 
@@ -244,26 +251,20 @@ public struct ScanDetector: Sendable {
         lastTimeoutSweep = now
         guard pendingContacts > 0 else { return }
         let deadline = elapsed(from: timeoutNanoseconds, to: now)
-        var failed: [IPAddress] = []
-        var index = sources.storage.startIndex
-        while index != sources.storage.endIndex {
-            let expired = sources.storage.values[index].expire(before: deadline)
-            if expired > 0 {
-                pendingContacts -= expired
-                let source = sources.storage[index].key
-                for _ in 0..<expired { failed.append(source) }
+        for slot in sources.values.indices {
+            guard sources.values[slot].hasPending else { continue }
+            let expired = sources.values[slot].expire(before: deadline)
+            guard expired > 0 else { continue }
+            pendingContacts -= expired
+            for _ in 0..<expired {
+                judge(slot: slot, success: false, time: Timestamp(nanoseconds: now), into: &alerts)
             }
-            sources.storage.formIndex(after: &index)
-        }
-        for source in failed {
-            judge(source: source, success: false, time: Timestamp(nanoseconds: now), into: &alerts)
         }
     }
 
-    private mutating func judge(source: IPAddress, success: Bool, time: Timestamp, into alerts: inout [Alert]) {
-        guard let isScanner = sources.storage[source]?.record(
-            success: success, parameters: configuration.randomWalk) else { return }
-        if isScanner, let state = sources.storage[source] {
+    private mutating func judge(slot: Int, success: Bool, time: Timestamp, into alerts: inout [Alert]) {
+        let isScanner = sources.values[slot].record(success: success, parameters: configuration.randomWalk)
+        if isScanner, let source = sources.keys[slot], let state = sources.value(at: slot) {
             reportHorizontal(source: source, state: state, time: time, into: &alerts)
         }
     }
@@ -333,7 +334,9 @@ public struct ScanDetector: Sendable {
 }
 
 /// Ports probed by one source on one host in the current window.
-struct ScanPairState: AggregationEntry, Sendable {
+struct ScanPairState: AggregationSlotValue {
+    static let vacant = ScanPairState(time: 0)
+
     var windowStart: Int64
     var lastActivity: Int64
     /// The only port while one has been probed (most pairs: a client and its server), so that
@@ -411,7 +414,9 @@ struct ScanPairState: AggregationEntry, Sendable {
 }
 
 /// One source's first contacts and its random walk.
-struct ScanSourceState: AggregationEntry, Sendable {
+struct ScanSourceState: AggregationSlotValue {
+    static let vacant = ScanSourceState(time: 0)
+
     struct Pending: Sendable {
         var host: IPAddress
         var port: UInt16
@@ -422,8 +427,13 @@ struct ScanSourceState: AggregationEntry, Sendable {
 
     var windowStart: Int64
     var lastActivity: Int64
+    /// The first contacted host, so that a source with one peer (a client, or a spoofed address
+    /// seen once) allocates no set; `contacted` holds every host once there are two.
+    var firstContact: UInt64 = 0
     var contacted: Set<UInt64> = []
-    var pending: [Pending] = []
+    /// The oldest first contact awaiting an answer, then the others in the order sent.
+    var pendingHead: Pending?
+    var pendingTail: [Pending] = []
     var walk = ScanThresholdRandomWalk()
     var isScanner = false
     var firstContacts = 0
@@ -439,31 +449,50 @@ struct ScanSourceState: AggregationEntry, Sendable {
         lastActivity = time
     }
 
+    var hasPending: Bool { pendingHead != nil }
+    var pendingCount: Int { (pendingHead == nil ? 0 : 1) + pendingTail.count }
+
     mutating func contact(host: IPAddress, port: UInt16, time: Int64,
                           configuration: ScanDetector.Configuration, memory: Int64) -> ContactOutcome {
         if elapsed(from: windowStart, to: time) > memory {
             // Forget old contacts, keep the walk and any verdict: a scanner stays one.
+            firstContact = 0
             contacted = []
             windowStart = time
         }
         if time > lastActivity { lastActivity = time }
-        let tag = host.mixed
-        if contacted.contains(tag) { return .known }
-        if contacted.count < configuration.maxContactsPerSource {
+        let tag = host.mixed | 1
+        if tag == firstContact || contacted.contains(tag) { return .known }
+        if firstContact == 0 {
+            firstContact = tag
+        } else if contacted.count < configuration.maxContactsPerSource {
+            if contacted.isEmpty { contacted.insert(firstContact) }
             contacted.insert(tag)
         } else {
             untracked += 1
         }
         firstContacts += 1
-        guard pending.count < configuration.maxPendingPerSource else { return .untested }
-        pending.append(Pending(host: host, port: port, sentAt: time))
+        guard pendingCount < configuration.maxPendingPerSource else { return .untested }
+        let contact = Pending(host: host, port: port, sentAt: time)
+        if pendingHead == nil { pendingHead = contact } else { pendingTail.append(contact) }
         return .started
+    }
+
+    private mutating func popHead() {
+        pendingHead = pendingTail.isEmpty ? nil : pendingTail.removeFirst()
     }
 
     /// Settles the pending first contact with `host`, if any.
     mutating func resolve(host: IPAddress, success: Bool) -> Bool {
-        guard let index = pending.firstIndex(where: { $0.host == host }) else { return false }
-        let contact = pending.remove(at: index)
+        let contact: Pending
+        if let head = pendingHead, head.host == host {
+            contact = head
+            popHead()
+        } else if let index = pendingTail.firstIndex(where: { $0.host == host }) {
+            contact = pendingTail.remove(at: index)
+        } else {
+            return false
+        }
         if !success { noteFailure(contact) }
         return true
     }
@@ -471,9 +500,9 @@ struct ScanSourceState: AggregationEntry, Sendable {
     /// Fails every pending contact sent before `deadline`; returns how many.
     mutating func expire(before deadline: Int64) -> Int {
         var count = 0
-        while let first = pending.first, first.sentAt <= deadline {
-            pending.removeFirst()
-            noteFailure(first)
+        while let head = pendingHead, head.sentAt <= deadline {
+            popHead()
+            noteFailure(head)
             count += 1
         }
         return count

@@ -80,8 +80,8 @@ public struct SweepDetector: Sendable {
     /// Sources whose address cannot be forged (VM ports behind anti-spoofing).
     public var verifiedSources: Set<IPAddress> = []
 
-    private var arpSenders: AggregationTable<UInt64, SweepSourceState>
-    private var icmpSources: AggregationTable<IPAddress, SweepSourceState>
+    private var arpSenders: AggregationStateTable<UInt64, SweepSourceState>
+    private var icmpSources: AggregationStateTable<IPAddress, SweepSourceState>
     private var aggregator: Aggregator<IncidentKey>
     private let arpWindowNanoseconds: Int64
     private let icmpWindowNanoseconds: Int64
@@ -89,8 +89,8 @@ public struct SweepDetector: Sendable {
     /// A detector with the given configuration.
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.arpSenders = AggregationTable(capacity: configuration.maxSources)
-        self.icmpSources = AggregationTable(capacity: configuration.maxSources)
+        self.arpSenders = AggregationStateTable(capacity: configuration.maxSources)
+        self.icmpSources = AggregationStateTable(capacity: configuration.maxSources)
         self.aggregator = Aggregator(configuration: configuration.aggregation)
         self.arpWindowNanoseconds = nanoseconds(configuration.arpWindow)
         self.icmpWindowNanoseconds = nanoseconds(configuration.icmpWindow)
@@ -107,13 +107,14 @@ public struct SweepDetector: Sendable {
         guard !request.isGratuitous else { return }
         let time = request.time.nanoseconds
         let mac = request.senderMAC
-        if arpSenders.storage[mac] == nil {
-            arpSenders.makeRoom(now: time, idleBefore: elapsed(from: arpWindowNanoseconds, to: time))
+        let senderIP = request.senderIP
+        let slot = arpSenders.slot(for: mac, now: time, idleBefore: elapsed(from: arpWindowNanoseconds, to: time)) {
+            SweepSourceState(time: time, sender: senderIP)
         }
-        let score = arpSenders.storage[mac, default: SweepSourceState(time: time, sender: request.senderIP)].ask(
-            target: request.targetIP, sender: request.senderIP, time: time, window: arpWindowNanoseconds,
+        let score = arpSenders.values[slot].ask(
+            target: request.targetIP, sender: senderIP, time: time, window: arpWindowNanoseconds,
             maxTargets: configuration.maxTargetsPerSource)
-        guard score >= configuration.arpThreshold, let state = arpSenders.storage[mac] else { return }
+        guard score >= configuration.arpThreshold, let state = arpSenders.value(at: slot) else { return }
         guard let report = aggregator.record(.arp(mac), count: Int64(state.distinctTargets), at: request.time) else {
             return
         }
@@ -132,18 +133,19 @@ public struct SweepDetector: Sendable {
         let time = echo.time.nanoseconds
         guard echo.isRequest else {
             // A reply from a target takes it off its asker's unanswered count.
-            if icmpSources.storage[echo.dst] != nil {
-                icmpSources.storage[echo.dst]?.answered(by: echo.src, time: time)
+            if let slot = icmpSources.find(echo.dst) {
+                icmpSources.values[slot].answered(by: echo.src, time: time)
             }
             return
         }
-        if icmpSources.storage[echo.src] == nil {
-            icmpSources.makeRoom(now: time, idleBefore: elapsed(from: icmpWindowNanoseconds, to: time))
+        let source = echo.src
+        let slot = icmpSources.slot(for: source, now: time, idleBefore: elapsed(from: icmpWindowNanoseconds, to: time)) {
+            SweepSourceState(time: time, sender: source)
         }
-        let score = icmpSources.storage[echo.src, default: SweepSourceState(time: time, sender: echo.src)].ask(
-            target: echo.dst, sender: echo.src, time: time, window: icmpWindowNanoseconds,
+        let score = icmpSources.values[slot].ask(
+            target: echo.dst, sender: source, time: time, window: icmpWindowNanoseconds,
             maxTargets: configuration.maxTargetsPerSource)
-        guard score >= configuration.icmpThreshold, let state = icmpSources.storage[echo.src] else { return }
+        guard score >= configuration.icmpThreshold, let state = icmpSources.value(at: slot) else { return }
         guard let report = aggregator.record(.icmp(echo.src), count: Int64(state.distinctTargets), at: echo.time) else {
             return
         }
@@ -186,17 +188,22 @@ public struct SweepDetector: Sendable {
 }
 
 /// One sender's distinct targets in the current window.
-struct SweepSourceState: AggregationEntry, Sendable {
+struct SweepSourceState: AggregationSlotValue {
+    static let vacant = SweepSourceState(time: 0, sender: IPAddress(ipv4: 0))
+
     var windowStart: Int64
     var lastActivity: Int64
     /// The sender's latest protocol address (ARP senders are keyed by MAC).
     var sender: IPAddress
+    /// The first target, kept inline so a sender that asks for one address allocates nothing;
+    /// `targets` holds every target's tag once there are two.
+    var firstTarget: IPAddress?
     var targets: Set<UInt64> = []
     var answeredTargets: Set<UInt64> = []
     var untrackedTargets = 0
     var requests: Int64 = 0
-    /// The first sixteen targets, for the evidence.
-    var sampleTargets: [IPAddress] = []
+    /// The second to sixteenth targets, for the evidence.
+    var moreSampleTargets: [IPAddress] = []
 
     init(time: Int64, sender: IPAddress) {
         windowStart = time
@@ -204,8 +211,18 @@ struct SweepSourceState: AggregationEntry, Sendable {
         self.sender = sender
     }
 
-    var distinctTargets: Int { targets.count + untrackedTargets }
+    var distinctTargets: Int {
+        targets.isEmpty ? (firstTarget == nil ? 0 : 1) + untrackedTargets : targets.count + untrackedTargets
+    }
     var answeredCount: Int { answeredTargets.count }
+    var sampleTargets: [IPAddress] {
+        guard let firstTarget else { return [] }
+        return [firstTarget] + moreSampleTargets
+    }
+
+    func contains(_ target: IPAddress) -> Bool {
+        targets.isEmpty ? firstTarget == target : targets.contains(target.mixed)
+    }
 
     /// Records a request; returns the number of distinct unanswered targets after it.
     mutating func ask(target: IPAddress, sender: IPAddress, time: Int64, window: Int64, maxTargets: Int) -> Int {
@@ -215,22 +232,25 @@ struct SweepSourceState: AggregationEntry, Sendable {
         if time > lastActivity { lastActivity = time }
         if !sender.isUnspecified { self.sender = sender }
         requests &+= 1
-        let tag = target.mixed
-        if !targets.contains(tag) {
-            if targets.count < maxTargets {
-                targets.insert(tag)
+        if !contains(target) {
+            if let firstTarget {
+                if targets.count < maxTargets {
+                    if targets.isEmpty { targets.insert(firstTarget.mixed) }
+                    targets.insert(target.mixed)
+                } else {
+                    untrackedTargets += 1
+                }
+                if moreSampleTargets.count < 15 { moreSampleTargets.append(target) }
             } else {
-                untrackedTargets += 1
+                firstTarget = target
             }
-            if sampleTargets.count < 16 { sampleTargets.append(target) }
         }
         return distinctTargets - answeredTargets.count
     }
 
     mutating func answered(by target: IPAddress, time: Int64) {
-        let tag = target.mixed
-        guard targets.contains(tag) else { return }
-        answeredTargets.insert(tag)
+        guard contains(target) else { return }
+        answeredTargets.insert(target.mixed)
         if time > lastActivity { lastActivity = time }
     }
 }

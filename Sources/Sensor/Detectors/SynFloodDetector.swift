@@ -51,22 +51,28 @@ public struct SynFloodDetector: Sendable {
         /// The fewest distinct sources for the per-destination rule. Default 8.
         public var minDistinctSources: Int
         /// Slots of the pending-handshake table (rounded up to a power of two; 16 bytes each).
-        /// Default 65,536 (1 MiB). A SYN whose slot was reused before its ACK counts as half-open.
+        /// Default 16,384 (256 KiB, so it stays in cache): handshakes complete within a round trip,
+        /// so few are pending at once unless under a flood. A SYN whose slot was reused before its
+        /// ACK counts as half-open.
         public var handshakeTableSize: Int
         /// Seconds after which a pending handshake is forgotten. Default 30 s.
         public var handshakeTimeout: Double
-        /// The most services tracked. Default 65,536.
+        /// Whether the detector finds completed handshakes itself (one table probe per pure ACK).
+        /// A caller that tracks TCP state in a flow table sets it false and reports each
+        /// completion with ``noteHandshakeCompleted(_:)``, saving that probe. Default true.
+        public var tracksHandshakes: Bool
+        /// The most services tracked. Default 16,384.
         public var maxDestinations: Int
-        /// The most (source, service) pairs tracked. Default 65,536.
+        /// The most (source, service) pairs tracked. Default 16,384.
         public var maxSources: Int
         /// When incidents are re-reported and end.
         public var aggregation: AggregatorConfiguration
 
         /// A configuration; every parameter has the documented default.
         public init(window: Double = 1, sourceThreshold: Int = 100, destinationThreshold: Int = 200,
-                    maxCompletionRatio: Double = 0.2, minDistinctSources: Int = 8, handshakeTableSize: Int = 65_536,
-                    handshakeTimeout: Double = 30, maxDestinations: Int = 65_536, maxSources: Int = 65_536,
-                    aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
+                    maxCompletionRatio: Double = 0.2, minDistinctSources: Int = 8, handshakeTableSize: Int = 16_384,
+                    handshakeTimeout: Double = 30, tracksHandshakes: Bool = true, maxDestinations: Int = 16_384,
+                    maxSources: Int = 16_384, aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
             self.window = window
             self.sourceThreshold = sourceThreshold
             self.destinationThreshold = destinationThreshold
@@ -74,6 +80,7 @@ public struct SynFloodDetector: Sendable {
             self.minDistinctSources = minDistinctSources
             self.handshakeTableSize = handshakeTableSize
             self.handshakeTimeout = handshakeTimeout
+            self.tracksHandshakes = tracksHandshakes
             self.maxDestinations = maxDestinations
             self.maxSources = maxSources
             self.aggregation = aggregation
@@ -94,14 +101,20 @@ public struct SynFloodDetector: Sendable {
         public var incidentEvictions: Int
     }
 
-    struct ServiceKey: Hashable, Sendable {
+    struct ServiceKey: AggregationKey {
         var dst: IPAddress
         var port: UInt16
+
+        func fastHash(seed: UInt64) -> UInt64 { dst.fastHash(seed: seed ^ UInt64(port) << 40) }
     }
 
-    struct SourceKey: Hashable, Sendable {
+    struct SourceKey: AggregationKey {
         var src: IPAddress
         var service: ServiceKey
+
+        func fastHash(seed: UInt64) -> UInt64 {
+            mixBits(src.fastHash(seed: seed) &+ service.fastHash(seed: seed) &* 0x9E37_79B9_7F4A_7C15)
+        }
     }
 
     enum IncidentKey: Hashable, Sendable {
@@ -115,8 +128,8 @@ public struct SynFloodDetector: Sendable {
     /// completed a handshake); their per-source alerts say `sourceMayBeSpoofed == false`.
     public var verifiedSources: Set<IPAddress> = []
 
-    private var services: AggregationTable<ServiceKey, SynFloodCounter>
-    private var senders: AggregationTable<SourceKey, SynFloodCounter>
+    private var services: AggregationStateTable<ServiceKey, SynFloodCounter>
+    private var senders: AggregationStateTable<SourceKey, SynFloodCounter>
     private var aggregator: Aggregator<IncidentKey>
     /// Direct-mapped pending handshakes: tag (0 = empty) and SYN time, interleaved.
     private var handshakes: [Int64]
@@ -129,8 +142,8 @@ public struct SynFloodDetector: Sendable {
     /// A detector with the given configuration.
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.services = AggregationTable(capacity: configuration.maxDestinations)
-        self.senders = AggregationTable(capacity: configuration.maxSources)
+        self.services = AggregationStateTable(capacity: configuration.maxDestinations)
+        self.senders = AggregationStateTable(capacity: configuration.maxSources)
         self.aggregator = Aggregator(configuration: configuration.aggregation)
         var size = 1
         while size < max(1, min(configuration.handshakeTableSize, 1 << 26)) { size <<= 1 }
@@ -152,10 +165,22 @@ public struct SynFloodDetector: Sendable {
         let flags = segment.flags
         if flags.isConnectionAttempt {
             connectionAttempt(segment, into: &alerts)
-        } else if pendingHandshakes > 0 && flags.rawValue & 0x17 == 0x10 {
+        } else if pendingHandshakes > 0 && flags.rawValue & 0x17 == 0x10 && configuration.tracksHandshakes {
             // An ACK without SYN, RST or FIN: possibly a handshake's last step.
             completion(segment)
         }
+    }
+
+    /// Records a completed handshake found by the caller's flow table: `segment` is the client's
+    /// ACK (client → server). Use with ``Configuration/tracksHandshakes`` false.
+    public mutating func noteHandshakeCompleted(_ segment: TCPSegmentObservation) {
+        let tag = tag(segment)
+        let slot = 2 * (Int(truncatingIfNeeded: tag >> 1) & handshakeMask)
+        if handshakes[slot] == tag {
+            handshakes[slot] = 0
+            pendingHandshakes -= 1
+        }
+        credit(segment)
     }
 
     /// Ends quiet incidents at `time` (call when packet time moves on without packets).
@@ -186,25 +211,22 @@ public struct SynFloodDetector: Sendable {
         handshakes[slot + 1] = time
 
         let service = ServiceKey(dst: segment.dst, port: segment.dstPort)
-        if services.storage[service] == nil {
-            services.makeRoom(now: time, idleBefore: elapsed(from: windowNanoseconds, to: time))
-        }
+        let idleCutoff = elapsed(from: windowNanoseconds, to: time)
+        let serviceSlot = services.slot(for: service, now: time, idleBefore: idleCutoff) { SynFloodCounter(time: time) }
         let sourceBit = segment.src.mixed
-        let halfOpen = services.storage[service, default: SynFloodCounter(time: time)].syn(
+        let halfOpen = services.values[serviceSlot].syn(
             time: time, window: windowNanoseconds, sourceHash: sourceBit)
-        if halfOpen >= configuration.destinationThreshold, let counter = services.storage[service],
+        if halfOpen >= configuration.destinationThreshold, let counter = services.value(at: serviceSlot),
            Double(counter.completions) <= configuration.maxCompletionRatio * Double(counter.syns),
            counter.distinctSources >= Double(configuration.minDistinctSources) {
             reportDestination(service, counter: counter, time: segment.time, into: &alerts)
         }
 
         let sender = SourceKey(src: segment.src, service: service)
-        if senders.storage[sender] == nil {
-            senders.makeRoom(now: time, idleBefore: elapsed(from: windowNanoseconds, to: time))
-        }
-        let fromSender = senders.storage[sender, default: SynFloodCounter(time: time)].syn(
+        let senderSlot = senders.slot(for: sender, now: time, idleBefore: idleCutoff) { SynFloodCounter(time: time) }
+        let fromSender = senders.values[senderSlot].syn(
             time: time, window: windowNanoseconds, sourceHash: sourceBit)
-        if fromSender > configuration.sourceThreshold, let counter = senders.storage[sender] {
+        if fromSender > configuration.sourceThreshold, let counter = senders.value(at: senderSlot) {
             reportSource(sender, counter: counter, time: segment.time, into: &alerts)
         }
     }
@@ -215,10 +237,16 @@ public struct SynFloodDetector: Sendable {
         guard handshakes[slot] == tag else { return }
         handshakes[slot] = 0
         pendingHandshakes -= 1
+        credit(segment)
+    }
+
+    private mutating func credit(_ segment: TCPSegmentObservation) {
         let time = segment.time.nanoseconds
         let service = ServiceKey(dst: segment.dst, port: segment.dstPort)
-        services.storage[service]?.complete(time: time)
-        senders.storage[SourceKey(src: segment.src, service: service)]?.complete(time: time)
+        if let slot = services.find(service) { services.values[slot].complete(time: time) }
+        if let slot = senders.find(SourceKey(src: segment.src, service: service)) {
+            senders.values[slot].complete(time: time)
+        }
     }
 
     // MARK: Alerts
@@ -275,7 +303,9 @@ public struct SynFloodDetector: Sendable {
 }
 
 /// SYNs and completed handshakes in the current window, plus totals since first seen.
-struct SynFloodCounter: AggregationEntry, Sendable {
+struct SynFloodCounter: AggregationSlotValue {
+    static let vacant = SynFloodCounter(time: 0)
+
     var firstSeen: Int64
     var windowStart: Int64
     var lastActivity: Int64
