@@ -61,3 +61,43 @@ struct AggregatorTests {
         #expect(aggregator.incident(for: 0) == nil)
     }
 }
+
+/// A value that remembers its own key, to check keys and values stay paired.
+private struct Tagged: AggregationSlotValue {
+    static let vacant = Tagged(key: 0, lastActivity: 0)
+    var key: UInt64
+    var lastActivity: Int64
+}
+
+@Suite("AggregationStateTable")
+struct AggregationStateTableTests {
+    @Test("random inserts, lookups, evictions and expiry keep every key reachable", arguments: [1, 7, 64, 1_000])
+    func randomOperations(capacity: Int) {
+        var table = AggregationStateTable<UInt64, Tagged>(capacity: capacity)
+        var random = SplitMix(seed: UInt64(capacity))
+        for step in 0..<20_000 {
+            let key = random.next() % UInt64(3 * capacity + 5)
+            let now = Int64(step)
+            if random.next() % 50 == 0 {
+                table.removeIdle(before: now - Int64(capacity))
+            } else {
+                let entry = table.slot(for: key, now: now, idleBefore: now - Int64(capacity)) {
+                    Tagged(key: key, lastActivity: now)
+                }
+                table.values[entry].lastActivity = now
+            }
+            if step % 97 == 0 || capacity < 10 {
+                var present = 0
+                for (entry, stored) in table.keys.enumerated() {
+                    guard let stored else { continue }
+                    present += 1
+                    #expect(table.find(stored) == entry)
+                    #expect(table.values[entry].key == stored)
+                }
+                #expect(present == table.count)
+                #expect(table.count <= capacity)
+            }
+        }
+        #expect(table.evictions > 0 || capacity >= 1_000)
+    }
+}
