@@ -114,17 +114,30 @@ struct SynFloodDetectorTests {
                                                              maxSources: 100))
         var alerts: [Alert] = []
         var random = SplitMix(seed: 9)
+        // Random sources to random destinations, two SYNs each (from two ports): every one gets counters.
         for index in 0..<20_000 {
             let src = IPAddress(ipv4: UInt32(truncatingIfNeeded: random.next()))
             let dst = IPAddress(ipv4: UInt32(truncatingIfNeeded: random.next()))
-            detector.observe(TCPSegmentObservation(time: Traffic.time(Double(index) * 0.0001), src: src, dst: dst,
-                                                   srcPort: 1, dstPort: 80, flags: .syn), into: &alerts)
+            for port: UInt16 in [1, 2] {
+                detector.observe(TCPSegmentObservation(time: Traffic.time(Double(index) * 0.0001), src: src, dst: dst,
+                                                       srcPort: port, dstPort: 80, flags: .syn), into: &alerts)
+            }
         }
         let stats = detector.statistics
         #expect(stats.trackedDestinations <= 100)
         #expect(stats.trackedSources <= 100)
         #expect(stats.evictions > 0)
         #expect(stats.handshakeSlotReuses > 0)
+        // And forged sources sending one SYN each get none.
+        var fresh = SynFloodDetector()
+        for index in 0..<20_000 {
+            fresh.observe(TCPSegmentObservation(time: Traffic.time(Double(index) * 0.0001),
+                                                src: IPAddress(ipv4: UInt32(truncatingIfNeeded: random.next())),
+                                                dst: Traffic.ip("10.0.0.80"), srcPort: 1, dstPort: 80, flags: .syn),
+                          into: &alerts)
+        }
+        #expect(fresh.statistics.trackedSources == 0)
+        #expect(fresh.statistics.trackedDestinations == 1)
     }
 }
 

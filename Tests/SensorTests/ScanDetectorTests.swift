@@ -196,11 +196,14 @@ struct ScanDetectorTests {
         var scan = ScanDetector(configuration: .init(maxPortsPerPair: 64, maxPairs: 128, maxPendingPerSource: 8,
                                                      maxSources: 100))
         var alerts: [Alert] = []
+        // 5,000 sources, each probing two ports on each of two hosts: all get full state.
         for index in 0..<5_000 {
             let src = IPAddress(ipv4: 0x0A00_0000 | UInt32(index))
-            scan.observe(TCPSegmentObservation(time: Traffic.time(Double(index) * 0.001), src: src,
-                                               dst: IPAddress(ipv4: 0x0A01_0000 | UInt32(index % 7)),
-                                               srcPort: 1, dstPort: UInt16(index % 1000), flags: .syn), into: &alerts)
+            for probe in 0..<4 {
+                scan.observe(TCPSegmentObservation(time: Traffic.time(Double(index) * 0.001), src: src,
+                                                   dst: IPAddress(ipv4: 0x0A01_0000 | UInt32(probe / 2)),
+                                                   srcPort: 1, dstPort: UInt16(probe % 2 + 1), flags: .syn), into: &alerts)
+            }
         }
         for port in 0..<1000 {
             scan.observe(segment(6 + Double(port) * 0.0001, "10.9.9.9", "10.8.8.8", UInt16(port), .syn), into: &alerts)
@@ -212,6 +215,22 @@ struct ScanDetectorTests {
         #expect(stats.sourceEvictions > 0)
         let tally = scan.portProbes(by: Traffic.ip("10.9.9.9"), on: Traffic.ip("10.8.8.8"))
         #expect(tally?.distinctPorts == 1000, "ports beyond the per-pair cap are still counted")
+    }
+
+    @Test("a spoofed SYN flood, one SYN per forged source, creates no per-source state")
+    func spoofedFloodLeavesNoState() {
+        var scan = ScanDetector()
+        var alerts: [Alert] = []
+        var random = SplitMix(seed: 11)
+        for index in 0..<100_000 {
+            scan.observe(TCPSegmentObservation(time: Traffic.time(Double(index) * 0.00001),
+                                               src: IPAddress(ipv4: UInt32(truncatingIfNeeded: random.next())),
+                                               dst: Traffic.ip("10.0.0.80"), srcPort: 1, dstPort: 80, flags: .syn),
+                         into: &alerts)
+        }
+        #expect(scan.statistics.trackedPairs == 0)
+        #expect(scan.statistics.trackedSources == 0)
+        #expect(alerts.isEmpty)
     }
 
     @Test("hostile input: time running backwards, port 0, IPv6 and extreme configurations do not trap")

@@ -58,6 +58,10 @@ public struct ScanDetector: Sendable {
         public var maxPendingPerSource: Int
         /// The most sources tracked by the random walk.
         public var maxSources: Int
+        /// Slots remembering a pair's first port and a source's first host (about 80 bytes for
+        /// both). Full state is kept only from a second port or host on, so a spoofed SYN flood,
+        /// whose every source shows up once, does not churn the tables. Default 16,384.
+        public var firstSightSlots: Int
         /// When incidents are re-reported and end.
         public var aggregation: AggregatorConfiguration
 
@@ -66,7 +70,8 @@ public struct ScanDetector: Sendable {
                     maxPortsPerPair: Int = 4096, maxPairs: Int = 16_384,
                     randomWalk: ScanThresholdRandomWalk.Parameters = .jung2004, firstContactTimeout: Double = 3,
                     contactMemory: Double = 300, maxContactsPerSource: Int = 4096, maxPendingPerSource: Int = 64,
-                    maxSources: Int = 16_384, aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
+                    maxSources: Int = 16_384, firstSightSlots: Int = 16_384,
+                    aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
             self.portScanWindow = portScanWindow
             self.portScanThreshold = portScanThreshold
             self.openPortWeight = openPortWeight
@@ -78,6 +83,7 @@ public struct ScanDetector: Sendable {
             self.maxContactsPerSource = maxContactsPerSource
             self.maxPendingPerSource = maxPendingPerSource
             self.maxSources = maxSources
+            self.firstSightSlots = firstSightSlots
             self.aggregation = aggregation
         }
     }
@@ -122,6 +128,8 @@ public struct ScanDetector: Sendable {
     private var pairs: AggregationStateTable<PairKey, ScanPairState>
     private var sources: AggregationStateTable<IPAddress, ScanSourceState>
     private var aggregator: Aggregator<IncidentKey>
+    private var firstPorts: ScanFirstSightFilter<PairKey, FirstPort>
+    private var firstContacts: ScanFirstSightFilter<IPAddress, FirstContact>
     private var now: Int64 = Int64.min
     private var lastTimeoutSweep: Int64 = Int64.min
     private var pendingContacts = 0
@@ -138,6 +146,11 @@ public struct ScanDetector: Sendable {
         self.pairs = AggregationStateTable(capacity: configuration.maxPairs)
         self.sources = AggregationStateTable(capacity: configuration.maxSources)
         self.aggregator = Aggregator(configuration: configuration.aggregation)
+        self.firstPorts = ScanFirstSightFilter(size: configuration.firstSightSlots,
+                                               empty: FirstPort(port: 0, state: 0, probes: 0, time: 0))
+        self.firstContacts = ScanFirstSightFilter(
+            size: configuration.firstSightSlots,
+            empty: FirstContact(host: IPAddress(ipv4: 0), port: 0, outcome: 0, time: 0))
         self.windowNanoseconds = nanoseconds(configuration.portScanWindow)
         self.timeoutNanoseconds = nanoseconds(configuration.firstContactTimeout)
         self.contactMemoryNanoseconds = nanoseconds(configuration.contactMemory)
@@ -206,40 +219,105 @@ public struct ScanDetector: Sendable {
 
     private mutating func probe(_ segment: TCPSegmentObservation, into alerts: inout [Alert]) {
         let time = segment.time.nanoseconds
-        // Vertical: distinct ports on this host.
+        // Vertical: distinct ports on this host, with full state from the second port on.
         let key = PairKey(src: segment.src, dst: segment.dst)
-        let pairSlot = pairs.slot(for: key, now: now, idleBefore: elapsed(from: windowNanoseconds, to: now)) {
-            ScanPairState(time: time)
+        var pairSlot = pairs.find(key)
+        if pairSlot == nil {
+            let first = firstPorts.lookup(key)
+            if let first, elapsed(from: first.time, to: time) <= windowNanoseconds {
+                if first.port == segment.dstPort {
+                    firstPorts.update(key) { $0.probes &+= 1 }
+                } else {
+                    firstPorts.remove(key)
+                    pairSlot = admitPair(key, first: first)
+                }
+            } else {
+                firstPorts.store(key, FirstPort(port: segment.dstPort, state: 0, probes: 1, time: time))
+            }
         }
-        let score = pairs.values[pairSlot].probe(
-            port: segment.dstPort, time: time, window: windowNanoseconds,
-            maxPorts: configuration.maxPortsPerPair, openWeight: configuration.openPortWeight)
-        if score >= configuration.portScanThreshold, let state = pairs.value(at: pairSlot) {
-            reportVertical(key: key, state: state, time: segment.time, into: &alerts)
+        if let pairSlot {
+            let score = pairs.values[pairSlot].probe(
+                port: segment.dstPort, time: time, window: windowNanoseconds,
+                maxPorts: configuration.maxPortsPerPair, openWeight: configuration.openPortWeight)
+            if score >= configuration.portScanThreshold, let state = pairs.value(at: pairSlot) {
+                reportVertical(key: key, state: state, time: segment.time, into: &alerts)
+            }
         }
 
-        // Horizontal: a first contact with a host starts a trial.
-        let sourceSlot = sources.slot(for: segment.src, now: now,
-                                      idleBefore: elapsed(from: contactMemoryNanoseconds, to: now)) {
-            ScanSourceState(time: time)
+        // Horizontal: a first contact with a host starts a trial; full state from the second host on.
+        var sourceSlot = sources.find(segment.src)
+        if sourceSlot == nil {
+            let first = firstContacts.lookup(segment.src)
+            if let first, elapsed(from: first.time, to: time) <= contactMemoryNanoseconds {
+                if first.host != segment.dst {
+                    firstContacts.remove(segment.src)
+                    sourceSlot = admitSource(segment.src, first: first, into: &alerts)
+                }
+            } else {
+                firstContacts.store(segment.src, FirstContact(host: segment.dst, port: segment.dstPort, outcome: 0,
+                                                              time: time))
+            }
         }
-        let outcome = sources.values[sourceSlot].contact(
-            host: segment.dst, port: segment.dstPort, time: time, configuration: configuration,
-            memory: contactMemoryNanoseconds)
-        switch outcome {
+        guard let sourceSlot else { return }
+        contact(sourceSlot, host: segment.dst, port: segment.dstPort, time: time)
+    }
+
+    private mutating func contact(_ slot: Int, host: IPAddress, port: UInt16, time: Int64) {
+        switch sources.values[slot].contact(host: host, port: port, time: time, configuration: configuration,
+                                            memory: contactMemoryNanoseconds) {
         case .started: pendingContacts += 1
         case .untested: untestedContacts += 1
         case .known: break
         }
     }
 
+    /// Gives a pair full state at its second distinct port, seeded with the first.
+    private mutating func admitPair(_ key: PairKey, first: FirstPort) -> Int {
+        let slot = pairs.slot(for: key, now: now, idleBefore: elapsed(from: windowNanoseconds, to: now)) {
+            ScanPairState(time: first.time)
+        }
+        _ = pairs.values[slot].probe(port: first.port, time: first.time, window: windowNanoseconds,
+                                     maxPorts: configuration.maxPortsPerPair, openWeight: configuration.openPortWeight)
+        pairs.values[slot].probes = Int64(first.probes)
+        if first.state != 0 {
+            pairs.values[slot].answer(port: first.port, open: first.state == 1, time: first.time)
+        }
+        return slot
+    }
+
+    /// Gives a source full state at its second distinct host, replaying the first contact.
+    private mutating func admitSource(_ source: IPAddress, first: FirstContact, into alerts: inout [Alert]) -> Int {
+        let slot = sources.slot(for: source, now: now, idleBefore: elapsed(from: contactMemoryNanoseconds, to: now)) {
+            ScanSourceState(time: first.time)
+        }
+        contact(slot, host: first.host, port: first.port, time: first.time)
+        if first.outcome != 0 && sources.values[slot].resolve(host: first.host, success: first.outcome == 1) {
+            pendingContacts -= 1
+            judge(slot: slot, success: first.outcome == 1, time: Timestamp(nanoseconds: now), into: &alerts)
+        }
+        return slot
+    }
+
     private mutating func answer(_ segment: TCPSegmentObservation, open: Bool, into alerts: inout [Alert]) {
         // The answer goes from the probed host back to the prober.
         let key = PairKey(src: segment.dst, dst: segment.src)
+        let state: UInt8 = open ? 1 : 2
+        let port = segment.srcPort
         if let slot = pairs.find(key) {
-            pairs.values[slot].answer(port: segment.srcPort, open: open, time: segment.time.nanoseconds)
+            pairs.values[slot].answer(port: port, open: open, time: segment.time.nanoseconds)
+        } else {
+            firstPorts.update(key) { first in
+                if first.port == port && first.state == 0 { first.state = state }
+            }
         }
-        guard let slot = sources.find(segment.dst), sources.values[slot].hasPending else { return }
+        guard let slot = sources.find(segment.dst) else {
+            let host = segment.src
+            firstContacts.update(segment.dst) { first in
+                if first.host == host && first.outcome == 0 { first.outcome = state }
+            }
+            return
+        }
+        guard sources.values[slot].hasPending else { return }
         let resolved = sources.values[slot].resolve(host: segment.src, success: open)
         if resolved {
             pendingContacts -= 1
@@ -331,6 +409,24 @@ public struct ScanDetector: Sendable {
                 ("incident_start", .string(report.firstSeen.description)),
             ]))
     }
+}
+
+/// A pair's first probed port, before it has full state.
+struct FirstPort: Sendable {
+    var port: UInt16
+    /// 0 unanswered, 1 open, 2 closed.
+    var state: UInt8
+    var probes: UInt32
+    var time: Int64
+}
+
+/// A source's first contact, before it has full state.
+struct FirstContact: Sendable {
+    var host: IPAddress
+    var port: UInt16
+    /// 0 awaiting an answer, 1 answered, 2 reset.
+    var outcome: UInt8
+    var time: Int64
 }
 
 /// Ports probed by one source on one host in the current window.

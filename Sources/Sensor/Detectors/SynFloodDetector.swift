@@ -32,7 +32,7 @@ import HyperwardCore
 ///   source; counting per source *and service* leaves fast port scans to ``ScanDetector`` and not
 ///   counting completed handshakes spares busy but legitimate clients. The source may be forged
 ///   unless the caller vouches for it (``verifiedSources``: a VM port behind anti-spoofing) or it
-///   completed a handshake with that service.
+///   was seen completing a handshake (remembered per source in a fixed table).
 ///
 /// Windows are tumbling, started by the first SYN, as Suricata's thresholds are.
 public struct SynFloodDetector: Sendable {
@@ -65,6 +65,10 @@ public struct SynFloodDetector: Sendable {
         public var maxDestinations: Int
         /// The most (source, service) pairs tracked. Default 16,384.
         public var maxSources: Int
+        /// Slots remembering the first SYN of a service and of a (source, service) pair (24 bytes
+        /// each). Counters are kept only from the second SYN in a window on, so forged sources
+        /// that each send one SYN do not churn the source table. Default 16,384.
+        public var firstSightSlots: Int
         /// When incidents are re-reported and end.
         public var aggregation: AggregatorConfiguration
 
@@ -72,7 +76,8 @@ public struct SynFloodDetector: Sendable {
         public init(window: Double = 1, sourceThreshold: Int = 100, destinationThreshold: Int = 200,
                     maxCompletionRatio: Double = 0.2, minDistinctSources: Int = 8, handshakeTableSize: Int = 16_384,
                     handshakeTimeout: Double = 30, tracksHandshakes: Bool = true, maxDestinations: Int = 16_384,
-                    maxSources: Int = 16_384, aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
+                    maxSources: Int = 16_384, firstSightSlots: Int = 16_384,
+                    aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
             self.window = window
             self.sourceThreshold = sourceThreshold
             self.destinationThreshold = destinationThreshold
@@ -83,6 +88,7 @@ public struct SynFloodDetector: Sendable {
             self.tracksHandshakes = tracksHandshakes
             self.maxDestinations = maxDestinations
             self.maxSources = maxSources
+            self.firstSightSlots = firstSightSlots
             self.aggregation = aggregation
         }
     }
@@ -131,6 +137,10 @@ public struct SynFloodDetector: Sendable {
     private var services: AggregationStateTable<ServiceKey, SynFloodCounter>
     private var senders: AggregationStateTable<SourceKey, SynFloodCounter>
     private var aggregator: Aggregator<IncidentKey>
+    private var firstServiceSyns: ScanFirstSightFilter<ServiceKey, FirstSyn>
+    private var firstSenderSyns: ScanFirstSightFilter<SourceKey, FirstSyn>
+    /// Sources seen completing a handshake (so their address is real), with the time.
+    private var handshakePeers: ScanFirstSightFilter<IPAddress, Int64>
     /// Direct-mapped pending handshakes: tag (0 = empty) and SYN time, interleaved.
     private var handshakes: [Int64]
     private let handshakeMask: Int
@@ -145,6 +155,11 @@ public struct SynFloodDetector: Sendable {
         self.services = AggregationStateTable(capacity: configuration.maxDestinations)
         self.senders = AggregationStateTable(capacity: configuration.maxSources)
         self.aggregator = Aggregator(configuration: configuration.aggregation)
+        self.firstServiceSyns = ScanFirstSightFilter(size: configuration.firstSightSlots,
+                                                     empty: FirstSyn(time: 0, sourceHash: 0))
+        self.firstSenderSyns = ScanFirstSightFilter(size: configuration.firstSightSlots,
+                                                    empty: FirstSyn(time: 0, sourceHash: 0))
+        self.handshakePeers = ScanFirstSightFilter(size: configuration.firstSightSlots, empty: 0)
         var size = 1
         while size < max(1, min(configuration.handshakeTableSize, 1 << 26)) { size <<= 1 }
         self.handshakes = [Int64](repeating: 0, count: 2 * size)
@@ -212,22 +227,49 @@ public struct SynFloodDetector: Sendable {
 
         let service = ServiceKey(dst: segment.dst, port: segment.dstPort)
         let idleCutoff = elapsed(from: windowNanoseconds, to: time)
-        let serviceSlot = services.slot(for: service, now: time, idleBefore: idleCutoff) { SynFloodCounter(time: time) }
         let sourceBit = segment.src.mixed
-        let halfOpen = services.values[serviceSlot].syn(
-            time: time, window: windowNanoseconds, sourceHash: sourceBit)
-        if halfOpen >= configuration.destinationThreshold, let counter = services.value(at: serviceSlot),
-           Double(counter.completions) <= configuration.maxCompletionRatio * Double(counter.syns),
-           counter.distinctSources >= Double(configuration.minDistinctSources) {
-            reportDestination(service, counter: counter, time: segment.time, into: &alerts)
+        // Counters from the second SYN in a window on; the first only marks the filter.
+        var serviceSlot = services.find(service)
+        if serviceSlot == nil {
+            if let first = firstServiceSyns.lookup(service), elapsed(from: first.time, to: time) < windowNanoseconds {
+                firstServiceSyns.remove(service)
+                let slot = services.slot(for: service, now: time, idleBefore: idleCutoff) {
+                    SynFloodCounter(time: first.time)
+                }
+                _ = services.values[slot].syn(time: first.time, window: windowNanoseconds, sourceHash: first.sourceHash)
+                serviceSlot = slot
+            } else {
+                firstServiceSyns.store(service, FirstSyn(time: time, sourceHash: sourceBit))
+            }
+        }
+        if let serviceSlot {
+            let halfOpen = services.values[serviceSlot].syn(time: time, window: windowNanoseconds, sourceHash: sourceBit)
+            if halfOpen >= configuration.destinationThreshold, let counter = services.value(at: serviceSlot),
+               Double(counter.completions) <= configuration.maxCompletionRatio * Double(counter.syns),
+               counter.distinctSources >= Double(configuration.minDistinctSources) {
+                reportDestination(service, counter: counter, time: segment.time, into: &alerts)
+            }
         }
 
         let sender = SourceKey(src: segment.src, service: service)
-        let senderSlot = senders.slot(for: sender, now: time, idleBefore: idleCutoff) { SynFloodCounter(time: time) }
-        let fromSender = senders.values[senderSlot].syn(
-            time: time, window: windowNanoseconds, sourceHash: sourceBit)
-        if fromSender > configuration.sourceThreshold, let counter = senders.value(at: senderSlot) {
-            reportSource(sender, counter: counter, time: segment.time, into: &alerts)
+        var senderSlot = senders.find(sender)
+        if senderSlot == nil {
+            if let first = firstSenderSyns.lookup(sender), elapsed(from: first.time, to: time) < windowNanoseconds {
+                firstSenderSyns.remove(sender)
+                let slot = senders.slot(for: sender, now: time, idleBefore: idleCutoff) {
+                    SynFloodCounter(time: first.time)
+                }
+                _ = senders.values[slot].syn(time: first.time, window: windowNanoseconds, sourceHash: first.sourceHash)
+                senderSlot = slot
+            } else {
+                firstSenderSyns.store(sender, FirstSyn(time: time, sourceHash: sourceBit))
+            }
+        }
+        if let senderSlot {
+            let fromSender = senders.values[senderSlot].syn(time: time, window: windowNanoseconds, sourceHash: sourceBit)
+            if fromSender > configuration.sourceThreshold, let counter = senders.value(at: senderSlot) {
+                reportSource(sender, counter: counter, time: segment.time, into: &alerts)
+            }
         }
     }
 
@@ -242,6 +284,7 @@ public struct SynFloodDetector: Sendable {
 
     private mutating func credit(_ segment: TCPSegmentObservation) {
         let time = segment.time.nanoseconds
+        handshakePeers.store(segment.src, time)
         let service = ServiceKey(dst: segment.dst, port: segment.dstPort)
         if let slot = services.find(service) { services.values[slot].complete(time: time) }
         if let slot = senders.find(SourceKey(src: segment.src, service: service)) {
@@ -273,6 +316,7 @@ public struct SynFloodDetector: Sendable {
                                        into alerts: inout [Alert]) {
         guard let report = aggregator.record(.source(sender), count: counter.totalHalfOpen, at: time) else { return }
         let verified = verifiedSources.contains(sender.src) || counter.totalCompletions > 0
+            || handshakePeers.lookup(sender.src) != nil
         let service = sender.service
         alerts.append(Alert(
             time: time, detector: .synFlood, severity: .high,
@@ -300,6 +344,12 @@ public struct SynFloodDetector: Sendable {
             ("incident_start", .string(report.firstSeen.description)),
         ]
     }
+}
+
+/// The first SYN of a service or a (source, service) pair, before it has a counter.
+struct FirstSyn: Sendable {
+    var time: Int64
+    var sourceHash: UInt64
 }
 
 /// SYNs and completed handshakes in the current window, plus totals since first seen.
