@@ -29,6 +29,9 @@ import HyperwardCore
 ///
 /// One alert per incident (`port-scan/SRC/DST` vertical, `port-scan/SRC/*` horizontal) through an
 /// ``Aggregator``; re-alerts carry the grown counts. Memory is capped per table; evictions counted.
+/// A pair gets full state at its second distinct port and a source at its second distinct host
+/// (the first is kept in a fixed first-sight table and replayed, answers included), so a spoofed
+/// SYN flood, one SYN per forged source, costs one slot write per SYN and churns nothing.
 public struct ScanDetector: Sendable {
     /// Thresholds, windows and memory caps.
     public struct Configuration: Sendable, Hashable {

@@ -34,7 +34,9 @@ import HyperwardCore
 ///   unless the caller vouches for it (``verifiedSources``: a VM port behind anti-spoofing) or it
 ///   was seen completing a handshake (remembered per source in a fixed table).
 ///
-/// Windows are tumbling, started by the first SYN, as Suricata's thresholds are.
+/// Windows are tumbling, started by the first SYN, as Suricata's thresholds are. Counters exist
+/// from a key's second SYN in a window on (the first is kept in a fixed first-sight table), so
+/// forged sources sending one SYN each do not churn the per-source table.
 public struct SynFloodDetector: Sendable {
     /// Thresholds, windows and memory caps.
     public struct Configuration: Sendable, Hashable {
