@@ -194,7 +194,7 @@ struct ScanDetectorTests {
     @Test("memory stays within the caps and evictions are counted")
     func caps() {
         var scan = ScanDetector(configuration: .init(maxPortsPerPair: 64, maxPairs: 128, maxPendingPerSource: 8,
-                                                     maxSources: 100))
+                                                     maxSources: 100, maxTrackedItems: 500))
         var alerts: [Alert] = []
         // 5,000 sources, each probing two ports on each of two hosts: all get full state.
         for index in 0..<5_000 {

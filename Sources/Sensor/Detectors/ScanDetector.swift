@@ -61,6 +61,10 @@ public struct ScanDetector: Sendable {
         public var maxPendingPerSource: Int
         /// The most sources tracked by the random walk.
         public var maxSources: Int
+        /// The most ports and hosts remembered in all pairs and sources together (about 16 bytes
+        /// each), so many sources each near their own cap cannot exhaust memory; beyond it, new
+        /// ports and hosts are counted, not remembered. Recounted each second. Default 1,048,576.
+        public var maxTrackedItems: Int
         /// Slots remembering a pair's first port and a source's first host (about 80 bytes for
         /// both). Full state is kept only from a second port or host on, so a spoofed SYN flood,
         /// whose every source shows up once, does not churn the tables. Default 16,384.
@@ -73,7 +77,7 @@ public struct ScanDetector: Sendable {
                     maxPortsPerPair: Int = 4096, maxPairs: Int = 16_384,
                     randomWalk: ScanThresholdRandomWalk.Parameters = .jung2004, firstContactTimeout: Double = 3,
                     contactMemory: Double = 300, maxContactsPerSource: Int = 4096, maxPendingPerSource: Int = 64,
-                    maxSources: Int = 16_384, firstSightSlots: Int = 16_384,
+                    maxSources: Int = 16_384, maxTrackedItems: Int = 1 << 20, firstSightSlots: Int = 16_384,
                     aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
             self.portScanWindow = portScanWindow
             self.portScanThreshold = portScanThreshold
@@ -86,6 +90,7 @@ public struct ScanDetector: Sendable {
             self.maxContactsPerSource = maxContactsPerSource
             self.maxPendingPerSource = maxPendingPerSource
             self.maxSources = maxSources
+            self.maxTrackedItems = maxTrackedItems
             self.firstSightSlots = firstSightSlots
             self.aggregation = aggregation
         }
@@ -135,6 +140,8 @@ public struct ScanDetector: Sendable {
     private var firstContacts: ScanFirstSightFilter<IPAddress, FirstContact>
     private var now: Int64 = Int64.min
     private var lastTimeoutSweep: Int64 = Int64.min
+    /// Ports and hosts remembered in sets (an upper bound between the per-second recounts).
+    private var trackedItems = 0
     private var pendingContacts = 0
     private var untestedContacts = 0
     private let windowNanoseconds: Int64
@@ -198,7 +205,8 @@ public struct ScanDetector: Sendable {
         guard isProbe || flags.isSynAck || flags.isReset else { return }
         let time = segment.time.nanoseconds
         if time > now { now = time }
-        if pendingContacts > 0 && elapsed(from: lastTimeoutSweep, to: now) >= 1_000_000_000 {
+        if elapsed(from: lastTimeoutSweep, to: now) >= 1_000_000_000 {
+            recountTrackedItems()
             judgeTimeouts(into: &alerts)
         }
         if isProbe {
@@ -239,9 +247,11 @@ public struct ScanDetector: Sendable {
             }
         }
         if let pairSlot {
+            trackedItems &+= 1
             let score = pairs.values[pairSlot].probe(
                 port: segment.dstPort, time: time, window: windowNanoseconds,
-                maxPorts: configuration.maxPortsPerPair, openWeight: configuration.openPortWeight)
+                maxPorts: trackedItems < configuration.maxTrackedItems ? configuration.maxPortsPerPair : 0,
+                openWeight: configuration.openPortWeight)
             if score >= configuration.portScanThreshold, let state = pairs.value(at: pairSlot) {
                 reportVertical(key: key, state: state, time: segment.time, into: &alerts)
             }
@@ -266,8 +276,10 @@ public struct ScanDetector: Sendable {
     }
 
     private mutating func contact(_ slot: Int, host: IPAddress, port: UInt16, time: Int64) {
+        trackedItems &+= 1
         switch sources.values[slot].contact(host: host, port: port, time: time, configuration: configuration,
-                                            memory: contactMemoryNanoseconds) {
+                                            memory: contactMemoryNanoseconds,
+                                            mayGrow: trackedItems < configuration.maxTrackedItems) {
         case .started: pendingContacts += 1
         case .untested: untestedContacts += 1
         case .known: break
@@ -326,6 +338,13 @@ public struct ScanDetector: Sendable {
             pendingContacts -= 1
             judge(slot: slot, success: open, time: segment.time, into: &alerts)
         }
+    }
+
+    private mutating func recountTrackedItems() {
+        var count = 0
+        for index in pairs.values.indices { count += pairs.values[index].portStates.count }
+        for index in sources.values.indices { count += sources.values[index].contacted.count }
+        trackedItems = count
     }
 
     private mutating func judgeTimeouts(into alerts: inout [Alert]) {
@@ -484,7 +503,7 @@ struct ScanPairState: AggregationSlotValue {
         if time > lastActivity { lastActivity = time }
         probes &+= 1
         if state(of: port) == nil {
-            if Int(trackedPorts) < maxPorts {
+            if Int(trackedPorts) < maxPorts || (trackedPorts == 0 && maxPorts >= 0) {
                 setState(0, of: port)
                 trackedPorts += 1
             } else {
@@ -552,7 +571,7 @@ struct ScanSourceState: AggregationSlotValue {
     var pendingCount: Int { (pendingHead == nil ? 0 : 1) + pendingTail.count }
 
     mutating func contact(host: IPAddress, port: UInt16, time: Int64,
-                          configuration: ScanDetector.Configuration, memory: Int64) -> ContactOutcome {
+                          configuration: ScanDetector.Configuration, memory: Int64, mayGrow: Bool) -> ContactOutcome {
         if elapsed(from: windowStart, to: time) > memory {
             // Forget old contacts, keep the walk and any verdict: a scanner stays one.
             firstContact = 0
@@ -564,7 +583,7 @@ struct ScanSourceState: AggregationSlotValue {
         if tag == firstContact || contacted.contains(tag) { return .known }
         if firstContact == 0 {
             firstContact = tag
-        } else if contacted.count < configuration.maxContactsPerSource {
+        } else if contacted.count < configuration.maxContactsPerSource && mayGrow {
             if contacted.isEmpty { contacted.insert(firstContact) }
             contacted.insert(tag)
         } else {

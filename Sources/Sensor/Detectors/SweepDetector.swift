@@ -41,12 +41,15 @@ public struct SweepDetector: Sendable {
         public var maxTargetsPerSource: Int
         /// The most senders tracked (ARP and ICMP each).
         public var maxSources: Int
+        /// The most targets remembered by all senders together (about 16 bytes each); beyond it,
+        /// new targets are counted, not remembered. Recounted each second. Default 1,048,576.
+        public var maxTrackedTargets: Int
         /// When incidents are re-reported and end.
         public var aggregation: AggregatorConfiguration
 
         /// A configuration; every parameter has the documented default.
         public init(arpThreshold: Int = 25, arpWindow: Double = 10, icmpThreshold: Int = 25, icmpWindow: Double = 300,
-                    maxTargetsPerSource: Int = 4096, maxSources: Int = 16_384,
+                    maxTargetsPerSource: Int = 4096, maxSources: Int = 16_384, maxTrackedTargets: Int = 1 << 20,
                     aggregation: AggregatorConfiguration = AggregatorConfiguration()) {
             self.arpThreshold = arpThreshold
             self.arpWindow = arpWindow
@@ -54,6 +57,7 @@ public struct SweepDetector: Sendable {
             self.icmpWindow = icmpWindow
             self.maxTargetsPerSource = maxTargetsPerSource
             self.maxSources = maxSources
+            self.maxTrackedTargets = maxTrackedTargets
             self.aggregation = aggregation
         }
     }
@@ -85,6 +89,9 @@ public struct SweepDetector: Sendable {
     private var aggregator: Aggregator<IncidentKey>
     private let arpWindowNanoseconds: Int64
     private let icmpWindowNanoseconds: Int64
+    /// Targets remembered in sets (an upper bound between the per-second recounts).
+    private var trackedTargets = 0
+    private var lastRecount: Int64 = Int64.min
 
     /// A detector with the given configuration.
     public init(configuration: Configuration = Configuration()) {
@@ -108,12 +115,13 @@ public struct SweepDetector: Sendable {
         let time = request.time.nanoseconds
         let mac = request.senderMAC
         let senderIP = request.senderIP
+        maintain(time: time)
         let slot = arpSenders.slot(for: mac, now: time, idleBefore: elapsed(from: arpWindowNanoseconds, to: time)) {
             SweepSourceState(time: time, sender: senderIP)
         }
         let score = arpSenders.values[slot].ask(
             target: request.targetIP, sender: senderIP, time: time, window: arpWindowNanoseconds,
-            maxTargets: configuration.maxTargetsPerSource)
+            maxTargets: trackedTargets < configuration.maxTrackedTargets ? configuration.maxTargetsPerSource : 0)
         guard score >= configuration.arpThreshold, let state = arpSenders.value(at: slot) else { return }
         guard let report = aggregator.record(.arp(mac), count: Int64(state.distinctTargets), at: request.time) else {
             return
@@ -139,12 +147,13 @@ public struct SweepDetector: Sendable {
             return
         }
         let source = echo.src
+        maintain(time: time)
         let slot = icmpSources.slot(for: source, now: time, idleBefore: elapsed(from: icmpWindowNanoseconds, to: time)) {
             SweepSourceState(time: time, sender: source)
         }
         let score = icmpSources.values[slot].ask(
             target: echo.dst, sender: source, time: time, window: icmpWindowNanoseconds,
-            maxTargets: configuration.maxTargetsPerSource)
+            maxTargets: trackedTargets < configuration.maxTrackedTargets ? configuration.maxTargetsPerSource : 0)
         guard score >= configuration.icmpThreshold, let state = icmpSources.value(at: slot) else { return }
         guard let report = aggregator.record(.icmp(echo.src), count: Int64(state.distinctTargets), at: echo.time) else {
             return
@@ -155,6 +164,21 @@ public struct SweepDetector: Sendable {
                 + "(\(state.answeredCount) answered) in " + seconds(elapsed(from: state.windowStart, to: state.lastActivity)),
             src: echo.src, incident: "address-sweep/icmp/\(echo.src)", window: configuration.icmpWindow,
             extra: [("answered_targets", .int(Int64(state.answeredCount)))]))
+    }
+
+    /// Counts one more possibly remembered target; recounts exactly once a second of packet time.
+    private mutating func maintain(time: Int64) {
+        trackedTargets &+= 1
+        guard elapsed(from: lastRecount, to: time) >= 1_000_000_000 else { return }
+        lastRecount = time
+        var count = 0
+        for index in arpSenders.values.indices {
+            count += arpSenders.values[index].targets.count + arpSenders.values[index].answeredTargets.count
+        }
+        for index in icmpSources.values.indices {
+            count += icmpSources.values[index].targets.count + icmpSources.values[index].answeredTargets.count
+        }
+        trackedTargets = count
     }
 
     /// Ends quiet incidents at `time` (call when packet time moves on without packets).
