@@ -18,15 +18,15 @@ import Testing
 @Suite("Credential fixtures")
 struct CredentialFixtureTests {
     static func transcript(_ name: String, serverPort: UInt16) throws -> Transcript {
-        let file = CaptureFixtures.directory.appendingPathComponent(name)
+        let file = CredentialFixtures.directory.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: file.path) else {
-            throw CaptureFixtures.ToolError(description: "capture fixtures missing: \(file.path) "
+            throw CredentialFixtures.ToolError(description: "capture fixtures missing: \(file.path) "
                 + "(the tests read ../shared/fixtures/pcaps relative to the package root)")
         }
-        guard (try? CaptureFixtures.run(["tshark", "--version"])) != nil else {
-            throw CaptureFixtures.ToolError(description: "tshark is needed as the stream oracle: apt-get install -y tshark")
+        guard (try? CredentialFixtures.run(["tshark", "--version"])) != nil else {
+            throw CredentialFixtures.ToolError(description: "tshark is needed as the stream oracle: apt-get install -y tshark")
         }
-        return try CaptureFixtures.tsharkStream(file, serverPort: serverPort)
+        return try CredentialFixtures.tsharkStream(file, serverPort: serverPort)
     }
 
     @Test("ftp_login_ok_bob_password.pcap: user bob, login succeeded, password redacted")

@@ -72,11 +72,11 @@ struct CredentialRealClientTests {
 
     @Test("curl's Basic (401 then 200, colon in the password) and form post (401) are read correctly")
     func curlThroughRecordingRelay() throws {
-        guard (try? CaptureFixtures.run(["curl", "--version"])) != nil else {
+        guard (try? CredentialFixtures.run(["curl", "--version"])) != nil else {
             Issue.record("curl is needed for this test (apt-get install -y curl)")
             return
         }
-        let output = try CaptureFixtures.run(["/usr/bin/python3", "-c", Self.script])
+        let output = try CredentialFixtures.run(["/usr/bin/python3", "-c", Self.script])
         let records = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
         var connections: [Int: Transcript] = [:]
         for record in records {

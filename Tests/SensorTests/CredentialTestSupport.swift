@@ -135,7 +135,7 @@ enum CredentialHarness {
 }
 
 /// The shared capture fixtures and the tshark oracle.
-enum CaptureFixtures {
+enum CredentialFixtures {
     /// `../shared/fixtures/pcaps` from the package root.
     static var directory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -13,31 +13,8 @@
 // from each packet; they hold only integers, addresses and a time, so building one costs nothing
 // and the detectors never see packet bytes.
 
-/// The TCP control bits of a segment (RFC 9293 §3.1), as in the header's flags byte.
-public struct TCPFlags: OptionSet, Sendable, Hashable {
-    /// The raw flags byte (FIN is bit 0, CWR bit 7).
-    public var rawValue: UInt8
-
-    /// Flags from the header's flags byte.
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    /// No more data from the sender.
-    public static let fin = TCPFlags(rawValue: 0x01)
-    /// Synchronize sequence numbers: opens a connection.
-    public static let syn = TCPFlags(rawValue: 0x02)
-    /// Reset the connection: a closed port's answer to a SYN.
-    public static let rst = TCPFlags(rawValue: 0x04)
-    /// Push function.
-    public static let psh = TCPFlags(rawValue: 0x08)
-    /// The acknowledgment field is significant (set on every segment after the first SYN).
-    public static let ack = TCPFlags(rawValue: 0x10)
-    /// The urgent pointer is significant.
-    public static let urg = TCPFlags(rawValue: 0x20)
-    /// ECN echo (RFC 3168).
-    public static let ece = TCPFlags(rawValue: 0x40)
-    /// Congestion window reduced (RFC 3168).
-    public static let cwr = TCPFlags(rawValue: 0x80)
-
+/// The classifications the detectors use (the type itself is the decoder's).
+extension TCPFlags {
     /// A connection attempt: SYN without ACK or RST.
     @inlinable public var isConnectionAttempt: Bool { rawValue & 0x16 == 0x02 }
     /// The listener's acceptance: SYN and ACK without RST.
