@@ -1,0 +1,234 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HyperwardCore
+
+/// Everything the sensor can be tuned with; every default is documented with its detector.
+public struct SensorConfiguration: Sendable {
+    public var flows = FlowTable.Configuration()
+    public var scan = ScanDetector.Configuration()
+    public var sweep = SweepDetector.Configuration()
+    public var synFlood = SynFloodDetector.Configuration()
+    public var flood = FloodDetector.Configuration()
+    public var credentials = CredentialConfiguration.default
+    public var bruteForce = BruteForceConfiguration.default
+    /// Show passwords in alerts (`--show-secrets`); redacted otherwise.
+    public var showSecrets = false
+    /// Connections whose payload is parsed for credentials at once (the rest are counted).
+    public var maxCredentialSessions = 65_536
+    /// Addresses that cannot be forged (VM ports behind anti-spoofing): floods from them may be
+    /// blamed on them.
+    public var verifiedSources: Set<IPAddress> = []
+
+    /// The defaults.
+    public init() {}
+}
+
+/// What the sensor saw: for the final summary line.
+public struct SensorStatistics: Sendable {
+    /// Frames processed.
+    public var packets = 0
+    /// Bytes on the wire of those frames.
+    public var bytes = 0
+    /// Decoder counts, malformed by reason among them.
+    public var decode = DecodeStatistics()
+    /// Flow table counts (created, evicted…).
+    public var flows = FlowStatistics()
+    /// Alerts emitted (first alerts and updates) per detector.
+    public var alerts: [DetectorKind: Int] = [:]
+    /// Connections parsed for credentials, and those skipped because the session table was full.
+    public var credentialSessions = 0
+    public var credentialSessionsSkipped = 0
+
+    /// Creates empty statistics.
+    public init() {}
+}
+
+/// The sensor's pipeline: decode, track flows, run every detector, and turn login attempts into
+/// alerts. Fed frames in time order from a capture file or a live interface; alerts are appended
+/// to the caller's array (one per incident, updates with growing counts).
+public struct SensorEngine: Sendable {
+    public let configuration: SensorConfiguration
+    private var decoder = PacketDecoder()
+    private var flows: FlowTable
+    private var scan: ScanDetector
+    private var sweep: SweepDetector
+    private var synFlood: SynFloodDetector
+    private var flood: FloodDetector
+    private var sessions: [UInt64: (session: CredentialSession, flow: FlowRecord)] = [:]
+    private var bruteForce: BruteForceTracker
+    private let credentialAlerts: CredentialAlertBuilder
+    private var credentialOccurrences: [String: Int] = [:]
+    private var malformedCounts: [MalformedReason: Int] = [:]
+    private var nextHousekeeping = Int64.min
+    private var lastTime = Timestamp(nanoseconds: 0)
+    private var counters = SensorStatistics()
+
+    /// Creates a sensor.
+    public init(configuration: SensorConfiguration = SensorConfiguration()) {
+        self.configuration = configuration
+        flows = FlowTable(configuration: configuration.flows)
+        scan = ScanDetector(configuration: configuration.scan)
+        sweep = SweepDetector(configuration: configuration.sweep)
+        synFlood = SynFloodDetector(configuration: configuration.synFlood)
+        synFlood.verifiedSources = configuration.verifiedSources
+        flood = FloodDetector(configuration: configuration.flood)
+        bruteForce = BruteForceTracker(configuration: configuration.bruteForce)
+        credentialAlerts = CredentialAlertBuilder(showSecrets: configuration.showSecrets)
+    }
+
+    /// The counts so far.
+    public var statistics: SensorStatistics {
+        var s = counters
+        s.decode = decoder.statistics
+        s.flows = flows.statistics
+        return s
+    }
+
+    /// Processes one frame.
+    public mutating func process(_ frame: CapturedFrame, into alerts: inout [Alert]) {
+        let before = alerts.count
+        let packet = decoder.decode(frame)
+        counters.packets += 1
+        counters.bytes += packet.frameLength
+        let time = packet.timestamp
+        if time > lastTime { lastTime = time }
+        if time.nanoseconds >= nextHousekeeping { housekeeping(time, into: &alerts) }
+
+        if let reason = packet.malformed {
+            malformed(reason, packet: packet, into: &alerts)
+        } else {
+            switch packet.network {
+            case .arp:
+                if packet.arp.operation == 1 {
+                    sweep.observe(ARPRequestObservation(time: time, senderMAC: packet.arp.senderMAC.value,
+                                                        senderIP: packet.arp.senderIP, targetIP: packet.arp.targetIP), into: &alerts)
+                }
+            case .ipv4, .ipv6:
+                ip(packet, frame: frame, into: &alerts)
+            default:
+                break
+            }
+        }
+        for alert in alerts[before...] { counters.alerts[alert.detector, default: 0] += 1 }
+    }
+
+    /// Ends the input: pending login attempts are reported, detectors run to the last time seen.
+    public mutating func finish(into alerts: inout [Alert]) {
+        let before = alerts.count
+        for (_, entry) in sessions.sorted(by: { $0.key < $1.key }) {
+            var session = entry.session
+            credentials(session.finish(time: lastTime), record: entry.flow, into: &alerts)
+        }
+        sessions.removeAll()
+        scan.advance(to: lastTime, into: &alerts)
+        for alert in alerts[before...] { counters.alerts[alert.detector, default: 0] += 1 }
+    }
+
+    // MARK: Per packet
+
+    private mutating func ip(_ packet: DecodedPacket, frame: CapturedFrame, into alerts: inout [Alert]) {
+        let time = packet.timestamp
+        flood.observe(PacketObservation(time: time, src: packet.source, dst: packet.destination,
+                                        bytes: UInt32(clamping: packet.frameLength)), into: &alerts)
+        switch packet.transport {
+        case .tcp:
+            let segment = TCPSegmentObservation(time: time, src: packet.source, dst: packet.destination,
+                                                srcPort: packet.sourcePort, dstPort: packet.destinationPort,
+                                                flags: packet.tcpFlags, length: UInt32(clamping: packet.payloadLength))
+            scan.observe(segment, into: &alerts)
+            synFlood.observe(segment, into: &alerts)
+            guard let update = flows.process(packet) else { return }
+            stream(update, packet: packet, frame: frame, into: &alerts)
+        case .icmp, .icmpv6:
+            _ = flows.process(packet)
+            let type = packet.icmp.type
+            let request: Bool? = packet.transport == .icmp
+                ? (type == 8 ? true : type == 0 ? false : nil)
+                : (type == 128 ? true : type == 129 ? false : nil)
+            if let request {
+                sweep.observe(ICMPEchoObservation(time: time, src: packet.source, dst: packet.destination, isRequest: request), into: &alerts)
+            }
+        default:
+            _ = flows.process(packet)
+        }
+    }
+
+    /// A TCP segment's effect on credential parsing: sessions start with connections to a
+    /// credential port, take the in-order payload of both directions, and end with the flow.
+    private mutating func stream(_ update: FlowUpdate, packet: DecodedPacket, frame: CapturedFrame, into alerts: inout [Alert]) {
+        var session = sessions.removeValue(forKey: update.flowID)?.session
+        if session == nil, update.event == .started || update.event == .synAcknowledged || update.deliveredLength > 0 {
+            if let record = flows.record(update), configuration.credentials.ports[record.responderPort] != nil {
+                if sessions.count < configuration.maxCredentialSessions {
+                    session = CredentialSession(serverPort: record.responderPort, configuration: configuration.credentials)
+                    if session != nil { counters.credentialSessions += 1 }
+                } else {
+                    counters.credentialSessionsSkipped += 1
+                }
+            }
+        }
+        guard var active = session else { return }
+        var events: [CredentialEvent] = []
+        if let range = update.deliveredRange, !range.isEmpty, range.upperBound <= frame.bytes.count {
+            let direction: StreamDirection = update.direction == .fromInitiator ? .toServer : .toClient
+            active.feed(UnsafeRawBufferPointer(rebasing: frame.bytes[range]), direction: direction, time: packet.timestamp, events: &events)
+        }
+        let ended = update.event == .closed || update.event == .reset
+        if ended { events += active.finish(time: packet.timestamp) }
+        guard let record = flows.record(update) else { return }
+        if !events.isEmpty { credentials(events, record: record, into: &alerts) }
+        if !ended && active.isActive { sessions[update.flowID] = (active, record) }
+    }
+
+    private mutating func credentials(_ events: [CredentialEvent], record: FlowRecord, into alerts: inout [Alert]) {
+        for event in events {
+            var alert = credentialAlerts.alert(for: event, source: record.initiator, destination: record.responder,
+                                                destinationPort: record.responderPort, sourcePort: record.initiatorPort)
+            let occurrence = (credentialOccurrences[alert.incident] ?? 0) + 1
+            credentialOccurrences[alert.incident] = credentialOccurrences.count < 65_536 || occurrence > 1 ? occurrence : nil
+            alert.occurrence = occurrence
+            // A peer that completed a handshake cannot have forged its address.
+            alert.sourceMayBeSpoofed = !record.completedHandshake
+            alerts.append(alert)
+            if var brute = bruteForce.record(event, source: record.initiator, destination: record.responder,
+                                             destinationPort: record.responderPort) {
+                brute.sourceMayBeSpoofed = !record.completedHandshake
+                alerts.append(brute)
+            }
+        }
+    }
+
+    /// Malformed packets: one incident per reason, re-alerted when its count doubles.
+    private mutating func malformed(_ reason: MalformedReason, packet: DecodedPacket, into alerts: inout [Alert]) {
+        let count = (malformedCounts[reason] ?? 0) + 1
+        malformedCounts[reason] = count
+        guard count & (count - 1) == 0 else { return }  // 1, 2, 4, 8…
+        var evidence: [(String, EvidenceValue)] = [("reason", .string(reason.description)), ("count", .int(Int64(count))),
+                                                   ("captured_length", .int(Int64(packet.capturedLength)))]
+        if packet.sourceMAC != .zero { evidence.append(("ether_src", .string(packet.sourceMAC.description))) }
+        alerts.append(Alert(time: packet.timestamp, detector: .malformed, severity: count >= 64 ? .medium : .low,
+                            summary: "\(count) malformed packet\(count == 1 ? "" : "s"): \(reason)",
+                            src: packet.sourceMAC == .zero ? nil : packet.sourceMAC.description,
+                            incident: "malformed/\(reason)", occurrence: count.trailingZeroBitCount + 1, evidence: evidence))
+    }
+
+    /// Time-driven work, every 100 ms of packet time: unanswered probes judged, windows closed,
+    /// idle flows and login trackers expired.
+    private mutating func housekeeping(_ time: Timestamp, into alerts: inout [Alert]) {
+        nextHousekeeping = time.nanoseconds &+ 100_000_000
+        scan.advance(to: time, into: &alerts)
+        sweep.advance(to: time)
+        synFlood.advance(to: time)
+        flood.advance(to: time)
+        bruteForce.expire(now: time)
+    }
+}
