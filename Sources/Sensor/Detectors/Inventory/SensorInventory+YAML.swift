@@ -95,7 +95,11 @@ extension SensorInventory {
         let pairs = Array(mapping)
         for (index, (key, value)) in pairs.enumerated() where key.scalar?.string == "infrastructure" {
             if infrastructureNode != nil { throw reader.fail("duplicate inventory key 'infrastructure'", key) }
-            guard mapping.style != .flow, let start = key.mark?.line else {
+            // A block mapping's keys start in the mapping's own column, one per line; a flow
+            // mapping (`{infrastructure: …}`) starts one column before its first key.
+            let isBlock = mapping.style != .flow && key.mark?.column == root.mark?.column
+                && (index + 1 == pairs.count || pairs[index + 1].key.mark?.line != key.mark?.line)
+            guard isBlock, let start = key.mark?.line else {
                 throw reader.fail("write the inventory as a block mapping (one top-level key per line) to use infrastructure:", key)
             }
             infrastructureNode = value
@@ -105,8 +109,9 @@ extension SensorInventory {
         var policyText = text
         if let blankRange {
             var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            for number in blankRange where number >= 1 && number <= lines.count {
-                lines[number - 1] = ""
+            let lower = max(1, blankRange.lowerBound), upper = min(lines.count, blankRange.upperBound - 1)
+            if lower <= upper {
+                for number in lower...upper { lines[number - 1] = "" }
             }
             policyText = lines.joined(separator: "\n")
         }
