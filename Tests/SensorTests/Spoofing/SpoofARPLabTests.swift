@@ -34,7 +34,7 @@ struct SpoofARPLabTests {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         // tcpdump creates the file once the capture is attached.
         let deadline = Date().addingTimeInterval(5)
         while !FileManager.default.fileExists(atPath: path), Date() < deadline, process.isRunning { usleep(20_000) }
@@ -44,7 +44,9 @@ struct SpoofARPLabTests {
         usleep(300_000)
         try body()
         usleep(500_000)
-        process.interrupt()
+        // SIGKILL: the test runner's blocked signal mask is inherited, so tcpdump may ignore
+        // SIGINT/SIGTERM; with -U every packet is already in the file.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         return path
     }
