@@ -71,7 +71,7 @@ let package = Package(
         ),
         .target(
             name: "Sensor",
-            dependencies: ["HyperwardCore", "NetworkPolicy"],
+            dependencies: ["HyperwardCore", "NetworkPolicy", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         // Test support only: a real-packet lab of network namespaces on a bridge.
