@@ -87,6 +87,7 @@ let package = Package(
                 "HostAudit",
                 "HyperwardStore",
                 "NetworkPolicy",
+                "Sensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -25,8 +25,15 @@ public struct SensorConfiguration: Sendable {
     /// Connections whose payload is parsed for credentials at once (the rest are counted).
     public var maxCredentialSessions = 65_536
     /// Addresses that cannot be forged (VM ports behind anti-spoofing): floods from them may be
-    /// blamed on them.
+    /// blamed on them. The inventory's VM addresses are added to these.
     public var verifiedSources: Set<IPAddress> = []
+    /// The authoritative bindings (VMs, their ports, MACs and addresses; routers and DHCP
+    /// servers) the layer-2 detectors judge against. Without it they learn, and say so.
+    public var inventory = SensorInventory()
+    public var arpSpoof = ARPSpoofDetector.Configuration()
+    public var ipSpoof = IPSpoofDetector.Configuration()
+    public var rogueRA = RogueRADetector.Configuration()
+    public var rogueDHCP = RogueDHCPDetector.Configuration()
 
     /// The defaults.
     public init() {}
@@ -63,6 +70,10 @@ public struct SensorEngine: Sendable {
     private var sweep: SweepDetector
     private var synFlood: SynFloodDetector
     private var flood: FloodDetector
+    private var arpSpoof: ARPSpoofDetector
+    private var ipSpoof: IPSpoofDetector
+    private var rogueRA: RogueRADetector
+    private var rogueDHCP: RogueDHCPDetector
     private var sessions: [UInt64: (session: CredentialSession, flow: FlowRecord)] = [:]
     private var bruteForce: BruteForceTracker
     private let credentialAlerts: CredentialAlertBuilder
@@ -71,15 +82,23 @@ public struct SensorEngine: Sendable {
     private var nextHousekeeping = Int64.min
     private var lastTime = Timestamp(nanoseconds: 0)
     private var counters = SensorStatistics()
+    private let hasInventory: Bool
 
     /// Creates a sensor.
     public init(configuration: SensorConfiguration = SensorConfiguration()) {
         self.configuration = configuration
+        hasInventory = !configuration.inventory.interfaces.isEmpty
         flows = FlowTable(configuration: configuration.flows)
         scan = ScanDetector(configuration: configuration.scan)
         sweep = SweepDetector(configuration: configuration.sweep)
         synFlood = SynFloodDetector(configuration: configuration.synFlood)
-        synFlood.verifiedSources = configuration.verifiedSources
+        var verified = configuration.verifiedSources
+        for interface in configuration.inventory.interfaces { verified.formUnion(interface.ipv4 + interface.ipv6) }
+        synFlood.verifiedSources = verified
+        arpSpoof = ARPSpoofDetector(inventory: configuration.inventory, configuration: configuration.arpSpoof)
+        ipSpoof = IPSpoofDetector(inventory: configuration.inventory, configuration: configuration.ipSpoof)
+        rogueRA = RogueRADetector(inventory: configuration.inventory, configuration: configuration.rogueRA)
+        rogueDHCP = RogueDHCPDetector(inventory: configuration.inventory, configuration: configuration.rogueDHCP)
         flood = FloodDetector(configuration: configuration.flood)
         bruteForce = BruteForceTracker(configuration: configuration.bruteForce)
         credentialAlerts = CredentialAlertBuilder(showSecrets: configuration.showSecrets)
@@ -108,6 +127,12 @@ public struct SensorEngine: Sendable {
         } else {
             switch packet.network {
             case .arp:
+                if packet.arp.operation == 1 || packet.arp.operation == 2 {
+                    arpSpoof.observe(ARPObservation(time: time, ethSource: packet.sourceMAC.value,
+                                                    operation: packet.arp.operation == 1 ? .request : .reply,
+                                                    senderMAC: packet.arp.senderMAC.value, senderIP: packet.arp.senderIP,
+                                                    targetMAC: packet.arp.targetMAC.value, targetIP: packet.arp.targetIP), into: &alerts)
+                }
                 if packet.arp.operation == 1 {
                     sweep.observe(ARPRequestObservation(time: time, senderMAC: packet.arp.senderMAC.value,
                                                         senderIP: packet.arp.senderIP, targetIP: packet.arp.targetIP), into: &alerts)
@@ -130,6 +155,10 @@ public struct SensorEngine: Sendable {
         }
         sessions.removeAll()
         scan.advance(to: lastTime, into: &alerts)
+        arpSpoof.flush(into: &alerts)
+        ipSpoof.flush(into: &alerts)
+        rogueRA.flush(into: &alerts)
+        rogueDHCP.flush(into: &alerts)
         for alert in alerts[before...] { counters.alerts[alert.detector, default: 0] += 1 }
     }
 
@@ -139,6 +168,37 @@ public struct SensorEngine: Sendable {
         let time = packet.timestamp
         flood.observe(PacketObservation(time: time, src: packet.source, dst: packet.destination,
                                         bytes: UInt32(clamping: packet.frameLength)), into: &alerts)
+        if hasInventory {
+            ipSpoof.observe(IPSourceObservation(time: time, ethSource: packet.sourceMAC.value, source: packet.source,
+                                                destination: packet.destination), into: &alerts)
+        }
+        if packet.isDHCP, packet.dhcp.operation == 2 {
+            let type: DHCPServerObservation.MessageType? = switch packet.dhcp.messageType {
+            case 2: .offer
+            case 5: .ack
+            case 6: .nak
+            default: nil
+            }
+            if let type {
+                rogueDHCP.observe(DHCPServerObservation(time: time, ethSource: packet.sourceMAC.value, source: packet.source,
+                                                        messageType: type, serverIdentifier: packet.dhcp.serverID,
+                                                        offeredAddress: packet.dhcp.yourIP, clientMAC: packet.dhcp.clientMAC.value), into: &alerts)
+            }
+        }
+        if packet.transport == .icmpv6 {
+            switch packet.icmp.type {
+            case 134:
+                rogueRA.observe(RouterAdvertisementObservation(time: time, ethSource: packet.sourceMAC.value, source: packet.source,
+                                                               sourceLinkLayer: packet.neighborDiscovery.linkLayerAddress?.value,
+                                                               routerLifetime: packet.neighborDiscovery.routerLifetime), into: &alerts)
+            case 136:
+                arpSpoof.observe(NeighborAdvertisementObservation(time: time, ethSource: packet.sourceMAC.value,
+                                                                  target: packet.neighborDiscovery.target,
+                                                                  targetLinkLayer: packet.neighborDiscovery.linkLayerAddress?.value), into: &alerts)
+            default:
+                break
+            }
+        }
         switch packet.transport {
         case .tcp:
             let segment = TCPSegmentObservation(time: time, src: packet.source, dst: packet.destination,
