@@ -97,6 +97,12 @@ public struct Blocklist: Sendable {
         return "blocked \(network.addressText) for \(seconds)s (\(table) block_\(suffix))"
     }
 
+    /// Makes sure the IPS table exists (the same idempotent declaration an apply loads; its
+    /// elements are kept), so blocking works before any `net apply`.
+    public func prepare() throws(HyperwardError) {
+        _ = try applier.nft(["-f", "-"], input: RulesetCompiler.ipsTable())
+    }
+
     /// Rate-limits new TCP connections to `address` for `seconds` (to
     /// `RulesetCompiler.protectedSYNRate` per second): the answer to a SYN flood from forged
     /// sources, where blocking the sources would block innocents.

@@ -200,10 +200,16 @@ struct PreventionRunner {
     }
 
     /// Acts on `alert` if the policy says so; returns a line saying what was done (JSON or text).
+    private var prepared = false
+
     mutating func act(on alert: Alert) -> String? {
         guard let action = policy.action(for: alert) else { return nil }
         var result: (String, String)
         do {
+            if !prepared {
+                try blocklist.prepare()
+                prepared = true
+            }
             switch action {
             case .block(let address):
                 result = ("block", try blocklist.block(address.description, seconds: seconds))
