@@ -107,6 +107,11 @@ let package = Package(
             dependencies: ["NetworkPolicy", "NetTestSupport", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "SenseBench",
+            dependencies: ["Sensor"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "HyperwardCoreTests",
             dependencies: ["HyperwardCore"],

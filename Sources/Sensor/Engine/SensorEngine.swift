@@ -74,7 +74,8 @@ public struct SensorEngine: Sendable {
     private var ipSpoof: IPSpoofDetector
     private var rogueRA: RogueRADetector
     private var rogueDHCP: RogueDHCPDetector
-    private var sessions: [UInt64: (session: CredentialSession, flow: FlowRecord)] = [:]
+    private var sessions: [UInt64: SessionBox] = [:]
+    private var heavyHitters = HeavyHitterFilter()
     private var bruteForce: BruteForceTracker
     private let credentialAlerts: CredentialAlertBuilder
     private var credentialOccurrences: [String: Int] = [:]
@@ -83,11 +84,15 @@ public struct SensorEngine: Sendable {
     private var lastTime = Timestamp(nanoseconds: 0)
     private var counters = SensorStatistics()
     private let hasInventory: Bool
+    /// A quarter of the flood floors, in packets and bytes per second.
+    private let floodAdmission: (packets: Int, bytes: Int)
 
     /// Creates a sensor.
     public init(configuration: SensorConfiguration = SensorConfiguration()) {
         self.configuration = configuration
         hasInventory = !configuration.inventory.interfaces.isEmpty
+        floodAdmission = (packets: Int(min(configuration.flood.minPacketsPerSecond * configuration.flood.bucket / 4, 1e9)),
+                          bytes: Int(min(configuration.flood.minBitsPerSecond / 8 * configuration.flood.bucket / 4, 1e15)))
         flows = FlowTable(configuration: configuration.flows)
         scan = ScanDetector(configuration: configuration.scan)
         sweep = SweepDetector(configuration: configuration.sweep)
@@ -149,9 +154,8 @@ public struct SensorEngine: Sendable {
     /// Ends the input: pending login attempts are reported, detectors run to the last time seen.
     public mutating func finish(into alerts: inout [Alert]) {
         let before = alerts.count
-        for (_, entry) in sessions.sorted(by: { $0.key < $1.key }) {
-            var session = entry.session
-            credentials(session.finish(time: lastTime), record: entry.flow, into: &alerts)
+        for (_, box) in sessions.sorted(by: { $0.key < $1.key }) {
+            credentials(box.session.finish(time: lastTime), record: box.flow, into: &alerts)
         }
         sessions.removeAll()
         scan.advance(to: lastTime, into: &alerts)
@@ -166,8 +170,12 @@ public struct SensorEngine: Sendable {
 
     private mutating func ip(_ packet: DecodedPacket, frame: CapturedFrame, into alerts: inout [Alert]) {
         let time = packet.timestamp
-        flood.observe(PacketObservation(time: time, src: packet.source, dst: packet.destination,
-                                        bytes: UInt32(clamping: packet.frameLength)), into: &alerts)
+        // Only destinations that could reach the flood floors this second are tracked in full:
+        // the per-destination baselines then cover the busy hosts, not every client on the wire.
+        if heavyHitters.admit(packet.destination, bytes: packet.frameLength, time: time, floor: floodAdmission) {
+            flood.observe(PacketObservation(time: time, src: packet.source, dst: packet.destination,
+                                            bytes: UInt32(clamping: packet.frameLength)), into: &alerts)
+        }
         if hasInventory {
             ipSpoof.observe(IPSourceObservation(time: time, ethSource: packet.sourceMAC.value, source: packet.source,
                                                 destination: packet.destination), into: &alerts)
@@ -225,28 +233,33 @@ public struct SensorEngine: Sendable {
     /// A TCP segment's effect on credential parsing: sessions start with connections to a
     /// credential port, take the in-order payload of both directions, and end with the flow.
     private mutating func stream(_ update: FlowUpdate, packet: DecodedPacket, frame: CapturedFrame, into alerts: inout [Alert]) {
-        var session = sessions.removeValue(forKey: update.flowID)?.session
-        if session == nil, update.event == .started || update.event == .synAcknowledged || update.deliveredLength > 0 {
-            if let record = flows.record(update), configuration.credentials.ports[record.responderPort] != nil {
-                if sessions.count < configuration.maxCredentialSessions {
-                    session = CredentialSession(serverPort: record.responderPort, configuration: configuration.credentials)
-                    if session != nil { counters.credentialSessions += 1 }
-                } else {
-                    counters.credentialSessionsSkipped += 1
+        let ended = update.event == .closed || update.event == .reset
+        // Most segments carry nothing a session needs: no payload, no start, no end.
+        guard update.deliveredLength > 0 || ended || update.event == .started || update.event == .synAcknowledged else { return }
+        var box = sessions[update.flowID]
+        if box == nil, !ended, let record = flows.record(update), configuration.credentials.ports[record.responderPort] != nil {
+            if sessions.count < configuration.maxCredentialSessions {
+                if let session = CredentialSession(serverPort: record.responderPort, configuration: configuration.credentials) {
+                    box = SessionBox(session: session, flow: record)
+                    sessions[update.flowID] = box
+                    counters.credentialSessions += 1
                 }
+            } else {
+                counters.credentialSessionsSkipped += 1
             }
         }
-        guard var active = session else { return }
+        guard let box else { return }
         var events: [CredentialEvent] = []
         if let range = update.deliveredRange, !range.isEmpty, range.upperBound <= frame.bytes.count {
             let direction: StreamDirection = update.direction == .fromInitiator ? .toServer : .toClient
-            active.feed(UnsafeRawBufferPointer(rebasing: frame.bytes[range]), direction: direction, time: packet.timestamp, events: &events)
+            box.session.feed(UnsafeRawBufferPointer(rebasing: frame.bytes[range]), direction: direction, time: packet.timestamp, events: &events)
         }
-        let ended = update.event == .closed || update.event == .reset
-        if ended { events += active.finish(time: packet.timestamp) }
-        guard let record = flows.record(update) else { return }
-        if !events.isEmpty { credentials(events, record: record, into: &alerts) }
-        if !ended && active.isActive { sessions[update.flowID] = (active, record) }
+        if ended { events += box.session.finish(time: packet.timestamp) }
+        if !events.isEmpty, let record = flows.record(update) {
+            box.flow = record
+            credentials(events, record: record, into: &alerts)
+        }
+        if ended || !box.session.isActive { sessions[update.flowID] = nil }
     }
 
     private mutating func credentials(_ events: [CredentialEvent], record: FlowRecord, into alerts: inout [Alert]) {
@@ -290,5 +303,47 @@ public struct SensorEngine: Sendable {
         synFlood.advance(to: time)
         flood.advance(to: time)
         bruteForce.expire(now: time)
+    }
+}
+
+/// A connection's credential parser and the flow it belongs to (a reference: updated in place).
+final class SessionBox: @unchecked Sendable {
+    var session: CredentialSession
+    var flow: FlowRecord
+
+    init(session: CredentialSession, flow: FlowRecord) {
+        self.session = session
+        self.flow = flow
+    }
+}
+
+/// Which destinations are busy enough this second to be worth a flood baseline: a count-min
+/// sketch (2 rows × 16,384 counters of packets and bytes, reset every second of packet time).
+/// A destination is admitted once either estimate reaches the admission floor; the sketch only
+/// over-estimates, so no destination that reaches the floor is ever missed (it is admitted at the
+/// latest when a quarter of the floor has been seen, and counted in full from then on).
+struct HeavyHitterFilter: Sendable {
+    static let width = 16_384
+    private var packets = [UInt32](repeating: 0, count: 2 * HeavyHitterFilter.width)
+    private var bytes = [UInt64](repeating: 0, count: 2 * HeavyHitterFilter.width)
+    private var second = Int64.min
+    private let seed = UInt64.random(in: 1...UInt64.max)
+
+    mutating func admit(_ address: IPAddress, bytes size: Int, time: Timestamp, floor: (packets: Int, bytes: Int)) -> Bool {
+        let now = time.nanoseconds / 1_000_000_000
+        if now != second {
+            second = now
+            for i in packets.indices { packets[i] = 0; bytes[i] = 0 }
+        }
+        var h = (address.high &* 0x9E37_79B9_7F4A_7C15) ^ address.low ^ seed
+        h = (h ^ (h >> 31)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        let a = Int(h & UInt64(HeavyHitterFilter.width - 1))
+        let b = HeavyHitterFilter.width + Int((h >> 32) & UInt64(HeavyHitterFilter.width - 1))
+        packets[a] &+= 1
+        packets[b] &+= 1
+        bytes[a] &+= UInt64(size)
+        bytes[b] &+= UInt64(size)
+        return Int(min(packets[a], packets[b])) >= floor.packets || Int(min(bytes[a], bytes[b])) >= floor.bytes
     }
 }
