@@ -154,6 +154,7 @@ struct TrafficGenerator {
         append32(&buffer, 0); append32(&buffer, 0); append32(&buffer, 65535); append32(&buffer, 1)
         var pool: [Conn] = []
         pool.reserveCapacity(flows)
+        var burstFlow = 0, burstLeft = 0
         var created = 0
         var time: UInt64 = 1_764_000_000_000_000  // microseconds
         var frame = [UInt8](repeating: 0, count: 1514)
@@ -186,7 +187,13 @@ struct TrafficGenerator {
                     if pool.count < flows { pool.append(conn) } else { pool[Int(random() % UInt64(pool.count))] = conn }
                     created += 1
                 }
-                let index = Int(random() % UInt64(pool.count))
+                // Packets of one connection come in short bursts (a window's worth), as on a wire.
+                if burstLeft == 0 || burstFlow >= pool.count {
+                    burstFlow = Int(random() % UInt64(pool.count))
+                    burstLeft = 1 + Int(random() % 6)
+                }
+                burstLeft -= 1
+                let index = burstFlow
                 var c = pool[index]
                 switch c.step {
                 case 0: length = tcp(&frame, src: c.client, dst: c.server, sport: c.cport, dport: c.sport, flags: 0x02, seq: c.cseq, ack: 0, payload: 0); c.cseq &+= 1
@@ -194,15 +201,20 @@ struct TrafficGenerator {
                 case 2: length = tcp(&frame, src: c.client, dst: c.server, sport: c.cport, dport: c.sport, flags: 0x10, seq: c.cseq, ack: c.sseq, payload: 0)
                 case 30: length = tcp(&frame, src: c.client, dst: c.server, sport: c.cport, dport: c.sport, flags: 0x11, seq: c.cseq, ack: c.sseq, payload: 0); c.step = -1
                 default:
+                    // Request/response exchanges: on the web ports real HTTP/1.1 (keep-alive), elsewhere
+                    // opaque bytes (TLS, SSH, SQL).
                     let toServer = c.step % 3 == 0
-                    let size = toServer ? 40 : 160
+                    let web = c.sport == 80 || c.sport == 8080
+                    let body: [UInt8] = web ? (toServer ? TrafficGenerator.request : TrafficGenerator.response) : []
+                    let size = web ? body.count : (toServer ? 40 : 160)
                     if toServer {
-                        length = tcp(&frame, src: c.client, dst: c.server, sport: c.cport, dport: c.sport, flags: 0x18, seq: c.cseq, ack: c.sseq, payload: size)
+                        length = tcp(&frame, src: c.client, dst: c.server, sport: c.cport, dport: c.sport, flags: 0x18, seq: c.cseq, ack: c.sseq, payload: size, bytes: body)
                         c.cseq &+= UInt32(size)
                     } else {
-                        length = tcp(&frame, src: c.server, dst: c.client, sport: c.sport, dport: c.cport, flags: 0x10, seq: c.sseq, ack: c.cseq, payload: size)
+                        length = tcp(&frame, src: c.server, dst: c.client, sport: c.sport, dport: c.cport, flags: 0x18, seq: c.sseq, ack: c.cseq, payload: size, bytes: body)
                         c.sseq &+= UInt32(size)
                     }
+                    if web && !toServer { c.step += 1 }  // one response per request
                 }
                 c.step += 1
                 pool[index] = c
@@ -239,12 +251,19 @@ struct TrafficGenerator {
         for i in 0..<4 { f[26 + i] = UInt8(truncatingIfNeeded: src >> UInt32(24 - 8 * i)); f[30 + i] = UInt8(truncatingIfNeeded: dst >> UInt32(24 - 8 * i)) }
     }
 
-    private func tcp(_ f: inout [UInt8], src: UInt32, dst: UInt32, sport: UInt16, dport: UInt16, flags: UInt8, seq: UInt32, ack: UInt32, payload: Int) -> Int {
+    static let request = Array("GET /index.html HTTP/1.1\r\nHost: web\r\nUser-Agent: bench\r\n\r\n".utf8)
+    static let response = Array(("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100\r\n\r\n" + String(repeating: "x", count: 100)).utf8)
+
+    private func tcp(_ f: inout [UInt8], src: UInt32, dst: UInt32, sport: UInt16, dport: UInt16, flags: UInt8, seq: UInt32, ack: UInt32, payload: Int, bytes: [UInt8] = []) -> Int {
         ipv4(&f, src: src, dst: dst, proto: 6, length: 40 + payload)
         f[34] = UInt8(sport >> 8); f[35] = UInt8(sport & 0xff); f[36] = UInt8(dport >> 8); f[37] = UInt8(dport & 0xff)
         for i in 0..<4 { f[38 + i] = UInt8(truncatingIfNeeded: seq >> UInt32(24 - 8 * i)); f[42 + i] = UInt8(truncatingIfNeeded: ack >> UInt32(24 - 8 * i)) }
         f[46] = 0x50; f[47] = flags; f[48] = 0xff; f[49] = 0xff; f[50] = 0; f[51] = 0; f[52] = 0; f[53] = 0
-        for i in 0..<payload { f[54 + i] = 0x41 &+ UInt8(truncatingIfNeeded: i % 26) }
+        if bytes.count == payload {
+            for i in 0..<payload { f[54 + i] = bytes[i] }
+        } else {
+            for i in 0..<payload { f[54 + i] = 0x41 &+ UInt8(truncatingIfNeeded: i % 26) }
+        }
         return max(60, 54 + payload)
     }
 

@@ -52,12 +52,14 @@ public struct CredentialSession: Sendable {
     }
 
     enum Engine: Sendable {
-        case ftp(FramedStream<FTPCredentialParser>)
-        case pop3(FramedStream<POP3CredentialParser>)
-        case imap(FramedStream<IMAPCredentialParser>)
-        case smtp(FramedStream<SMTPCredentialParser>)
-        case http(FramedStream<HTTPCredentialParser>)
-        case telnet(TelnetCredentialParser)
+        // Parser states live in boxes (copied on write): feeding a chunk moves a pointer, not the
+        // whole state (a few hundred bytes, copied twice per segment otherwise).
+        case ftp(ParserBox<FramedStream<FTPCredentialParser>>)
+        case pop3(ParserBox<FramedStream<POP3CredentialParser>>)
+        case imap(ParserBox<FramedStream<IMAPCredentialParser>>)
+        case smtp(ParserBox<FramedStream<SMTPCredentialParser>>)
+        case http(ParserBox<FramedStream<HTTPCredentialParser>>)
+        case telnet(ParserBox<TelnetCredentialParser>)
         case sniffing(ProtocolSniffer)
         case stopped
     }
@@ -121,35 +123,41 @@ public struct CredentialSession: Sendable {
                               events: inout [CredentialEvent]) {
         guard !bytes.isEmpty else { return }
         switch engine {
-        case .ftp(var stream):
+        case .ftp(var box):
             engine = .stopped
-            let reason = stream.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .ftp(stream)
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+            engine = .ftp(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .pop3(var stream):
+        case .pop3(var box):
             engine = .stopped
-            let reason = stream.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .pop3(stream)
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+            engine = .pop3(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .imap(var stream):
+        case .imap(var box):
             engine = .stopped
-            let reason = stream.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .imap(stream)
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+            engine = .imap(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .smtp(var stream):
+        case .smtp(var box):
             engine = .stopped
-            let reason = stream.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .smtp(stream)
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+            engine = .smtp(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .http(var stream):
+        case .http(var box):
             engine = .stopped
-            let reason = stream.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .http(stream)
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+            engine = .http(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .telnet(var parser):
+        case .telnet(var box):
             engine = .stopped
-            let reason = parser.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .telnet(parser)
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+            engine = .telnet(box)
             if let reason { stop(reason, time: time, events: &events) }
         case .sniffing(var sniffer):
             engine = .stopped
@@ -194,24 +202,48 @@ public struct CredentialSession: Sendable {
 
     private mutating func flush(time: Timestamp, events: inout [CredentialEvent]) {
         switch engine {
-        case .ftp(var stream): stream.parser.finish(time: time, events: &events); engine = .ftp(stream)
-        case .pop3(var stream): stream.parser.finish(time: time, events: &events); engine = .pop3(stream)
-        case .imap(var stream): stream.parser.finish(time: time, events: &events); engine = .imap(stream)
-        case .smtp(var stream): stream.parser.finish(time: time, events: &events); engine = .smtp(stream)
-        case .http(var stream): stream.parser.finish(time: time, events: &events); engine = .http(stream)
-        case .telnet(var parser): parser.finish(time: time, events: &events); engine = .telnet(parser)
+        case .ftp(var box):
+            engine = .stopped
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            box.value.parser.finish(time: time, events: &events)
+            engine = .ftp(box)
+        case .pop3(var box):
+            engine = .stopped
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            box.value.parser.finish(time: time, events: &events)
+            engine = .pop3(box)
+        case .imap(var box):
+            engine = .stopped
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            box.value.parser.finish(time: time, events: &events)
+            engine = .imap(box)
+        case .smtp(var box):
+            engine = .stopped
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            box.value.parser.finish(time: time, events: &events)
+            engine = .smtp(box)
+        case .http(var box):
+            engine = .stopped
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            box.value.parser.finish(time: time, events: &events)
+            engine = .http(box)
+        case .telnet(var box):
+            engine = .stopped
+            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
+            box.value.finish(time: time, events: &events)
+            engine = .telnet(box)
         case .sniffing, .stopped: break
         }
     }
 
     private static func makeEngine(_ service: CredentialService, limits: CredentialLimits) -> Engine {
         switch service {
-        case .ftp: .ftp(FramedStream(parser: FTPCredentialParser(), limits: limits))
-        case .pop3: .pop3(FramedStream(parser: POP3CredentialParser(), limits: limits))
-        case .imap: .imap(FramedStream(parser: IMAPCredentialParser(), limits: limits))
-        case .smtp: .smtp(FramedStream(parser: SMTPCredentialParser(), limits: limits))
-        case .http: .http(FramedStream(parser: HTTPCredentialParser(limits: limits), limits: limits))
-        case .telnet: .telnet(TelnetCredentialParser())
+        case .ftp: .ftp(ParserBox(FramedStream(parser: FTPCredentialParser(), limits: limits)))
+        case .pop3: .pop3(ParserBox(FramedStream(parser: POP3CredentialParser(), limits: limits)))
+        case .imap: .imap(ParserBox(FramedStream(parser: IMAPCredentialParser(), limits: limits)))
+        case .smtp: .smtp(ParserBox(FramedStream(parser: SMTPCredentialParser(), limits: limits)))
+        case .http: .http(ParserBox(FramedStream(parser: HTTPCredentialParser(limits: limits), limits: limits)))
+        case .telnet: .telnet(ParserBox(TelnetCredentialParser()))
         }
     }
 }
@@ -312,4 +344,11 @@ public struct CredentialStatistics: Sendable, Hashable {
         guard let reason else { return }
         stops[reason, default: 0] += 1
     }
+}
+
+/// A parser's state behind a reference, copied on write by `CredentialSession` (which keeps value
+/// semantics: a copied session never shares state with the original once either is fed).
+final class ParserBox<Value: Sendable>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -96,7 +96,11 @@ public struct SensorEngine: Sendable {
         flows = FlowTable(configuration: configuration.flows)
         scan = ScanDetector(configuration: configuration.scan)
         sweep = SweepDetector(configuration: configuration.sweep)
-        synFlood = SynFloodDetector(configuration: configuration.synFlood)
+        // The flow table already knows when a handshake completes: the SYN-flood detector then
+        // needs no per-ACK bookkeeping of its own.
+        var synFloodConfiguration = configuration.synFlood
+        synFloodConfiguration.tracksHandshakes = false
+        synFlood = SynFloodDetector(configuration: synFloodConfiguration)
         var verified = configuration.verifiedSources
         for interface in configuration.inventory.interfaces { verified.formUnion(interface.ipv4 + interface.ipv6) }
         synFlood.verifiedSources = verified
@@ -215,6 +219,7 @@ public struct SensorEngine: Sendable {
             scan.observe(segment, into: &alerts)
             synFlood.observe(segment, into: &alerts)
             guard let update = flows.process(packet) else { return }
+            if update.event == .handshakeCompleted { synFlood.noteHandshakeCompleted(segment) }
             stream(update, packet: packet, frame: frame, into: &alerts)
         case .icmp, .icmpv6:
             _ = flows.process(packet)
