@@ -14,7 +14,8 @@ import Yams
 extension HyperwardConfiguration {
     /// The keys accepted at each level; anything else is an error with its line and column, so a
     /// typo never silently falls back to a default.
-    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network"]
+    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense"]
+    static let senseKeys: Set<String> = ["interfaces", "inventory", "prevent", "ttl_seconds", "allow", "show_secrets"]
     static let networkKeys: Set<String> = ["policy", "netns"]
     static let auditKeys: Set<String> = ["interval_seconds", "feeds", "skip", "waivers", "all_packages"]
     static let logLevels: Set<String> = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -78,6 +79,26 @@ extension HyperwardConfiguration {
                         config.audit.allPackages = b
                     default:
                         throw error("unknown setting 'audit.\(sub)' (known: \(auditKeys.sorted().joined(separator: ", ")))", at: k, file: file)
+                    }
+                }
+            case "sense":
+                guard let senseMap = value.mapping else { throw error("sense must be a mapping", at: value, file: file) }
+                for (k, v) in senseMap {
+                    let sub = k.string ?? ""
+                    switch sub {
+                    case "interfaces": config.sense.interfaces = try strings(v, key: "sense.interfaces", file: file)
+                    case "inventory": config.sense.inventory = try string(v, key: "sense.inventory", file: file)
+                    case "allow": config.sense.allow = try strings(v, key: "sense.allow", file: file)
+                    case "prevent", "show_secrets":
+                        guard let b = v.bool else { throw error("sense.\(sub) must be true or false", at: v, file: file) }
+                        if sub == "prevent" { config.sense.prevent = b } else { config.sense.showSecrets = b }
+                    case "ttl_seconds":
+                        guard let n = v.int, n >= 1, n <= 30 * 86400 else {
+                            throw error("sense.ttl_seconds must be an integer from 1 to 2592000", at: v, file: file)
+                        }
+                        config.sense.ttlSeconds = n
+                    default:
+                        throw error("unknown setting 'sense.\(sub)' (known: \(senseKeys.sorted().joined(separator: ", ")))", at: k, file: file)
                     }
                 }
             case "network":

@@ -26,6 +26,27 @@ public struct HyperwardConfiguration: Sendable, Hashable {
     public var audit: Audit = Audit()
     /// The network engine's settings.
     public var network: Network = Network()
+    /// The sensor's settings (the agent's intrusion detection).
+    public var sense: Sense = Sense()
+
+    /// Settings of the agent's sensor.
+    public struct Sense: Sendable, Hashable {
+        /// Interfaces the agent captures on (libvirt bridges such as virbr0, or taps); none: off.
+        public var interfaces: [String] = []
+        /// Authoritative bindings (a policy file with an optional infrastructure section); by
+        /// default the network policy when it is a file.
+        public var inventory: String?
+        /// Block unforgeable offenders and rate-limit victims of forged floods.
+        public var prevent = false
+        /// How long prevention lasts, in seconds.
+        public var ttlSeconds = 600
+        /// Addresses or CIDRs prevention never acts against.
+        public var allow: [String] = []
+        /// Show captured passwords in alerts (never do this in production).
+        public var showSecrets = false
+        /// Creates default sensor settings (off).
+        public init() {}
+    }
 
     /// Settings of `hyperward net` and the agent's network service.
     public struct Network: Sendable, Hashable {

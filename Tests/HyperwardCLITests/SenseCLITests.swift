@@ -156,4 +156,35 @@ struct SenseCLITests {
         #expect(!allowed.contains { $0["type"] as? String == "prevention" && $0["action"] as? String == "block" })
         #expect(try !CLI.shell("ip netns exec \(ns) nft list set inet hyperward_ips block_v4").stdout.contains("192.0.2.10"))
     }
+
+    /// The agent captures on a configured interface and records alerts as events: an nmap scan
+    /// across a veth pair becomes `alert.port-scan` events; SIGTERM stops the capture cleanly.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/nmap"), "needs root and nmap"),
+          .timeLimit(.minutes(2)))
+    func theAgentRecordsAlertsAsEvents() async throws {
+        let tag = UInt16.random(in: 0...9999)
+        let ns = "hw-sns-\(tag)", port = "hwsns\(tag)"
+        #expect(try CLI.shell("ip netns add \(ns) && ip link add \(port) type veth peer name eth0 netns \(ns) && ip addr add 10.123.0.1/24 dev \(port) && ip link set \(port) up && ip -n \(ns) addr add 10.123.0.2/24 dev eth0 && ip -n \(ns) link set eth0 up").status == 0)
+        defer { _ = try? CLI.shell("ip netns del \(ns); ip link del \(port)") }
+        let scratch = Scratch()
+        let config = scratch.write("hyperward.yaml", "sense:\n  interfaces: [\(port)]\n")
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: CLI.binary)
+        agent.arguments = ["agent", "--config", config, "--state-dir", scratch.path + "/state", "--interval", "3600"]
+        let log = scratch.path + "/agent.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try agent.run()
+        defer { if agent.isRunning { agent.terminate(); agent.waitUntilExit() } }
+        #expect(try await AgentNetworkSyncTests.poll(seconds: 20) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("capturing") })
+        _ = try CLI.shell("ip netns exec \(ns) nmap -n -Pn -sS -p 1-200 --max-retries 0 10.123.0.1")
+        #expect(try await AgentNetworkSyncTests.poll(seconds: 20) {
+            try CLI.run(["events", "--state-dir", scratch.path + "/state", "--kind", "alert.port-scan", "--format", "json"]).stdout.contains("10.123.0.2")
+        }, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        agent.terminate()
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus == 0)
+        #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("sense service stopped"))
+    }
 }

@@ -13,6 +13,7 @@ import ArgumentParser
 import HyperwardCore
 import HyperwardStore
 import Logging
+import Sensor
 import ServiceLifecycle
 
 /// `hyperward agent`: the host daemon. Today it runs the audit service; later engines add theirs
@@ -53,6 +54,25 @@ struct AgentCommand: AsyncParsableCommand {
                 let inline = self.policy == nil && configuration.network.policyIsInline
                 services.append(.init(service: NetworkService(policyPath: policy, inline: inline, namespace: configuration.network.netns,
                                                               resync: .seconds(30), logger: logger)))
+            }
+            if !configuration.sense.interfaces.isEmpty {
+                var sensor = SensorConfiguration()
+                sensor.showSecrets = configuration.sense.showSecrets
+                if configuration.sense.showSecrets { logger.warning("sense.show_secrets is on: captured passwords are recorded in clear") }
+                if let path = configuration.sense.inventory {
+                    do { sensor.inventory = try SensorInventory.load(path: AuditRunner.absolute(path)) } catch {
+                        throw CLIError(exitCode: ExitCodes.configuration, message: "\(error)")
+                    }
+                } else if let policy = policy ?? configuration.network.policy {
+                    // The enforced policy (its libvirt domains resolved) is the authoritative inventory.
+                    let inline = self.policy == nil && configuration.network.policyIsInline
+                    let loaded = try PolicyLoader.load(policy, inline: inline, warn: { logger.warning("\($0)") })
+                    sensor.inventory = SensorInventory(policy: loaded)
+                }
+                services.append(.init(service: SenseService(
+                    interfaces: configuration.sense.interfaces, configuration: sensor, prevent: configuration.sense.prevent,
+                    allow: configuration.sense.allow, ttlSeconds: configuration.sense.ttlSeconds,
+                    namespace: configuration.network.netns, store: store, logger: logger)))
             }
             let group = ServiceGroup(
                 configuration: .init(
