@@ -16,7 +16,7 @@
 /// reply with the same index ( ``ReplySequencer``): 2xx success (230, 202), 530/430 failure,
 /// 3xx intermediate (332: the verdict follows `ACCT`), any other code unknown.
 /// `AUTH TLS` accepted with 234 means the rest is encrypted: parsing stops.
-struct FTPCredentialParser: LineProtocolParser {
+struct FTPCredentialParser: CommandReplyParser {
     var user: [UInt8] = []
     var pending: PendingCredential? = nil
     var sequencer = ReplySequencer()
@@ -26,23 +26,7 @@ struct FTPCredentialParser: LineProtocolParser {
     var awaitingAccount = false
     var tlsReplyIndex: UInt64? = nil
 
-    mutating func line(_ line: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
-                       events: inout [CredentialEvent]) -> FramingDirective {
-        switch direction {
-        case .toServer: return command(line, time: time, events: &events)
-        case .toClient: return reply(line, time: time, events: &events)
-        }
-    }
-
-    mutating func block(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
-                        events: inout [CredentialEvent]) -> FramingDirective { .lines }
-
-    mutating func finish(time: Timestamp, events: inout [CredentialEvent]) {
-        if let pending { events.append(pending.unknownEvent) }
-        pending = nil
-    }
-
-    private mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp,
+    mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp,
                                   events: inout [CredentialEvent]) -> FramingDirective {
         let index = sequencer.commandSent()
         let (verb, argument) = line.splitCommand()
@@ -63,7 +47,7 @@ struct FTPCredentialParser: LineProtocolParser {
         return .lines
     }
 
-    private mutating func reply(_ line: UnsafeRawBufferPointer, time: Timestamp,
+    mutating func reply(_ line: UnsafeRawBufferPointer, time: Timestamp,
                                 events: inout [CredentialEvent]) -> FramingDirective {
         guard line.count >= 3, ASCII.isDigit(line[0]), ASCII.isDigit(line[1]), ASCII.isDigit(line[2]) else {
             return .lines  // text inside a multi-line reply, or noise

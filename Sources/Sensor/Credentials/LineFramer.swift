@@ -47,6 +47,36 @@ protocol LineProtocolParser: Sendable {
     mutating func finish(time: Timestamp, events: inout [CredentialEvent])
 }
 
+/// A protocol of client commands and numbered server replies (FTP, POP3, SMTP): lines to the
+/// server are commands, lines to the client replies; a login still waiting for its verdict when
+/// the connection ends is reported with outcome `unknown`.
+protocol CommandReplyParser: LineProtocolParser {
+    /// The login waiting for the server's verdict, if any.
+    var pending: PendingCredential? { get set }
+    /// One command line from the client.
+    mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp, events: inout [CredentialEvent]) -> FramingDirective
+    /// One reply line from the server.
+    mutating func reply(_ line: UnsafeRawBufferPointer, time: Timestamp, events: inout [CredentialEvent]) -> FramingDirective
+}
+
+extension CommandReplyParser {
+    mutating func line(_ line: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
+                       events: inout [CredentialEvent]) -> FramingDirective {
+        switch direction {
+        case .toServer: return command(line, time: time, events: &events)
+        case .toClient: return reply(line, time: time, events: &events)
+        }
+    }
+
+    mutating func block(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
+                        events: inout [CredentialEvent]) -> FramingDirective { .lines }
+
+    mutating func finish(time: Timestamp, events: inout [CredentialEvent]) {
+        if let pending { events.append(pending.unknownEvent) }
+        pending = nil
+    }
+}
+
 /// Per-direction framing state: a partial line carried across chunks, or a skip/collect count.
 struct DirectionFramer: Sendable {
     enum Mode: Sendable, Equatable {

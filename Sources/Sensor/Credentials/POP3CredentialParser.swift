@@ -15,30 +15,14 @@
 /// `-ERR`, or the SASL continuation `+ `), paired by index. `APOP` sends a digest, not a
 /// password, and is ignored. `STLS` accepted means TLS follows: parsing stops. After a
 /// successful login nothing more is expected (mail follows): parsing stops.
-struct POP3CredentialParser: LineProtocolParser {
+struct POP3CredentialParser: CommandReplyParser {
     var user: [UInt8] = []
     var pending: PendingCredential? = nil
     var sequencer = ReplySequencer()
     var sasl: SASLExchange? = nil
     var tlsReplyIndex: UInt64? = nil
 
-    mutating func line(_ line: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
-                       events: inout [CredentialEvent]) -> FramingDirective {
-        switch direction {
-        case .toServer: return command(line, time: time, events: &events)
-        case .toClient: return reply(line, time: time, events: &events)
-        }
-    }
-
-    mutating func block(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
-                        events: inout [CredentialEvent]) -> FramingDirective { .lines }
-
-    mutating func finish(time: Timestamp, events: inout [CredentialEvent]) {
-        if let pending { events.append(pending.unknownEvent) }
-        pending = nil
-    }
-
-    private mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp,
+    mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp,
                                   events: inout [CredentialEvent]) -> FramingDirective {
         let index = sequencer.commandSent()
         if var exchange = sasl {
@@ -82,7 +66,7 @@ struct POP3CredentialParser: LineProtocolParser {
         return .lines
     }
 
-    private mutating func reply(_ line: UnsafeRawBufferPointer, time: Timestamp,
+    mutating func reply(_ line: UnsafeRawBufferPointer, time: Timestamp,
                                 events: inout [CredentialEvent]) -> FramingDirective {
         let positive = line.hasPrefixIgnoringCase("+ok")
         let negative = line.hasPrefixIgnoringCase("-err")

@@ -17,29 +17,13 @@
 /// holds under PIPELINING (RFC 2920). `STARTTLS` accepted with 220 means TLS follows, and `DATA`
 /// or `BDAT` means authentication is over (RFC 4954 §4: AUTH precedes the mail transaction):
 /// parsing stops either way.
-struct SMTPCredentialParser: LineProtocolParser {
+struct SMTPCredentialParser: CommandReplyParser {
     var pending: PendingCredential? = nil
     var sequencer = ReplySequencer()
     var sasl: SASLExchange? = nil
     var tlsReplyIndex: UInt64? = nil
 
-    mutating func line(_ line: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
-                       events: inout [CredentialEvent]) -> FramingDirective {
-        switch direction {
-        case .toServer: return command(line, time: time, events: &events)
-        case .toClient: return reply(line, time: time, events: &events)
-        }
-    }
-
-    mutating func block(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
-                        events: inout [CredentialEvent]) -> FramingDirective { .lines }
-
-    mutating func finish(time: Timestamp, events: inout [CredentialEvent]) {
-        if let pending { events.append(pending.unknownEvent) }
-        pending = nil
-    }
-
-    private mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp,
+    mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp,
                                   events: inout [CredentialEvent]) -> FramingDirective {
         let index = sequencer.commandSent()
         if var exchange = sasl {
@@ -78,7 +62,7 @@ struct SMTPCredentialParser: LineProtocolParser {
         return .lines
     }
 
-    private mutating func reply(_ line: UnsafeRawBufferPointer, time: Timestamp,
+    mutating func reply(_ line: UnsafeRawBufferPointer, time: Timestamp,
                                 events: inout [CredentialEvent]) -> FramingDirective {
         guard line.count >= 3, ASCII.isDigit(line[0]), ASCII.isDigit(line[1]), ASCII.isDigit(line[2]) else {
             return .lines
