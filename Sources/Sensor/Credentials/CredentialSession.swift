@@ -22,6 +22,10 @@
 /// cannot be framed, stops the session (see ``stopReason``) rather than growing or trapping.
 /// Sessions also stop, normally, once no further credential can follow (after a successful login
 /// on a mail or Telnet session, after STARTTLS).
+///
+/// One session belongs to one connection: its parser state is held by reference (feeding a
+/// segment must not copy it), so copies of a session share that state — make a new session per
+/// connection rather than copying one.
 public struct CredentialSession: Sendable {
     /// Why a session stopped parsing.
     public enum StopReason: String, Sendable, Hashable, CaseIterable {
@@ -52,8 +56,9 @@ public struct CredentialSession: Sendable {
     }
 
     enum Engine: Sendable {
-        // Parser states live in boxes (copied on write): feeding a chunk moves a pointer, not the
-        // whole state (a few hundred bytes, copied twice per segment otherwise).
+        // Parser states live in boxes: feeding a chunk moves a pointer, not the whole state (a
+        // few hundred bytes, copied twice per segment otherwise). Copies of a session therefore
+        // share its parser state (see the type's documentation).
         case ftp(ParserBox<FramedStream<FTPCredentialParser>>)
         case pop3(ParserBox<FramedStream<POP3CredentialParser>>)
         case imap(ParserBox<FramedStream<IMAPCredentialParser>>)
@@ -123,39 +128,33 @@ public struct CredentialSession: Sendable {
                               events: inout [CredentialEvent]) {
         guard !bytes.isEmpty else { return }
         switch engine {
-        case .ftp(var box):
+        case .ftp(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
             engine = .ftp(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .pop3(var box):
+        case .pop3(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
             engine = .pop3(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .imap(var box):
+        case .imap(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
             engine = .imap(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .smtp(var box):
+        case .smtp(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
             engine = .smtp(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .http(var box):
+        case .http(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
             engine = .http(box)
             if let reason { stop(reason, time: time, events: &events) }
-        case .telnet(var box):
+        case .telnet(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
             engine = .telnet(box)
             if let reason { stop(reason, time: time, events: &events) }
@@ -202,34 +201,28 @@ public struct CredentialSession: Sendable {
 
     private mutating func flush(time: Timestamp, events: inout [CredentialEvent]) {
         switch engine {
-        case .ftp(var box):
+        case .ftp(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             box.value.parser.finish(time: time, events: &events)
             engine = .ftp(box)
-        case .pop3(var box):
+        case .pop3(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             box.value.parser.finish(time: time, events: &events)
             engine = .pop3(box)
-        case .imap(var box):
+        case .imap(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             box.value.parser.finish(time: time, events: &events)
             engine = .imap(box)
-        case .smtp(var box):
+        case .smtp(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             box.value.parser.finish(time: time, events: &events)
             engine = .smtp(box)
-        case .http(var box):
+        case .http(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             box.value.parser.finish(time: time, events: &events)
             engine = .http(box)
-        case .telnet(var box):
+        case .telnet(let box):
             engine = .stopped
-            if !isKnownUniquelyReferenced(&box) { box = ParserBox(box.value) }
             box.value.finish(time: time, events: &events)
             engine = .telnet(box)
         case .sniffing, .stopped: break
@@ -346,8 +339,7 @@ public struct CredentialStatistics: Sendable, Hashable {
     }
 }
 
-/// A parser's state behind a reference, copied on write by `CredentialSession` (which keeps value
-/// semantics: a copied session never shares state with the original once either is fed).
+/// A parser's state behind a reference (a session's copies share it).
 final class ParserBox<Value: Sendable>: @unchecked Sendable {
     var value: Value
     init(_ value: Value) { self.value = value }

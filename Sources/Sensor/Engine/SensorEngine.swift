@@ -84,6 +84,8 @@ public struct SensorEngine: Sendable {
     private var lastTime = Timestamp(nanoseconds: 0)
     private var counters = SensorStatistics()
     private let hasInventory: Bool
+    /// The credential parsers' ports, as a table indexed by port.
+    private let credentialPorts: [Bool]
     /// A quarter of the flood floors, in packets and bytes per second.
     private let floodAdmission: (packets: Int, bytes: Int)
 
@@ -91,6 +93,9 @@ public struct SensorEngine: Sendable {
     public init(configuration: SensorConfiguration = SensorConfiguration()) {
         self.configuration = configuration
         hasInventory = !configuration.inventory.interfaces.isEmpty
+        var ports = [Bool](repeating: false, count: 65_536)
+        for port in configuration.credentials.ports.keys { ports[Int(port)] = true }
+        credentialPorts = ports
         floodAdmission = (packets: Int(min(configuration.flood.minPacketsPerSecond * configuration.flood.bucket / 4, 1e9)),
                           bytes: Int(min(configuration.flood.minBitsPerSecond / 8 * configuration.flood.bucket / 4, 1e15)))
         flows = FlowTable(configuration: configuration.flows)
@@ -239,8 +244,11 @@ public struct SensorEngine: Sendable {
     /// credential port, take the in-order payload of both directions, and end with the flow.
     private mutating func stream(_ update: FlowUpdate, packet: DecodedPacket, frame: CapturedFrame, into alerts: inout [Alert]) {
         let ended = update.event == .closed || update.event == .reset
-        // Most segments carry nothing a session needs: no payload, no start, no end.
+        // Most segments carry nothing a session needs: no payload, no start, no end; and most
+        // connections are to ports no credential parser speaks.
         guard update.deliveredLength > 0 || ended || update.event == .started || update.event == .synAcknowledged else { return }
+        let serverPort = update.direction == .fromInitiator ? packet.destinationPort : packet.sourcePort
+        guard credentialPorts[Int(serverPort)] else { return }
         var box = sessions[update.flowID]
         if box == nil, !ended, let record = flows.record(update), configuration.credentials.ports[record.responderPort] != nil {
             if sessions.count < configuration.maxCredentialSessions {
