@@ -12,8 +12,14 @@
 import Foundation
 import Testing
 
+/// The tests that drive real libvirt guests and the host's own (root namespace) Hyperward tables:
+/// one at a time, so one test's rules or clean-up never meet another's agent.
+@Suite("libvirt guests", .serialized)
+enum LibvirtGuestTests {}
+
 /// The agent keeps the kernel's rules in step with libvirt: a real TCG guest is started and
 /// destroyed, and its tap must appear in and leave the filtered ports on its own.
+extension LibvirtGuestTests {
 @Suite("Agent network sync with libvirt", .serialized)
 struct AgentNetworkSyncTests {
     static var libvirtUsable: Bool {
@@ -83,6 +89,11 @@ struct AgentNetworkSyncTests {
         return try condition()
     }
 }
+
+}
+
+/// Shared by the suites that need libvirt.
+typealias AgentNetworkSyncTests = LibvirtGuestTests.AgentNetworkSyncTests
 
 extension CLI {
     /// Runs a shell command line (test plumbing only).

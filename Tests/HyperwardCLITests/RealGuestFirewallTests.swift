@@ -20,6 +20,7 @@ import Testing
 /// The guest boots the host's kernel with a small initramfs built here (static busybox plus the
 /// virtio network modules), which configures its addresses, serves HTTP and pings the probe
 /// every second, printing each result on its serial console.
+extension LibvirtGuestTests {
 @Suite("Firewall on a real libvirt guest", .serialized)
 struct RealGuestFirewallTests {
     @Test(.enabled(if: AgentNetworkSyncTests.libvirtUsable || AgentNetworkSyncTests.required, "needs root and libvirtd with the default network"),
@@ -181,4 +182,5 @@ struct RealGuestFirewallTests {
             return parts.count == 4 && parts[0] == "PROBE" ? Int(parts[1]) : nil
         }.max() ?? 0
     }
+}
 }
