@@ -81,6 +81,7 @@ public struct SensorEngine: Sendable {
     private var credentialOccurrences: [String: Int] = [:]
     private var malformedCounts: [MalformedReason: Int] = [:]
     private var nextHousekeeping = Int64.min
+    private var nextSessionSweep = Int64.min
     private var lastTime = Timestamp(nanoseconds: 0)
     private var counters = SensorStatistics()
     private let hasInventory: Bool
@@ -293,6 +294,19 @@ public struct SensorEngine: Sendable {
         }
     }
 
+    /// Credential sessions whose connection left the flow table (expired or evicted without a
+    /// FIN or RST) end here, every 10 s of packet time: pending logins are reported as unknown and
+    /// the memory is freed, so the session table follows the flow table's cap.
+    private mutating func sweepSessions(_ time: Timestamp, into alerts: inout [Alert]) {
+        nextSessionSweep = time.nanoseconds &+ 10_000_000_000
+        var gone: [UInt64] = []
+        for (id, box) in sessions where flows.record(for: box.flow.key)?.id != id { gone.append(id) }
+        for id in gone.sorted() {
+            guard let box = sessions.removeValue(forKey: id) else { continue }
+            credentials(box.session.finish(time: time), record: box.flow, into: &alerts)
+        }
+    }
+
     /// Malformed packets: one incident per reason, re-alerted when its count doubles.
     private mutating func malformed(_ reason: MalformedReason, packet: DecodedPacket, into alerts: inout [Alert]) {
         let count = (malformedCounts[reason] ?? 0) + 1
@@ -311,6 +325,7 @@ public struct SensorEngine: Sendable {
     /// idle flows and login trackers expired.
     private mutating func housekeeping(_ time: Timestamp, into alerts: inout [Alert]) {
         nextHousekeeping = time.nanoseconds &+ 100_000_000
+        if time.nanoseconds >= nextSessionSweep { sweepSessions(time, into: &alerts) }
         scan.advance(to: time, into: &alerts)
         sweep.advance(to: time)
         synFlood.advance(to: time)
