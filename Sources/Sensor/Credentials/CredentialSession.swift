@@ -127,37 +127,14 @@ public struct CredentialSession: Sendable {
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, time: Timestamp,
                               events: inout [CredentialEvent]) {
         guard !bytes.isEmpty else { return }
+        var reason: StopReason?
         switch engine {
-        case .ftp(let box):
-            engine = .stopped
-            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .ftp(box)
-            if let reason { stop(reason, time: time, events: &events) }
-        case .pop3(let box):
-            engine = .stopped
-            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .pop3(box)
-            if let reason { stop(reason, time: time, events: &events) }
-        case .imap(let box):
-            engine = .stopped
-            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .imap(box)
-            if let reason { stop(reason, time: time, events: &events) }
-        case .smtp(let box):
-            engine = .stopped
-            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .smtp(box)
-            if let reason { stop(reason, time: time, events: &events) }
-        case .http(let box):
-            engine = .stopped
-            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .http(box)
-            if let reason { stop(reason, time: time, events: &events) }
-        case .telnet(let box):
-            engine = .stopped
-            let reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
-            engine = .telnet(box)
-            if let reason { stop(reason, time: time, events: &events) }
+        case .ftp(let box): reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+        case .pop3(let box): reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+        case .imap(let box): reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+        case .smtp(let box): reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+        case .http(let box): reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
+        case .telnet(let box): reason = box.value.feed(bytes, direction: direction, time: time, events: &events)
         case .sniffing(var sniffer):
             engine = .stopped
             sniffer.observe(bytes, direction: direction)
@@ -181,6 +158,7 @@ public struct CredentialSession: Sendable {
         case .stopped:
             return
         }
+        if let reason { stop(reason, time: time, events: &events) }
     }
 
     /// The connection ended (FIN, RST, or evicted from the flow table): reports every credential
@@ -201,30 +179,12 @@ public struct CredentialSession: Sendable {
 
     private mutating func flush(time: Timestamp, events: inout [CredentialEvent]) {
         switch engine {
-        case .ftp(let box):
-            engine = .stopped
-            box.value.parser.finish(time: time, events: &events)
-            engine = .ftp(box)
-        case .pop3(let box):
-            engine = .stopped
-            box.value.parser.finish(time: time, events: &events)
-            engine = .pop3(box)
-        case .imap(let box):
-            engine = .stopped
-            box.value.parser.finish(time: time, events: &events)
-            engine = .imap(box)
-        case .smtp(let box):
-            engine = .stopped
-            box.value.parser.finish(time: time, events: &events)
-            engine = .smtp(box)
-        case .http(let box):
-            engine = .stopped
-            box.value.parser.finish(time: time, events: &events)
-            engine = .http(box)
-        case .telnet(let box):
-            engine = .stopped
-            box.value.finish(time: time, events: &events)
-            engine = .telnet(box)
+        case .ftp(let box): box.value.parser.finish(time: time, events: &events)
+        case .pop3(let box): box.value.parser.finish(time: time, events: &events)
+        case .imap(let box): box.value.parser.finish(time: time, events: &events)
+        case .smtp(let box): box.value.parser.finish(time: time, events: &events)
+        case .http(let box): box.value.parser.finish(time: time, events: &events)
+        case .telnet(let box): box.value.finish(time: time, events: &events)
         case .sniffing, .stopped: break
         }
     }
