@@ -158,7 +158,7 @@ public struct SensorEngine: Sendable {
                 break
             }
         }
-        for alert in alerts[before...] { counters.alerts[alert.detector, default: 0] += 1 }
+        if alerts.count > before { for alert in alerts[before...] { counters.alerts[alert.detector, default: 0] += 1 } }
     }
 
     /// Ends the input: pending login attempts are reported, detectors run to the last time seen.
@@ -173,7 +173,7 @@ public struct SensorEngine: Sendable {
         ipSpoof.flush(into: &alerts)
         rogueRA.flush(into: &alerts)
         rogueDHCP.flush(into: &alerts)
-        for alert in alerts[before...] { counters.alerts[alert.detector, default: 0] += 1 }
+        if alerts.count > before { for alert in alerts[before...] { counters.alerts[alert.detector, default: 0] += 1 } }
     }
 
     // MARK: Per packet
