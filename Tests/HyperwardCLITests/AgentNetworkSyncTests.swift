@@ -74,6 +74,8 @@ struct AgentNetworkSyncTests {
         #expect(try await Self.poll(seconds: 10) { !(try Self.ports().contains("\"\(tap)\"")) }, "a stopped guest's port leaves the ruleset")
         print("agent sync: \(tap) removed \(ContinuousClock.now - destroyed) after virsh destroy returned")
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        // Where the time went: each apply's reason, mode and duration (net.apply_ms).
+        for line in text.split(separator: "\n") where line.contains("network policy") { print("agent sync log: \(line)") }
         #expect(text.contains("event 'lifecycle'"), "rules followed libvirt's events, not only the periodic resync")
     }
 

@@ -159,12 +159,17 @@ struct DeltaApplyTests {
         let outcome = try enforcer.enforce(policy)
         #expect(outcome.mode == .full)
         #expect(outcome.reason?.contains("refused") == true)
-        // And Hyperward's tables flushed away entirely are noticed before any delta.
+        // Tables deleted behind Hyperward's back: the next check (nothing changed) notices them
+        // missing, and a change is refused by the kernel; either way the whole ruleset returns.
         _ = try applier.nft(["delete", "table", "inet", "hyperward"], input: nil)
-        policy.vms["vm7"] = try Self.vm(7, groups: ["web"])
         let repaired = try enforcer.enforce(policy)
         #expect(repaired.mode == .full)
         #expect(repaired.reason?.contains("missing") == true)
         #expect(try applier.nft(["list", "tables"], input: nil).contains("table inet hyperward"))
+        _ = try applier.nft(["delete", "table", "bridge", "hyperward"], input: nil)
+        policy.vms["vm7"] = try Self.vm(7, groups: ["web"])
+        let changed = try enforcer.enforce(policy)
+        #expect(changed.mode == .full)
+        #expect(try applier.nft(["list", "tables"], input: nil).contains("table bridge hyperward"))
     }
 }

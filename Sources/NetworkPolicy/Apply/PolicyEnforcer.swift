@@ -81,21 +81,27 @@ public final class PolicyEnforcer: Sendable {
             let ruleset = try RulesetCompiler.compile(policy, previous: previous)
             var reason: String? = full ? "forced" : nil
             if previous == nil { reason = "first apply" }
-            if reason == nil, !tablesPresent() { reason = "Hyperward's tables are missing from the kernel" }
             if reason == nil, let previous, let delta = RulesetCompiler.delta(from: previous, to: ruleset) {
                 let changed = RulesetCompiler.changedVMs(from: previous, to: ruleset)
                 if delta.isEmpty {
-                    state = ruleset
-                    return EnforcementOutcome(mode: .unchanged, reason: nil, ruleset: ruleset, changedVMs: changed, flushed: 0, commands: 0)
-                }
-                do {
-                    try applier.apply(delta)
-                    state = ruleset
-                    let flushed = flush(changed, old: previous, new: ruleset)
-                    return EnforcementOutcome(mode: .delta, reason: nil, ruleset: ruleset, changedVMs: changed, flushed: flushed,
-                                              commands: delta.utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 })
-                } catch {
-                    reason = "the kernel refused the update (\(String(describing: error).prefix(200)))"
+                    // Nothing to send: only make sure the tables are still there (a non-empty delta
+                    // needs no such probe: every command names Hyperward's tables, so with them
+                    // gone the kernel refuses the batch and the whole ruleset follows).
+                    if tablesPresent() {
+                        state = ruleset
+                        return EnforcementOutcome(mode: .unchanged, reason: nil, ruleset: ruleset, changedVMs: changed, flushed: 0, commands: 0)
+                    }
+                    reason = "Hyperward's tables are missing from the kernel"
+                } else {
+                    do {
+                        try applier.apply(delta)
+                        state = ruleset
+                        let flushed = flush(changed, old: previous, new: ruleset)
+                        return EnforcementOutcome(mode: .delta, reason: nil, ruleset: ruleset, changedVMs: changed, flushed: flushed,
+                                                  commands: delta.utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 })
+                    } catch {
+                        reason = "the kernel refused the update (\(String(describing: error).prefix(200)))"
+                    }
                 }
             } else if reason == nil {
                 reason = "an object changed its type"
