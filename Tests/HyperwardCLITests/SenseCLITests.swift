@@ -41,6 +41,13 @@ struct SenseCLITests {
         #expect(scans.first?["src"] as? String == "172.16.0.8")
         #expect(scans.first?["dst"] as? String == "64.13.134.52")
         #expect(Self.alerts(lines).count == scans.count, "nothing else alerts")
+        // The last update carries the whole tally of the README: 1000 ports, open 22/53/80,
+        // closed 25/70/113/31337.
+        let final = try #require(scans.last?["evidence"] as? [String: Any])
+        #expect(final["distinct_ports"] as? Int == 1000)
+        #expect(final["open_ports"] as? [Int] == [22, 53, 80])
+        #expect(final["closed_ports"] as? [Int] == [25, 70, 113, 31337])
+        #expect(final["probes"] as? Int == 1994)
         let stats = try #require(lines.last)
         #expect(stats["type"] as? String == "stats")
         #expect(stats["packets"] as? Int == 2011)

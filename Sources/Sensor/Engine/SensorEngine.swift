@@ -82,6 +82,7 @@ public struct SensorEngine: Sendable {
     private var malformedCounts: [MalformedReason: Int] = [:]
     private var nextHousekeeping = Int64.min
     private var nextSessionSweep = Int64.min
+    private var verticalScans: [String: Alert] = [:]
     private var lastTime = Timestamp(nanoseconds: 0)
     private var counters = SensorStatistics()
     private let hasInventory: Bool
@@ -158,7 +159,17 @@ public struct SensorEngine: Sendable {
                 break
             }
         }
-        if alerts.count > before { for alert in alerts[before...] { counters.alerts[alert.detector, default: 0] += 1 } }
+        if alerts.count > before { noteAlerts(alerts[before...]) }
+    }
+
+    /// Counts new alerts, and remembers the last report of each vertical scan for its final tally.
+    private mutating func noteAlerts(_ new: ArraySlice<Alert>) {
+        for alert in new {
+            counters.alerts[alert.detector, default: 0] += 1
+            if alert.detector == .portScan, alert.dst != nil, verticalScans.count < 4096 || verticalScans[alert.incident] != nil {
+                verticalScans[alert.incident] = alert
+            }
+        }
     }
 
     /// Ends the input: pending login attempts are reported, detectors run to the last time seen.
@@ -173,7 +184,8 @@ public struct SensorEngine: Sendable {
         ipSpoof.flush(into: &alerts)
         rogueRA.flush(into: &alerts)
         rogueDHCP.flush(into: &alerts)
-        if alerts.count > before { for alert in alerts[before...] { counters.alerts[alert.detector, default: 0] += 1 } }
+        if alerts.count > before { noteAlerts(alerts[before...]) }
+        finalScanTallies(into: &alerts)
     }
 
     // MARK: Per packet
@@ -292,6 +304,32 @@ public struct SensorEngine: Sendable {
                 alerts.append(brute)
             }
         }
+    }
+
+    /// A vertical scan is reported when it crosses the threshold and updated as its count doubles;
+    /// at the end of the input every scan whose tally grew since its last report gets a final
+    /// update with the whole tally (ports probed, open, closed).
+    private mutating func finalScanTallies(into alerts: inout [Alert]) {
+        for (_, last) in verticalScans.sorted(by: { $0.key < $1.key }) {
+            guard let src = last.src.flatMap({ IPAddress($0) }), let dst = last.dst.flatMap({ IPAddress($0) }),
+                  let tally = scan.portProbes(by: src, on: dst) else { continue }
+            let reported = last.evidence.first { $0.0 == "distinct_ports" }.flatMap { if case .int(let n) = $0.1 { return Int(n) } else { return nil } }
+            guard tally.distinctPorts > (reported ?? 0) else { continue }
+            var final = last
+            final.time = lastTime
+            final.occurrence += 1
+            let unanswered = tally.distinctPorts - tally.openPorts.count - tally.closedPorts.count
+            final.summary = "\(last.src ?? "?") probed \(tally.distinctPorts) ports on \(last.dst ?? "?") in all "
+                + "(\(tally.openPorts.count) open, \(tally.closedPorts.count) closed, \(max(0, unanswered)) unanswered)"
+            final.evidence = [("kind", .string("vertical")), ("final", .bool(true)),
+                              ("distinct_ports", .int(Int64(tally.distinctPorts))), ("probes", .int(tally.probes)),
+                              ("open_ports", .list(tally.openPorts.map { .int(Int64($0)) })),
+                              ("closed_ports", .list(tally.closedPorts.map { .int(Int64($0)) })),
+                              ("unanswered_port_count", .int(Int64(max(0, unanswered))))]
+            alerts.append(final)
+            counters.alerts[.portScan, default: 0] += 1
+        }
+        verticalScans.removeAll()
     }
 
     /// Credential sessions whose connection left the flow table (expired or evicted without a
