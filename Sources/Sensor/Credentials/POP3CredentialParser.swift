@@ -25,16 +25,10 @@ struct POP3CredentialParser: CommandReplyParser {
     mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp,
                                   events: inout [CredentialEvent]) -> FramingDirective {
         let index = sequencer.commandSent()
-        if var exchange = sasl {
-            // A SASL client response; `*` cancels (RFC 5034 §4).
-            sasl = nil
-            if line.count == 1, line[0] == 0x2A { return .lines }
-            switch exchange.respond(line) {
-            case .needMore: sasl = exchange
-            case .credential(let user, let password):
-                setPending(user: user, password: password, mechanism: "AUTH \(exchange.mechanismName)",
-                           time: time, index: index, events: &events)
-            case .invalid: break
+        if sasl != nil {
+            // A SASL client response.
+            if let login = SASLExchange.continueExchange(&sasl, with: line) {
+                setPending(user: login.user, password: login.password, mechanism: login.mechanism, time: time, index: index, events: &events)
             }
             return .lines
         }
@@ -46,19 +40,8 @@ struct POP3CredentialParser: CommandReplyParser {
             setPending(user: user, password: argument, mechanism: "USER/PASS", time: time, index: index,
                        events: &events)
         } else if verb.equalsIgnoringCase("auth") {
-            let (name, initial) = argument.splitCommand()
-            guard let mechanism = SASLExchange.mechanism(named: name) else { return .lines }
-            var exchange = SASLExchange(mechanism: mechanism)
-            if initial.isEmpty {
-                sasl = exchange
-            } else {
-                switch exchange.respond(initial) {
-                case .needMore: sasl = exchange
-                case .credential(let user, let password):
-                    setPending(user: user, password: password, mechanism: "AUTH \(exchange.mechanismName)",
-                               time: time, index: index, events: &events)
-                case .invalid: break
-                }
+            if let login = SASLExchange.begin(&sasl, argument: argument) {
+                setPending(user: login.user, password: login.password, mechanism: login.mechanism, time: time, index: index, events: &events)
             }
         } else if verb.equalsIgnoringCase("stls") {
             tlsReplyIndex = index

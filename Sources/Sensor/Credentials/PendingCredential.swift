@@ -125,6 +125,49 @@ struct SASLExchange: Sendable {
     }
 }
 
+/// A completed SASL login: who, with what, by which mechanism (`AUTH PLAIN`, `AUTH LOGIN`).
+struct SASLCredential {
+    var user: [UInt8]
+    var password: [UInt8]
+    var mechanism: String
+}
+
+extension SASLExchange {
+    /// One client line while an untagged exchange (POP3, SMTP) is open: `*` cancels it
+    /// (RFC 5034 §4, RFC 4954 §4); the exchange stays open while it needs more.
+    static func continueExchange(_ state: inout SASLExchange?, with line: UnsafeRawBufferPointer) -> SASLCredential? {
+        guard var exchange = state else { return nil }
+        state = nil
+        if line.count == 1, line[0] == 0x2A { return nil }
+        return exchange.advance(line, keepingIn: &state)
+    }
+
+    /// `AUTH <mechanism> [initial-response]`: opens an exchange for a mechanism we follow and
+    /// feeds it the initial response, if any.
+    static func begin(_ state: inout SASLExchange?, argument: UnsafeRawBufferPointer) -> SASLCredential? {
+        let (name, initial) = argument.splitCommand()
+        guard let mechanism = SASLExchange.mechanism(named: name) else { return nil }
+        var exchange = SASLExchange(mechanism: mechanism)
+        if initial.isEmpty {
+            state = exchange
+            return nil
+        }
+        return exchange.advance(initial, keepingIn: &state)
+    }
+
+    private mutating func advance(_ response: UnsafeRawBufferPointer, keepingIn state: inout SASLExchange?) -> SASLCredential? {
+        switch respond(response) {
+        case .needMore:
+            state = self
+            return nil
+        case .credential(let user, let password):
+            return SASLCredential(user: user, password: password, mechanism: "AUTH \(mechanismName)")
+        case .invalid:
+            return nil
+        }
+    }
+}
+
 extension PendingCredential {
     /// The event for a credential whose verdict never came.
     var unknownEvent: CredentialEvent { event(outcome: .unknown, at: time) }

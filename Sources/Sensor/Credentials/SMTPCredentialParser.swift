@@ -26,33 +26,16 @@ struct SMTPCredentialParser: CommandReplyParser {
     mutating func command(_ line: UnsafeRawBufferPointer, time: Timestamp,
                                   events: inout [CredentialEvent]) -> FramingDirective {
         let index = sequencer.commandSent()
-        if var exchange = sasl {
-            sasl = nil
-            if line.count == 1, line[0] == 0x2A { return .lines }  // `*` cancels (RFC 4954 §4)
-            switch exchange.respond(line) {
-            case .needMore: sasl = exchange
-            case .credential(let user, let password):
-                setPending(user: user, password: password, mechanism: "AUTH \(exchange.mechanismName)",
-                           time: time, index: index, events: &events)
-            case .invalid: break
+        if sasl != nil {
+            if let login = SASLExchange.continueExchange(&sasl, with: line) {
+                setPending(user: login.user, password: login.password, mechanism: login.mechanism, time: time, index: index, events: &events)
             }
             return .lines
         }
         let (verb, argument) = line.splitCommand()
         if verb.equalsIgnoringCase("auth") {
-            let (name, initial) = argument.trimmingWhitespace().splitCommand()
-            guard let mechanism = SASLExchange.mechanism(named: name) else { return .lines }
-            var exchange = SASLExchange(mechanism: mechanism)
-            if initial.isEmpty {
-                sasl = exchange
-            } else {
-                switch exchange.respond(initial) {
-                case .needMore: sasl = exchange
-                case .credential(let user, let password):
-                    setPending(user: user, password: password, mechanism: "AUTH \(exchange.mechanismName)",
-                               time: time, index: index, events: &events)
-                case .invalid: break
-                }
+            if let login = SASLExchange.begin(&sasl, argument: argument.trimmingWhitespace()) {
+                setPending(user: login.user, password: login.password, mechanism: login.mechanism, time: time, index: index, events: &events)
             }
         } else if verb.equalsIgnoringCase("starttls") {
             tlsReplyIndex = index
