@@ -69,9 +69,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // CPU hints the sensor's hot loop needs and Swift cannot spell (cache prefetch).
+        .target(name: "CSensorSupport"),
         .target(
             name: "Sensor",
-            dependencies: ["HyperwardCore", "NetworkPolicy", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HyperwardCore", "NetworkPolicy", "CSensorSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         // Test support only: a real-packet lab of network namespaces on a bridge.

@@ -22,7 +22,7 @@ import Sensor
 struct SenseBench {
     static func main() throws {
         var packets = 5_000_000, flows = 100_000, runs = 3, tsharkPackets = 200_000
-        var sensorOnly = false
+        var sensorOnly = false, stages = false
         var path = FileManager.default.temporaryDirectory.appendingPathComponent("hyperward-sensebench.pcap").path
         var args = CommandLine.arguments.dropFirst().makeIterator()
         while let a = args.next() {
@@ -33,6 +33,7 @@ struct SenseBench {
             case "--runs": runs = Int(args.next() ?? "") ?? runs
             case "--tshark-packets": tsharkPackets = Int(args.next() ?? "") ?? tsharkPackets
             case "--sensor-only": sensorOnly = true
+            case "--stages": stages = true
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(64)
             }
         }
@@ -40,6 +41,20 @@ struct SenseBench {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         print("capture: \(generated.packets) packets (\(generated.flows) TCP flows, scans and a flood mixed in), \(size / 1_048_576) MiB")
 
+        if stages {
+            var sink = 0
+            let read = try time { let file = try CaptureFile(path: path); while let f = try file.next() { sink &+= f.bytes.count } }
+            let decode = try time {
+                var d = PacketDecoder(); let file = try CaptureFile(path: path)
+                while let f = try file.next() { sink &+= d.decode(f).payloadLength }
+            }
+            let flowsTime = try time {
+                var d = PacketDecoder(); var t = FlowTable(); let file = try CaptureFile(path: path)
+                while let f = try file.next() { if let u = t.process(d.decode(f)) { sink &+= u.deliveredLength } }
+            }
+            print(String(format: "read %.2f s, +decode %.2f s, +flows %.2f s (%d)", read, decode, flowsTime, sink & 1))
+            return
+        }
         var sensorTimes: [Double] = [], tcpdumpTimes: [Double] = []
         var alerts = 0
         var stats = SensorStatistics()
@@ -50,8 +65,11 @@ struct SenseBench {
                 var engine = SensorEngine()
                 var found: [Alert] = []
                 let file = try CaptureFile(path: path)
-                while let frame = try file.next() {
-                    engine.process(frame, into: &found)
+                var frames: [CapturedFrame] = []
+                while true {
+                    try file.nextBatch(into: &frames)
+                    if frames.isEmpty { break }
+                    engine.process(batch: frames, into: &found)
                     if found.count > 4096 { alerts += found.count; found.removeAll(keepingCapacity: true) }
                 }
                 engine.finish(into: &found)

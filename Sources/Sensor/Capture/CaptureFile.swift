@@ -122,8 +122,10 @@ public final class CaptureFile {
     }
 
     /// The file's format, from its magic number.
+    @exclusivity(unchecked)
     public private(set) var format: Format = .pcap
     /// The interfaces of the current pcapng section (one for pcap files), in index order.
+    @exclusivity(unchecked)
     public private(set) var interfaces: [Interface] = []
     /// How many frames have been delivered so far.
     @exclusivity(unchecked)
@@ -230,6 +232,45 @@ public final class CaptureFile {
         } catch {
             failure = error
             throw error
+        }
+    }
+
+    /// Reads up to `limit` frames into `frames` (replacing its contents), all valid together until
+    /// the next call: a batch ends early rather than move the buffer under frames already in it.
+    /// Empty at the end of the file.
+    /// - Throws: `CaptureError` as ``next()`` does; an error after the batch's first frame is
+    ///   thrown by the next call, so every frame before it is delivered.
+    public func nextBatch(into frames: inout [CapturedFrame], limit: Int = 32) throws(CaptureError) {
+        frames.removeAll(keepingCapacity: true)
+        while frames.count < limit {
+            if !frames.isEmpty && !nextFrameIsBuffered() { return }
+            do throws(CaptureError) {
+                guard let frame = try next() else { return }
+                frames.append(frame)
+            } catch {
+                if frames.isEmpty { throw error }
+                return
+            }
+        }
+    }
+
+    /// Whether the next record is a frame held whole in the buffer (reading it moves nothing).
+    private func nextFrameIsBuffered() -> Bool {
+        guard failure == nil else { return false }
+        let unread = end &- start
+        switch format {
+        case .pcap:
+            guard unread >= 16 else { return false }
+            let capturedLength = Int(u32(8))
+            return capturedLength <= options.maxFrameLength && unread >= 16 &+ capturedLength
+        case .pcapng:
+            guard unread >= 8 else { return false }
+            let type = u32(0)
+            guard type == CaptureFile.enhancedPacket || type == CaptureFile.simplePacket || type == CaptureFile.obsoletePacket else {
+                return false
+            }
+            let length = Int(u32(4))
+            return length <= options.maxBlockLength && unread >= length
         }
     }
 

@@ -76,6 +76,14 @@ public struct CredentialSession: Sendable {
     /// Why parsing stopped; nil while the session is active.
     public private(set) var stopReason: StopReason?
 
+    /// A session that parses nothing (the placeholder of a freed slot).
+    static let stopped: CredentialSession = {
+        var session = CredentialSession(service: .ftp)
+        session.engine = .stopped
+        session.stopReason = .completed
+        return session
+    }()
+
     /// Whether the session still parses input.
     public var isActive: Bool { stopReason == nil }
 
@@ -300,7 +308,10 @@ public struct CredentialStatistics: Sendable, Hashable {
 }
 
 /// A parser's state behind a reference (a session's copies share it).
+/// A parser state held by reference. Used by one thread at a time (the session's owner), so the
+/// per-access exclusivity check, a thread-local lookup on every segment, is left out.
 final class ParserBox<Value: Sendable>: @unchecked Sendable {
+    @exclusivity(unchecked)
     var value: Value
     init(_ value: Value) { self.value = value }
 }

@@ -74,7 +74,9 @@ public struct SensorEngine: Sendable {
     private var ipSpoof: IPSpoofDetector
     private var rogueRA: RogueRADetector
     private var rogueDHCP: RogueDHCPDetector
-    private var sessions: [UInt64: SessionBox] = [:]
+    /// Credential sessions, in slots the flow table's entries point to (their tag), so a segment
+    /// finds its session without a lookup of its own.
+    private var sessions = SessionSlots()
     private var heavyHitters = HeavyHitterFilter()
     private var bruteForce: BruteForceTracker
     private let credentialAlerts: CredentialAlertBuilder
@@ -85,6 +87,8 @@ public struct SensorEngine: Sendable {
     private var verticalScans: [String: Alert] = [:]
     private var lastTime = Timestamp(nanoseconds: 0)
     private var counters = SensorStatistics()
+    /// Scratch space of ``process(batch:into:)``: the batch's flow hashes.
+    private var hashes: ContiguousArray<UInt64> = []
     private let hasInventory: Bool
     /// The credential parsers' ports, as a table indexed by port.
     private let credentialPorts: [Bool]
@@ -130,8 +134,22 @@ public struct SensorEngine: Sendable {
 
     /// Processes one frame.
     public mutating func process(_ frame: CapturedFrame, into alerts: inout [Alert]) {
+        handle(decoder.decode(frame), frame: frame, into: &alerts)
+    }
+
+    /// Processes frames in order, with the same results as passing them to ``process(_:into:)``
+    /// one by one, but faster: the batch's flow-table lookups are started together, so their
+    /// waits for memory overlap. Every frame's bytes must stay valid until the call returns
+    /// (``CaptureFile/nextBatch(into:limit:)`` guarantees it).
+    public mutating func process(batch frames: [CapturedFrame], into alerts: inout [Alert]) {
+        hashes.removeAll(keepingCapacity: true)
+        for i in frames.indices { hashes.append(flows.prefetchSlot(for: frames[i])) }
+        for i in hashes.indices { flows.prefetchEntry(hash: hashes[i]) }
+        for i in frames.indices { handle(decoder.decode(frames[i]), frame: frames[i], into: &alerts) }
+    }
+
+    private mutating func handle(_ packet: DecodedPacket, frame: CapturedFrame, into alerts: inout [Alert]) {
         let before = alerts.count
-        let packet = decoder.decode(frame)
         counters.packets += 1
         counters.bytes += packet.frameLength
         let time = packet.timestamp
@@ -175,10 +193,10 @@ public struct SensorEngine: Sendable {
     /// Ends the input: pending login attempts are reported, detectors run to the last time seen.
     public mutating func finish(into alerts: inout [Alert]) {
         let before = alerts.count
-        for (_, box) in sessions.sorted(by: { $0.key < $1.key }) {
-            credentials(box.session.finish(time: lastTime), record: box.flow, into: &alerts)
+        for slot in sessions.occupied(sortedByFlow: true) {
+            credentials(sessions.slots[slot].session.finish(time: lastTime), record: sessions.slots[slot].flow, into: &alerts)
         }
-        sessions.removeAll()
+        sessions = SessionSlots()
         scan.advance(to: lastTime, into: &alerts)
         arpSpoof.flush(into: &alerts)
         ipSpoof.flush(into: &alerts)
@@ -262,30 +280,35 @@ public struct SensorEngine: Sendable {
         guard update.deliveredLength > 0 || ended || update.event == .started || update.event == .synAcknowledged else { return }
         let serverPort = update.direction == .fromInitiator ? packet.destinationPort : packet.sourcePort
         guard credentialPorts[Int(serverPort)] else { return }
-        var box = sessions[update.flowID]
-        if box == nil, !ended, let record = flows.record(update), configuration.credentials.ports[record.responderPort] != nil {
+        var slot = Int(update.tag)
+        if slot >= 0 && !sessions.holds(slot, flow: update.flowID) { slot = -1 }
+        if slot < 0, !ended, let record = flows.record(update), configuration.credentials.ports[record.responderPort] != nil {
             if sessions.count < configuration.maxCredentialSessions {
                 if let session = CredentialSession(serverPort: record.responderPort, configuration: configuration.credentials) {
-                    box = SessionBox(session: session, flow: record)
-                    sessions[update.flowID] = box
+                    slot = sessions.add(SessionSlots.Slot(flowID: update.flowID, session: session, flow: record))
+                    flows.setTag(Int32(slot), for: update)
                     counters.credentialSessions += 1
                 }
             } else {
                 counters.credentialSessionsSkipped += 1
             }
         }
-        guard let box else { return }
+        guard slot >= 0 else { return }
         var events: [CredentialEvent] = []
         if let range = update.deliveredRange, !range.isEmpty, range.upperBound <= frame.bytes.count {
             let direction: StreamDirection = update.direction == .fromInitiator ? .toServer : .toClient
-            box.session.feed(UnsafeRawBufferPointer(rebasing: frame.bytes[range]), direction: direction, time: packet.timestamp, events: &events)
+            sessions.slots[slot].session.feed(UnsafeRawBufferPointer(rebasing: frame.bytes[range]), direction: direction,
+                                              time: packet.timestamp, events: &events)
         }
-        if ended { events += box.session.finish(time: packet.timestamp) }
+        if ended { events += sessions.slots[slot].session.finish(time: packet.timestamp) }
         if !events.isEmpty, let record = flows.record(update) {
-            box.flow = record
+            sessions.slots[slot].flow = record
             credentials(events, record: record, into: &alerts)
         }
-        if ended || !box.session.isActive { sessions[update.flowID] = nil }
+        if ended || !sessions.slots[slot].session.isActive {
+            sessions.remove(slot)
+            flows.setTag(-1, for: update)
+        }
     }
 
     private mutating func credentials(_ events: [CredentialEvent], record: FlowRecord, into alerts: inout [Alert]) {
@@ -337,11 +360,10 @@ public struct SensorEngine: Sendable {
     /// the memory is freed, so the session table follows the flow table's cap.
     private mutating func sweepSessions(_ time: Timestamp, into alerts: inout [Alert]) {
         nextSessionSweep = time.nanoseconds &+ 10_000_000_000
-        var gone: [UInt64] = []
-        for (id, box) in sessions where flows.record(for: box.flow.key)?.id != id { gone.append(id) }
-        for id in gone.sorted() {
-            guard let box = sessions.removeValue(forKey: id) else { continue }
-            credentials(box.session.finish(time: time), record: box.flow, into: &alerts)
+        for slot in sessions.occupied(sortedByFlow: true)
+        where flows.record(for: sessions.slots[slot].flow.key)?.id != sessions.slots[slot].flowID {
+            credentials(sessions.slots[slot].session.finish(time: time), record: sessions.slots[slot].flow, into: &alerts)
+            sessions.remove(slot)
         }
     }
 
@@ -372,14 +394,52 @@ public struct SensorEngine: Sendable {
     }
 }
 
-/// A connection's credential parser and the flow it belongs to (a reference: updated in place).
-final class SessionBox: @unchecked Sendable {
-    var session: CredentialSession
-    var flow: FlowRecord
+/// The credential sessions of open connections, in reusable slots (a free list; a slot's number
+/// is stored in its flow's table entry).
+struct SessionSlots: Sendable {
+    /// A connection's credential parser and the flow it belongs to.
+    struct Slot: Sendable {
+        /// The flow's id; 0 when the slot is free.
+        var flowID: UInt64
+        var session: CredentialSession
+        var flow: FlowRecord
+    }
 
-    init(session: CredentialSession, flow: FlowRecord) {
-        self.session = session
-        self.flow = flow
+    var slots: ContiguousArray<Slot> = []
+    private var free: [Int] = []
+    /// Slots in use.
+    private(set) var count = 0
+
+    /// Whether `slot` holds the session of flow `flowID`.
+    func holds(_ slot: Int, flow flowID: UInt64) -> Bool {
+        slot < slots.count && slots[slot].flowID == flowID && flowID != 0
+    }
+
+    /// Stores a session; returns its slot.
+    mutating func add(_ slot: Slot) -> Int {
+        count += 1
+        if let index = free.popLast() {
+            slots[index] = slot
+            return index
+        }
+        slots.append(slot)
+        return slots.count - 1
+    }
+
+    /// Frees a slot (its session is dropped).
+    mutating func remove(_ slot: Int) {
+        guard slot < slots.count, slots[slot].flowID != 0 else { return }
+        slots[slot].flowID = 0
+        slots[slot].session = CredentialSession.stopped
+        count -= 1
+        free.append(slot)
+    }
+
+    /// The slots in use, in the order their flows were created when `sortedByFlow` (for
+    /// reports that must not depend on slot reuse).
+    func occupied(sortedByFlow: Bool) -> [Int] {
+        let used = slots.indices.filter { slots[$0].flowID != 0 }
+        return sortedByFlow ? used.sorted { slots[$0].flowID < slots[$1].flowID } : used
     }
 }
 

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+internal import CSensorSupport
 
 /// What ``FlowTable/process(_:)`` reports for one packet.
 public struct FlowUpdate: Sendable, Hashable {
@@ -30,6 +31,8 @@ public struct FlowUpdate: Sendable, Hashable {
     public var followsGap = false
     /// The table slot, for ``FlowTable/record(_:)``.
     var slot: Int32
+    /// The owner's number for the flow (see ``FlowTable/setTag(_:for:)``), -1 when none was set.
+    var tag: Int32 = -1
 
     /// The in-order payload's range in the frame, if any.
     public var deliveredRange: Range<Int>? {
@@ -144,6 +147,8 @@ public struct FlowTable: Sendable {
         var retransmissions: Int32 = 0
         var previous: Int32 = -1
         var next: Int32 = -1
+        /// The owner's number for the flow (``setTag(_:for:)``).
+        var tag: Int32 = -1
         var state: FlowState = .new
         var timeoutClass: UInt8 = 0
         /// Whether the initiator is the key's `low` endpoint.
@@ -229,20 +234,7 @@ public struct FlowTable: Sendable {
             nextExpiryCheck = now &+ FlowTable.expiryInterval
         }
 
-        var sourcePort: UInt16 = 0
-        var destinationPort: UInt16 = 0
-        switch packet.transport {
-        case .tcp, .udp:
-            sourcePort = packet.sourcePort
-            destinationPort = packet.destinationPort
-        case .icmp where packet.icmp.type == 0 || packet.icmp.type == 8,
-             .icmpv6 where packet.icmp.type == 128 || packet.icmp.type == 129:
-            sourcePort = packet.icmp.identifier
-            destinationPort = packet.icmp.identifier
-        default: break
-        }
-        let (key, isForward) = FlowKey.make(source: packet.source, sourcePort: sourcePort, destination: packet.destination,
-                                            destinationPort: destinationPort, ipProtocol: packet.ipProtocol)
+        let (key, isForward) = FlowTable.key(of: packet)
         let hash = hashKey(key)
         let isTCP = packet.transport == .tcp
         let flags = packet.tcpFlags
@@ -285,7 +277,8 @@ public struct FlowTable: Sendable {
             entries[i].packetsReverse &+= 1
             entries[i].bytesReverse &+= packet.frameLength
         }
-        var update = FlowUpdate(flowID: entries[i].id, direction: direction, event: event, state: entries[i].state, slot: index)
+        var update = FlowUpdate(flowID: entries[i].id, direction: direction, event: event, state: entries[i].state, slot: index,
+                                tag: entries[i].tag)
         if isTCP {
             advanceTCP(i, packet: packet, isForward: isForward, fromInitiator: fromInitiator, update: &update)
         } else {
@@ -301,6 +294,121 @@ public struct FlowTable: Sendable {
         return update
     }
 
+    /// The flow key of an IP packet, and whether the packet goes the key's forward way.
+    @inline(__always)
+    static func key(of packet: DecodedPacket) -> (key: FlowKey, isForward: Bool) {
+        var sourcePort: UInt16 = 0
+        var destinationPort: UInt16 = 0
+        switch packet.transport {
+        case .tcp, .udp:
+            sourcePort = packet.sourcePort
+            destinationPort = packet.destinationPort
+        case .icmp where packet.icmp.type == 0 || packet.icmp.type == 8,
+             .icmpv6 where packet.icmp.type == 128 || packet.icmp.type == 129:
+            sourcePort = packet.icmp.identifier
+            destinationPort = packet.icmp.identifier
+        default: break
+        }
+        return FlowKey.make(source: packet.source, sourcePort: sourcePort, destination: packet.destination,
+                            destinationPort: destinationPort, ipProtocol: packet.ipProtocol)
+    }
+
+    // MARK: Prefetch
+
+    /// The first of two steps that overlap a batch's lookups: starts loading the index slot of
+    /// the frame's flow and returns the key's hash (0: not prefetched). A lookup that waits for
+    /// memory twice (index, then entry) costs about as much as all the rest of a packet's flow
+    /// work; started for a whole batch, the waits run side by side.
+    ///
+    /// Reads only the headers that make the key of a TCP or UDP packet over Ethernet (up to two
+    /// VLAN tags) or raw IP, bounded by the captured bytes; anything else is left to the full
+    /// decoder. A wrong guess costs a useless prefetch, never a wrong result.
+    @inline(__always)
+    public func prefetchSlot(for frame: CapturedFrame) -> UInt64 {
+        guard let key = FlowTable.peekKey(frame) else { return 0 }
+        let hash = hashKey(key)
+        let position = FlowTable.home(hash) & mask
+        slots.withUnsafeBufferPointer { hyperward_prefetch($0.baseAddress! + position) }
+        return hash
+    }
+
+    /// The TCP/UDP flow key of a frame from its raw headers (see ``prefetchSlot(for:)``).
+    static func peekKey(_ frame: CapturedFrame) -> FlowKey? {
+        let bytes = frame.bytes
+        guard let base = bytes.baseAddress else { return nil }
+        let count = bytes.count
+        @inline(__always) func u16(_ at: Int) -> UInt16 { UInt16(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+        @inline(__always) func u32(_ at: Int) -> UInt32 { UInt32(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+        @inline(__always) func u64(_ at: Int) -> UInt64 { UInt64(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        var offset = 0
+        var version: UInt8
+        if frame.linkType == .ethernet {
+            guard count >= 14 else { return nil }
+            var etherType = u16(12)
+            offset = 14
+            var tags = 0
+            while (etherType == 0x8100 || etherType == 0x88A8) && tags < 2 {
+                guard count >= offset &+ 4 else { return nil }
+                etherType = u16(offset &+ 2)
+                offset &+= 4
+                tags &+= 1
+            }
+            switch etherType {
+            case 0x0800: version = 4
+            case 0x86DD: version = 6
+            default: return nil
+            }
+        } else if frame.linkType.isRawIP {
+            guard count >= 1 else { return nil }
+            version = base.load(as: UInt8.self) >> 4
+        } else {
+            return nil
+        }
+        let source: IPAddress, destination: IPAddress, ipProtocol: UInt8, transport: Int
+        if version == 4 {
+            guard count >= offset &+ 20 else { return nil }
+            let first = base.load(fromByteOffset: offset, as: UInt8.self)
+            guard first >> 4 == 4 else { return nil }
+            let headerLength = Int(first & 0x0F) &* 4
+            // A fragment other than the first has no ports.
+            guard headerLength >= 20, u16(offset &+ 6) & 0x1FFF == 0 else { return nil }
+            ipProtocol = base.load(fromByteOffset: offset &+ 9, as: UInt8.self)
+            source = IPAddress(ipv4: u32(offset &+ 12))
+            destination = IPAddress(ipv4: u32(offset &+ 16))
+            transport = offset &+ headerLength
+        } else if version == 6 {
+            guard count >= offset &+ 40 else { return nil }
+            ipProtocol = base.load(fromByteOffset: offset &+ 6, as: UInt8.self)
+            source = IPAddress(ipv6High: u64(offset &+ 8), low: u64(offset &+ 16))
+            destination = IPAddress(ipv6High: u64(offset &+ 24), low: u64(offset &+ 32))
+            transport = offset &+ 40
+        } else {
+            return nil
+        }
+        guard ipProtocol == 6 || ipProtocol == 17, count >= transport &+ 4 else { return nil }
+        return FlowKey.make(source: source, sourcePort: u16(transport), destination: destination,
+                            destinationPort: u16(transport &+ 2), ipProtocol: ipProtocol).key
+    }
+
+    /// The second step: reads the slot the first step loaded and starts loading the entry it
+    /// names (all the cache lines a packet touches).
+    @inline(__always)
+    public func prefetchEntry(hash: UInt64) {
+        guard hash != 0 else { return }
+        let slot = slots[FlowTable.home(hash) & mask]
+        guard slot != 0, slot >> 32 == hash >> 32 else { return }
+        let index = FlowTable.slotIndex(slot)
+        guard index < entries.count else { return }
+        entries.withUnsafeBufferPointer { buffer in
+            let address = UnsafeRawPointer(buffer.baseAddress! + index)
+            var offset = 0
+            while offset < MemoryLayout<Entry>.size {
+                hyperward_prefetch(address + offset)
+                offset &+= 64
+            }
+        }
+    }
+
     /// Expires flows whose timeout passed by `now` (for live capture when no packet arrives).
     public mutating func expire(now time: Timestamp) {
         if time.nanoseconds > now { now = time.nanoseconds }
@@ -312,6 +420,15 @@ public struct FlowTable: Sendable {
         let i = Int(update.slot)
         guard i >= 0, i < entries.count, entries[i].inUse, entries[i].id == update.flowID else { return nil }
         return makeRecord(entries[i])
+    }
+
+    /// Attaches the owner's number to the flow an update was about (a slot of the owner's own
+    /// per-flow state, found again from later updates without a lookup of its own). Nothing
+    /// happens once that flow has been removed; a new flow starts with -1.
+    mutating func setTag(_ tag: Int32, for update: FlowUpdate) {
+        let i = Int(update.slot)
+        guard i >= 0, i < entries.count, entries[i].inUse, entries[i].id == update.flowID else { return }
+        entries[i].tag = tag
     }
 
     /// A snapshot of the flow with this 5-tuple, if present.
@@ -463,7 +580,7 @@ public struct FlowTable: Sendable {
     }
 
     private func find(_ key: FlowKey, hash: UInt64) -> Int32 {
-        var position = Int(truncatingIfNeeded: hash) & mask
+        var position = FlowTable.home(hash) & mask
         let tag = hash >> 32
         while true {
             let slot = slots[position]
@@ -480,6 +597,11 @@ public struct FlowTable: Sendable {
     private static func slotValue(hash: UInt64, index: Int32) -> UInt64 {
         (hash >> 32) << 32 | UInt64(UInt32(bitPattern: index) &+ 1)
     }
+
+    /// A key's home position (before masking): the hash's upper half, which its slot also holds,
+    /// so moving slots during a removal never reads an entry. Tables have at most 2^25 slots.
+    @inline(__always)
+    private static func home(_ hashOrSlot: UInt64) -> Int { Int(truncatingIfNeeded: hashOrSlot >> 32) }
 
     @inline(__always)
     private static func slotIndex(_ slot: UInt64) -> Int { Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) &- 1 }
@@ -499,7 +621,7 @@ public struct FlowTable: Sendable {
             index = Int32(entries.count)
             entries.append(entry)
         }
-        var position = Int(truncatingIfNeeded: hash) & mask
+        var position = FlowTable.home(hash) & mask
         while slots[position] != 0 { position = (position &+ 1) & mask }
         slots[position] = FlowTable.slotValue(hash: hash, index: index)
         statistics.active &+= 1
@@ -517,7 +639,7 @@ public struct FlowTable: Sendable {
         slots = ContiguousArray(repeating: 0, count: count)
         mask = count - 1
         for (i, entry) in entries.enumerated() where entry.inUse {
-            var position = Int(truncatingIfNeeded: entry.hash) & mask
+            var position = FlowTable.home(entry.hash) & mask
             while slots[position] != 0 { position = (position &+ 1) & mask }
             slots[position] = FlowTable.slotValue(hash: entry.hash, index: Int32(i))
         }
@@ -526,13 +648,13 @@ public struct FlowTable: Sendable {
     /// Removes an entry from the index (backward-shift deletion), its list, and frees it.
     private mutating func remove(_ index: Int32) {
         let i = Int(index)
-        var position = Int(truncatingIfNeeded: entries[i].hash) & mask
+        var position = FlowTable.home(entries[i].hash) & mask
         while FlowTable.slotIndex(slots[position]) != i { position = (position &+ 1) & mask }
         // Backward shift: move later entries of the probe run into the hole when their home allows.
         var hole = position
         var probe = (hole &+ 1) & mask
         while slots[probe] != 0 {
-            let home = Int(truncatingIfNeeded: entries[FlowTable.slotIndex(slots[probe])].hash) & mask
+            let home = FlowTable.home(slots[probe]) & mask
             // The entry at `probe` may fill `hole` if its home is not in (hole, probe] cyclically.
             let distanceToProbe = (probe &- home) & mask
             let distanceToHole = (probe &- hole) & mask

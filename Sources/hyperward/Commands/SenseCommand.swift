@@ -91,7 +91,13 @@ struct SenseCommand: AsyncParsableCommand {
                     throw CLIError(exitCode: 66, message: "\(pcap): \(error)")
                 }
                 do {
-                    while let frame = try file.next() { run.process(frame) }
+                    var frames: [CapturedFrame] = []
+                    frames.reserveCapacity(32)
+                    while true {
+                        try file.nextBatch(into: &frames)
+                        if frames.isEmpty { break }
+                        run.process(batch: frames)
+                    }
                 } catch {
                     // What was read is reported; the error says where the file went bad.
                     _ = run.finish(elapsed: ContinuousClock.now - start, drops: nil, error: "\(error)")
@@ -138,6 +144,11 @@ struct SenseRun {
 
     mutating func process(_ frame: CapturedFrame) {
         engine.process(frame, into: &alerts)
+        if !alerts.isEmpty { emit() }
+    }
+
+    mutating func process(batch frames: [CapturedFrame]) {
+        engine.process(batch: frames, into: &alerts)
         if !alerts.isEmpty { emit() }
     }
 
