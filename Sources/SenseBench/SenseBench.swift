@@ -17,12 +17,15 @@ import Sensor
 /// `tshark -r FILE -T fields -e frame.number` (on a prefix: at ~40 k packets/s tshark would need
 /// minutes for millions; its rate per packet is what is compared).
 ///
-/// Usage: `SenseBench [--packets 5000000] [--flows 100000] [--file PATH] [--runs 3]` (release build).
+/// Usage: `SenseBench [--packets 5000000] [--flows 100000] [--file PATH] [--runs 3] [--max-flows N]
+/// [--sensor-only] [--stages]` (release build). `--stages` times reading, decoding and the flow
+/// table alone; `--max-flows` sets the flow table's cap (default 262,144).
 @main
 struct SenseBench {
     static func main() throws {
         var packets = 5_000_000, flows = 100_000, runs = 3, tsharkPackets = 200_000
         var sensorOnly = false, stages = false
+        var maxFlows: Int?
         var path = FileManager.default.temporaryDirectory.appendingPathComponent("hyperward-sensebench.pcap").path
         var args = CommandLine.arguments.dropFirst().makeIterator()
         while let a = args.next() {
@@ -34,6 +37,7 @@ struct SenseBench {
             case "--tshark-packets": tsharkPackets = Int(args.next() ?? "") ?? tsharkPackets
             case "--sensor-only": sensorOnly = true
             case "--stages": stages = true
+            case "--max-flows": maxFlows = Int(args.next() ?? "")
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(64)
             }
         }
@@ -62,7 +66,9 @@ struct SenseBench {
             // Alternated, so drift on a shared machine hits both alike.
             if !sensorOnly { tcpdumpTimes.append(try time { try run(["/usr/bin/tcpdump", "-r", path, "-w", "/dev/null"]) }) }
             sensorTimes.append(try time {
-                var engine = SensorEngine()
+                var configuration = SensorConfiguration()
+                if let maxFlows { configuration.flows.maxFlows = maxFlows }
+                var engine = SensorEngine(configuration: configuration)
                 var found: [Alert] = []
                 let file = try CaptureFile(path: path)
                 var frames: [CapturedFrame] = []

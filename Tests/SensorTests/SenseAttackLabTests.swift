@@ -26,17 +26,36 @@ final class SenseAttackLabTests {
     var web1: BridgeLab.VM { lab.vms[0] }
     var bastion: BridgeLab.VM { lab.vms[1] }
     var mallory: BridgeLab.VM { lab.vms[2] }
+    /// Not a VM: the network's declared router and DHCP server.
+    var gateway: BridgeLab.VM { lab.vms[3] }
+    /// Every frame of the last `sense` run, decoded (what the traffic was, beside what was alerted).
+    var decoded: [DecodedPacket] = []
 
-    init() throws { lab = try BridgeLab(vmCount: 3) }
+    init() throws { lab = try BridgeLab(vmCount: 4) }
     deinit { lab.shutdown() }
 
-    /// The lab's VMs as the sensor's inventory (their ports sit behind anti-spoofing).
+    /// The lab's three VMs as the sensor's inventory (their ports sit behind anti-spoofing), and
+    /// the fourth namespace as the infrastructure that may send router advertisements and DHCP replies.
     var inventory: SensorInventory {
-        SensorInventory(interfaces: lab.vms.compactMap { vm in
+        let vms: [SensorInventory.Interface] = lab.vms.prefix(3).compactMap { vm in
             guard let mac = EthernetAddress(vm.mac), let v4 = IPAddress(vm.ipv4), let v6 = IPAddress(vm.ipv6) else { return nil }
             return .init(vm: vm.name, device: vm.port, mac: mac.value, ipv4: [v4], ipv6: [v6])
-        })
+        }
+        let infrastructure: [SensorInventory.Infrastructure] = [gateway].compactMap { router in
+            guard let mac = EthernetAddress(router.mac), let v4 = IPAddress(router.ipv4), let v6 = IPAddress(router.ipv6) else { return nil }
+            return .init(name: "gateway", roles: [.router, .dhcpServer], macs: [mac.value], addresses: [v4, v6])
+        }
+        return SensorInventory(interfaces: vms, infrastructure: infrastructure)
     }
+
+    /// Runs a program with no signal blocked (the test runner's mask is inherited by children:
+    /// udhcpc waits for its script's exit on a signal it would never see).
+    static let unblocked = ["/usr/bin/python3", "-c", """
+        import os, signal, sys
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        for s in (signal.SIGPIPE, signal.SIGXFSZ): signal.signal(s, signal.SIG_DFL)
+        os.execvp(sys.argv[1], sys.argv[1:])
+        """]
 
     /// Records the bridge while `body` runs, then runs the sensor over the capture.
     func sense(inventory: SensorInventory = SensorInventory(), _ body: () throws -> Void) throws -> [Alert] {
@@ -56,7 +75,11 @@ final class SenseAttackLabTests {
         var engine = SensorEngine(configuration: configuration)
         var alerts: [Alert] = []
         let file = try CaptureFile(path: path)
-        while let frame = try file.next() { engine.process(frame, into: &alerts) }
+        decoded = []
+        while let frame = try file.next() {
+            engine.process(frame, into: &alerts)
+            decoded.append(PacketDecoder.decode(frame.bytes, linkType: frame.linkType, originalLength: frame.originalLength))
+        }
         engine.finish(into: &alerts)
         #expect(engine.statistics.packets > 0)
         return alerts
@@ -201,5 +224,104 @@ final class SenseAttackLabTests {
             #expect(try lab.ping(from: web1, to: mallory.ipv4))
         }
         #expect(alerts.isEmpty, "\(alerts.map(\.summary))")
+    }
+
+    /// A busybox DHCP server in a namespace, handing out `first...last` of the lab's /24.
+    func dhcpServer(_ vm: BridgeLab.VM, first: Int, last: Int) throws -> Process {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("udhcpd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = """
+            start 10.77.0.\(first)
+            end 10.77.0.\(last)
+            interface \(vm.interface)
+            lease_file \(directory.path)/leases
+            pidfile \(directory.path)/pid
+            opt subnet 255.255.255.0
+            opt router \(vm.ipv4)
+            option lease 600
+
+            """
+        try config.write(to: directory.appendingPathComponent("udhcpd.conf"), atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("leases").path, contents: nil)
+        return try background(vm.name, Self.unblocked + ["busybox", "udhcpd", "-f", directory.appendingPathComponent("udhcpd.conf").path])
+    }
+
+    /// A real DHCP exchange (busybox udhcpc; the lease is not applied): true when a lease came.
+    func requestLease(_ vm: BridgeLab.VM) throws -> Bool {
+        let result = try lab.run(in: vm.name, Self.unblocked + ["busybox", "udhcpc", "-i", vm.interface, "-f", "-q", "-n", "-t", "5", "-T", "1",
+                                                                "-s", "/bin/true"], timeout: .seconds(20))
+        return result.status == 0
+    }
+
+    /// DHCP server messages in the last capture: (Ethernet source, message type).
+    var dhcpReplies: [(mac: UInt64, type: UInt8)] {
+        decoded.filter { $0.isDHCP && $0.dhcp.operation == 2 }.map { ($0.sourceMAC.value, $0.dhcp.messageType) }
+    }
+
+    @Test func dhcpFromTheDeclaredServerIsBenignAndARogueServerIsCaught() throws {
+        let legitimate = try dhcpServer(gateway, first: 100, last: 150)
+        defer { stop(legitimate) }
+        usleep(500_000)
+        let gatewayMAC = try #require(EthernetAddress(gateway.mac)).value
+        let malloryMAC = try #require(EthernetAddress(mallory.mac)).value
+
+        let benign = try sense(inventory: inventory) {
+            let leased = try requestLease(bastion)
+            #expect(leased, "no lease from the declared server")
+        }
+        #expect(Set(dhcpReplies.map(\.type)).isSuperset(of: [2, 5]), "an OFFER and an ACK were on the wire: \(dhcpReplies)")
+        #expect(dhcpReplies.allSatisfy { $0.mac == gatewayMAC })
+        #expect(benign.isEmpty, "a lease from the declared server is not an incident: \(benign.map(\.summary))")
+
+        let rogue = try dhcpServer(mallory, first: 200, last: 220)
+        defer { stop(rogue) }
+        usleep(500_000)
+        let alerts = try sense(inventory: inventory) { _ = try requestLease(web1) }
+        #expect(dhcpReplies.contains { $0.mac == malloryMAC }, "the rogue server answered: \(dhcpReplies)")
+        let rogues = alerts.filter { $0.detector == .rogueDHCP }
+        #expect(Set(rogues.map(\.incident)) == ["rogue-dhcp/\(mallory.mac)"], "\(alerts.map(\.summary))")
+        #expect(rogues.first?.threat == .maliciousVM && rogues.first?.severity == .high)
+        #expect(!alerts.contains { $0.incident.contains(gateway.mac) }, "\(alerts.map(\.summary))")
+    }
+
+    @Test func routerAdvertisementsFromTheDeclaredRouterAreBenignAndFakeRouter6IsCaught() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("radvd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = """
+            interface \(gateway.interface) {
+                AdvSendAdvert on;
+                MinRtrAdvInterval 3;
+                MaxRtrAdvInterval 4;
+                prefix fd77::/64 { AdvOnLink on; AdvAutonomous off; };
+            };
+
+            """
+        try config.write(to: directory.appendingPathComponent("radvd.conf"), atomically: true, encoding: .utf8)
+        _ = try lab.run(in: gateway.name, ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"])
+        let gatewayMAC = try #require(EthernetAddress(gateway.mac)).value
+        let malloryMAC = try #require(EthernetAddress(mallory.mac)).value
+        func advertisers() -> [UInt64] { decoded.filter { $0.transport == .icmpv6 && $0.icmp.type == 134 }.map(\.sourceMAC.value) }
+
+        var radvd: Process?
+        defer { radvd.map(stop) }
+        let benign = try sense(inventory: inventory) {
+            // Started while the bridge is recorded: its first advertisements come at once.
+            radvd = try background(gateway.name, Self.unblocked + ["radvd", "-n", "-m", "stderr", "-C", directory.appendingPathComponent("radvd.conf").path,
+                                                                   "-p", directory.appendingPathComponent("pid").path])
+            #expect(try lab.ping(from: bastion, to: web1.ipv6))
+            sleep(5)
+        }
+        #expect(advertisers().contains(gatewayMAC), "radvd advertised: \(advertisers())")
+        #expect(benign.isEmpty, "the declared router's advertisements are not an incident: \(benign.map(\.summary))")
+
+        let alerts = try sense(inventory: inventory) {
+            _ = try lab.run(in: mallory.name, Self.unblocked + ["timeout", "-s", "KILL", "4", "atk6-fake_router6", mallory.interface, "2001:db8:bad::/64"],
+                            timeout: .seconds(15))
+        }
+        #expect(advertisers().contains(malloryMAC), "fake_router6 advertised: \(advertisers())")
+        let rogues = alerts.filter { $0.detector == .rogueRA }
+        #expect(Set(rogues.map(\.incident)) == ["rogue-ra/\(mallory.mac)"], "\(alerts.map(\.summary))")
+        #expect(rogues.first?.threat == .maliciousVM)
     }
 }
