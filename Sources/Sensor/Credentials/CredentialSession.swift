@@ -84,6 +84,19 @@ public struct CredentialSession: Sendable {
         return session
     }()
 
+    /// Where the parser's state lives (for a cache prefetch only; never dereferenced).
+    var stateAddress: UnsafeRawPointer? {
+        switch engine {
+        case .ftp(let box): UnsafeRawPointer(Unmanaged.passUnretained(box).toOpaque())
+        case .pop3(let box): UnsafeRawPointer(Unmanaged.passUnretained(box).toOpaque())
+        case .imap(let box): UnsafeRawPointer(Unmanaged.passUnretained(box).toOpaque())
+        case .smtp(let box): UnsafeRawPointer(Unmanaged.passUnretained(box).toOpaque())
+        case .http(let box): UnsafeRawPointer(Unmanaged.passUnretained(box).toOpaque())
+        case .telnet(let box): UnsafeRawPointer(Unmanaged.passUnretained(box).toOpaque())
+        case .sniffing, .stopped: nil
+        }
+    }
+
     /// Whether the session still parses input.
     public var isActive: Bool { stopReason == nil }
 

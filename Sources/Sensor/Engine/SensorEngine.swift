@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import HyperwardCore
+internal import CSensorSupport
 
 /// Everything the sensor can be tuned with; every default is documented with its detector.
 public struct SensorConfiguration: Sendable {
@@ -89,6 +90,7 @@ public struct SensorEngine: Sendable {
     private var counters = SensorStatistics()
     /// Scratch space of ``process(batch:into:)``: the batch's flow hashes.
     private var hashes: ContiguousArray<UInt64> = []
+    private var tags: ContiguousArray<Int32> = []
     private let hasInventory: Bool
     /// The credential parsers' ports, as a table indexed by port.
     private let credentialPorts: [Bool]
@@ -145,6 +147,18 @@ public struct SensorEngine: Sendable {
         hashes.removeAll(keepingCapacity: true)
         for i in frames.indices { hashes.append(flows.prefetchSlot(for: frames[i])) }
         for i in hashes.indices { flows.prefetchEntry(hash: hashes[i]) }
+        if sessions.count > 0 {
+            // Connections with a credential session: their slot, then their parser's state.
+            tags.removeAll(keepingCapacity: true)
+            for i in hashes.indices {
+                let tag = flows.prefetchedTag(hash: hashes[i])
+                if tag >= 0 {
+                    sessions.prefetch(Int(tag))
+                    tags.append(tag)
+                }
+            }
+            for i in tags.indices { sessions.prefetchParser(Int(tags[i])) }
+        }
         for i in frames.indices { handle(decoder.decode(frames[i]), frame: frames[i], into: &alerts) }
     }
 
@@ -424,6 +438,31 @@ struct SessionSlots: Sendable {
         }
         slots.append(slot)
         return slots.count - 1
+    }
+
+    /// Starts loading a slot (see ``FlowTable/prefetchSlot(for:)``).
+    @inline(__always)
+    func prefetch(_ slot: Int) {
+        guard slot < slots.count else { return }
+        slots.withUnsafeBufferPointer { buffer in
+            let address = UnsafeRawPointer(buffer.baseAddress! + slot)
+            var offset = 0
+            while offset < MemoryLayout<Slot>.size {
+                hyperward_prefetch(address + offset)
+                offset &+= 64
+            }
+        }
+    }
+
+    /// Starts loading the parser state a slot's session points to (the slot itself should be
+    /// loaded by now).
+    @inline(__always)
+    func prefetchParser(_ slot: Int) {
+        guard slot < slots.count, let state = slots[slot].session.stateAddress else { return }
+        hyperward_prefetch(state)
+        hyperward_prefetch(state + 64)
+        hyperward_prefetch(state + 128)
+        hyperward_prefetch(state + 192)
     }
 
     /// Frees a slot (its session is dropped).

@@ -409,6 +409,18 @@ public struct FlowTable: Sendable {
         }
     }
 
+    /// The third step: the owner's tag of the flow the first two steps loaded (-1: none or not
+    /// found), so the owner can start loading its own per-flow state.
+    @inline(__always)
+    public func prefetchedTag(hash: UInt64) -> Int32 {
+        guard hash != 0 else { return -1 }
+        let slot = slots[FlowTable.home(hash) & mask]
+        guard slot != 0, slot >> 32 == hash >> 32 else { return -1 }
+        let index = FlowTable.slotIndex(slot)
+        guard index < entries.count else { return -1 }
+        return entries[index].tag
+    }
+
     /// Expires flows whose timeout passed by `now` (for live capture when no packet arrives).
     public mutating func expire(now time: Timestamp) {
         if time.nanoseconds > now { now = time.nanoseconds }
