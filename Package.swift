@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "HyperwardStore", targets: ["HyperwardStore"]),
         .library(name: "NetworkPolicy", targets: ["NetworkPolicy"]),
         .library(name: "Sensor", targets: ["Sensor"]),
+        .library(name: "KeyManagement", targets: ["KeyManagement"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -35,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .target(
@@ -76,6 +78,16 @@ let package = Package(
             dependencies: ["HyperwardCore", "NetworkPolicy", "CSensorSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "KeyManagement",
+            dependencies: [
+                "HyperwardCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Test support only: a real-packet lab of network namespaces on a bridge.
         .target(
             name: "NetTestSupport",
@@ -90,6 +102,7 @@ let package = Package(
                 "HyperwardStore",
                 "NetworkPolicy",
                 "Sensor",
+                "KeyManagement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -107,6 +120,11 @@ let package = Package(
         .executableTarget(
             name: "NetBench",
             dependencies: ["NetworkPolicy", "NetTestSupport", "HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "KeyBench",
+            dependencies: ["KeyManagement"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -133,6 +151,11 @@ let package = Package(
         .testTarget(
             name: "SensorTests",
             dependencies: ["Sensor", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KeyManagementTests",
+            dependencies: ["KeyManagement", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

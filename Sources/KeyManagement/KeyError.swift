@@ -1,0 +1,64 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// Why a key operation failed. Every message names what failed and never contains key material,
+/// a passphrase or a plaintext.
+public struct KeyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of failure; each has its own exit code (docs/keys.md).
+    public enum Code: String, Sendable, Hashable, CaseIterable {
+        /// A ciphertext, stream or payload is malformed, or fails authentication (tampered,
+        /// truncated, wrong context, wrong key).
+        case invalidCiphertext = "invalid-ciphertext"
+        /// No keystore in the state directory.
+        case notInitialized = "not-initialized"
+        /// `init` on a directory that already holds a keystore.
+        case alreadyInitialized = "already-initialized"
+        /// No key by that name, or no such version.
+        case unknownKey = "unknown-key"
+        /// The version exists but the key's policy refuses it (below the minimum decryption or
+        /// encryption version).
+        case versionDisabled = "version-disabled"
+        /// The passphrase or key file does not open the keystore.
+        case wrongPassphrase = "wrong-passphrase"
+        /// The keystore's records contradict each other or fail authentication (edited,
+        /// truncated, rows swapped).
+        case corrupted
+        /// An argument is out of range (a name, a version, a size).
+        case invalidArgument = "invalid-argument"
+        /// Reading or writing storage failed.
+        case storage
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    /// The documented exit code of the command that failed this way.
+    public var exitCode: Int32 {
+        switch code {
+        case .invalidArgument: 64
+        case .invalidCiphertext: 65
+        case .notInitialized: 66
+        case .unknownKey: 67
+        case .versionDisabled: 68
+        case .storage: 70
+        case .alreadyInitialized: 73
+        case .corrupted: 76
+        case .wrongPassphrase: 77
+        }
+    }
+}
