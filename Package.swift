@@ -170,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardCore", "HyperwardStore"],
+            dependencies: ["HyperwardCore", "HyperwardStore", "KeyManagement"],
             swiftSettings: strictSettings
         ),
     ],

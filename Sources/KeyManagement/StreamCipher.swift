@@ -245,8 +245,10 @@ public enum StreamCipher {
                                                        tag: UnsafeRawBufferPointer(rebasing: bytes[(currentCount - 16)..<currentCount])),
                                      using: dataKey)
                 }) != nil
+                let partial = last && currentCount < block
                 throw KeyError(.invalidCiphertext, cut ? "the stream is truncated after chunk \(counter)"
-                                                       : "chunk \(counter) fails authentication (altered, reordered, or from another stream)")
+                    : partial ? "chunk \(counter) fails authentication (the stream is cut inside it, or it was altered)"
+                    : "chunk \(counter) fails authentication (altered, reordered, or from another stream)")
             }
             try write(plaintext, to: &sink)
             total += plaintext.count
