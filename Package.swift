@@ -78,10 +78,13 @@ let package = Package(
             dependencies: ["HyperwardCore", "NetworkPolicy", "CSensorSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        // The system's libcrypto, for in-place AES-GCM on large streams (libssl-dev).
+        .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "KeyManagement",
             dependencies: [
                 "HyperwardCore",
+                "COpenSSLCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

@@ -125,32 +125,26 @@ public enum StreamCipher {
         header += [UInt8(name.utf8.count >> 8), UInt8(name.utf8.count & 0xFF)] + Array(name.utf8)
         header += bigEndian32(UInt32(version)) + bigEndian32(UInt32(chunkSize)) + prefix
         header += [UInt8(wrapped.count >> 8), UInt8(wrapped.count & 0xFF)] + wrapped
-        try write(header, to: &sink)
+        try write(header, count: header.count, to: &sink)
 
-        // Two buffers: the chunk being sealed and the next one, read ahead to learn whether the
-        // current chunk is the last.
-        var current = [UInt8](repeating: 0, count: chunkSize)
-        var next = [UInt8](repeating: 0, count: chunkSize)
-        var currentCount = try fill(&current, from: &source)
+        let cipher = try ChunkCipher(key: dataKey.withUnsafeBytes { Array($0) }, encrypting: true)
+        // Two buffers (a chunk and room for its tag): the chunk being sealed and the next one,
+        // read ahead to learn whether the current chunk is the last.
+        var current = [UInt8](repeating: 0, count: chunkSize + 16)
+        var next = [UInt8](repeating: 0, count: chunkSize + 16)
+        var currentCount = try fill(&current, count: chunkSize, from: &source)
         var counter: UInt32 = 0
         var total = 0
         while true {
             var nextCount = 0
             if currentCount == chunkSize {
-                nextCount = try fill(&next, from: &source)
+                nextCount = try fill(&next, count: chunkSize, from: &source)
             }
             let last = nextCount == 0
-            let sealed: AES.GCM.SealedBox
-            do {
-                sealed = try current.withUnsafeBytes { bytes in
-                    try AES.GCM.seal(UnsafeRawBufferPointer(rebasing: bytes[0..<currentCount]), using: dataKey,
-                                     nonce: AES.GCM.Nonce(data: nonce(prefix, counter, last: last)))
-                }
-            } catch {
-                throw KeyError(.storage, "encryption failed: \(error)")
-            }
-            try write(sealed.ciphertext, to: &sink)
-            try write(sealed.tag, to: &sink)
+            let count = currentCount
+            let sealed = current.withUnsafeMutableBytes { cipher.seal($0.baseAddress!, count: count, nonce: nonce(prefix, counter, last: last)) }
+            guard sealed else { throw KeyError(.storage, "encryption failed in libcrypto") }
+            try write(current, count: count + 16, to: &sink)
             total += currentCount
             if last { break }
             guard counter < UInt32.max else { throw KeyError(.invalidArgument, "stream too long for its chunk size") }
@@ -174,7 +168,7 @@ public enum StreamCipher {
     public static func readHeader(_ source: inout some ByteSource) throws(KeyError) -> Header {
         func take(_ count: Int, _ what: String) throws(KeyError) -> [UInt8] {
             var bytes = [UInt8](repeating: 0, count: count)
-            let n = try fill(&bytes, from: &source)
+            let n = try fill(&bytes, count: count, from: &source)
             guard n == count else { throw KeyError(.invalidCiphertext, "the stream ends inside its header (\(what))") }
             return bytes
         }
@@ -212,11 +206,11 @@ public enum StreamCipher {
                                                            prefix: header.prefix, context: context)), keyBytes.count == 32 else {
             throw KeyError(.invalidCiphertext, "the stream's key does not authenticate (header altered, or another context)")
         }
-        let dataKey = SymmetricKey(data: keyBytes)
+        let cipher = try ChunkCipher(key: keyBytes, encrypting: false)
         let block = header.chunkSize + 16
         var current = [UInt8](repeating: 0, count: block)
         var next = [UInt8](repeating: 0, count: block)
-        var currentCount = try fill(&current, from: &source)
+        var currentCount = try fill(&current, count: block, from: &source)
         var counter: UInt32 = 0
         var total = 0
         while true {
@@ -226,32 +220,23 @@ public enum StreamCipher {
             }
             var nextCount = 0
             if currentCount == block {
-                nextCount = try fill(&next, from: &source)
+                nextCount = try fill(&next, count: block, from: &source)
             }
             let last = nextCount == 0
-            let plaintext: Data
-            do {
-                plaintext = try current.withUnsafeBytes { bytes in
-                    let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce(header.prefix, counter, last: last)),
-                                                    ciphertext: UnsafeRawBufferPointer(rebasing: bytes[0..<(currentCount - 16)]),
-                                                    tag: UnsafeRawBufferPointer(rebasing: bytes[(currentCount - 16)..<currentCount]))
-                    return try AES.GCM.open(box, using: dataKey)
-                }
-            } catch {
-                // Sealed as not-last: the stream was cut at a chunk boundary.
-                let cut = last && (try? current.withUnsafeBytes { bytes in
-                    try AES.GCM.open(AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce(header.prefix, counter, last: false)),
-                                                       ciphertext: UnsafeRawBufferPointer(rebasing: bytes[0..<(currentCount - 16)]),
-                                                       tag: UnsafeRawBufferPointer(rebasing: bytes[(currentCount - 16)..<currentCount])),
-                                     using: dataKey)
-                }) != nil
+            let count = currentCount - 16
+            // Decryption is in place: keep the final chunk to tell a cut stream from an altered one.
+            let kept = last ? Array(current[0..<currentCount]) : []
+            let opened = current.withUnsafeMutableBytes { cipher.open($0.baseAddress!, count: count, nonce: nonce(header.prefix, counter, last: last)) }
+            guard opened else {
+                var retry = kept
+                let cut = last && retry.withUnsafeMutableBytes { cipher.open($0.baseAddress!, count: count, nonce: nonce(header.prefix, counter, last: false)) }
                 let partial = last && currentCount < block
                 throw KeyError(.invalidCiphertext, cut ? "the stream is truncated after chunk \(counter)"
                     : partial ? "chunk \(counter) fails authentication (the stream is cut inside it, or it was altered)"
                     : "chunk \(counter) fails authentication (altered, reordered, or from another stream)")
             }
-            try write(plaintext, to: &sink)
-            total += plaintext.count
+            try write(current, count: count, to: &sink)
+            total += count
             if last { break }
             guard counter < UInt32.max else { throw KeyError(.invalidCiphertext, "stream too long") }
             counter += 1
@@ -261,21 +246,21 @@ public enum StreamCipher {
         return (header.version, total)
     }
 
-    /// Writes contiguous bytes to a sink.
-    static func write(_ bytes: some ContiguousBytes, to sink: inout some ByteSink) throws(KeyError) {
+    /// Writes the first `count` bytes of an array to a sink.
+    static func write(_ array: [UInt8], count: Int, to sink: inout some ByteSink) throws(KeyError) {
         var failure: KeyError?
-        bytes.withUnsafeBytes { buffer in
-            do throws(KeyError) { try sink.write(buffer) } catch { failure = error }
+        array.withUnsafeBytes { buffer in
+            do throws(KeyError) { try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) } catch { failure = error }
         }
         if let failure { throw failure }
     }
 
-    /// Fills an array from a source as far as it goes; returns the count.
-    static func fill(_ array: inout [UInt8], from source: inout some ByteSource) throws(KeyError) -> Int {
+    /// Fills the first `count` bytes of an array from a source as far as it goes; returns the count.
+    static func fill(_ array: inout [UInt8], count limit: Int, from source: inout some ByteSource) throws(KeyError) -> Int {
         var failure: KeyError?
         var count = 0
         array.withUnsafeMutableBytes { buffer in
-            do throws(KeyError) { count = try fill(&source, buffer) } catch { failure = error }
+            do throws(KeyError) { count = try fill(&source, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<limit])) } catch { failure = error }
         }
         if let failure { throw failure }
         return count

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Crypto
 import Foundation
 import Testing
 
@@ -33,6 +34,54 @@ struct StreamCipherTests {
     }
 
     static func headerLength(_ name: String = "backups") -> Int { 8 + 2 + name.utf8.count + 4 + 4 + 7 + 2 + 60 }
+
+    static func hex(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            bytes.append(UInt8(text[index..<next], radix: 16)!)
+            index = next
+        }
+        return bytes
+    }
+
+    @Test("the chunk cipher reproduces the GCM specification's AES-256 test case 15")
+    func gcmVector() throws {
+        let key = Self.hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308")
+        let nonce = Self.hex("cafebabefacedbaddecaf888")
+        let plaintext = Self.hex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255")
+        let expected = Self.hex("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad")
+            + Self.hex("b094dac5d93471bdec1a502270e3cc6c")
+        var buffer = plaintext + [UInt8](repeating: 0, count: 16)
+        #expect(try ChunkCipher(key: key, encrypting: true).seal(&buffer, count: plaintext.count, nonce: nonce))
+        #expect(buffer == expected)
+        #expect(try ChunkCipher(key: key, encrypting: false).open(&buffer, count: plaintext.count, nonce: nonce))
+        #expect(Array(buffer.prefix(plaintext.count)) == plaintext)
+    }
+
+    @Test("chunks sealed in place open with swift-crypto, and the other way round")
+    func crossImplementation() throws {
+        var generator = SystemRandomNumberGenerator()
+        for size in [0, 1, 15, 16, 17, 4096, 65_536 + 3] {
+            let key = SymmetricKey(size: .bits256)
+            let keyBytes = key.withUnsafeBytes { Array($0) }
+            let nonce = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let plaintext = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var buffer = plaintext + [UInt8](repeating: 0, count: 16)
+            #expect(try ChunkCipher(key: keyBytes, encrypting: true).seal(&buffer, count: size, nonce: nonce))
+            let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: buffer.prefix(size), tag: buffer.suffix(16))
+            #expect(Array(try AES.GCM.open(box, using: key)) == plaintext)
+
+            let sealed = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce))
+            var incoming = Array(sealed.ciphertext) + Array(sealed.tag)
+            #expect(try ChunkCipher(key: keyBytes, encrypting: false).open(&incoming, count: size, nonce: nonce))
+            #expect(Array(incoming.prefix(size)) == plaintext)
+            incoming = Array(sealed.ciphertext) + Array(sealed.tag)
+            incoming[incoming.count - 1] ^= 1
+            #expect(!(try ChunkCipher(key: keyBytes, encrypting: false).open(&incoming, count: size, nonce: nonce)))
+        }
+    }
 
     @Test("round trips at and around chunk boundaries", arguments: [0, 1, 4095, 4096, 4097, 3 * 4096, 3 * 4096 + 17])
     func roundTrip(size: Int) throws {
