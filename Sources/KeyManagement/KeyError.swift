@@ -35,6 +35,9 @@ public struct KeyError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidArgument = "invalid-argument"
         /// Reading or writing storage failed.
         case storage
+        /// The request is refused by policy: a VM that is not the one a disk key is bound to, a
+        /// host it may not start on, a revoked disk.
+        case unauthorized
     }
 
     public var code: Code
@@ -55,6 +58,7 @@ public struct KeyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notInitialized: 66
         case .unknownKey: 67
         case .versionDisabled: 68
+        case .unauthorized: 69
         case .storage: 70
         case .alreadyInitialized: 73
         case .corrupted: 76

@@ -110,11 +110,12 @@ struct RealGuestFirewallTests {
 
     // MARK: Plumbing
 
-    /// An initramfs: static busybox as /init's shell, the virtio network modules in load order.
-    static func buildInitrd(in scratch: Scratch, kernelVersion: String, script: String) throws -> String {
+    /// An initramfs: static busybox as /init's shell, the virtio modules (network by default) in load order.
+    static func buildInitrd(in scratch: Scratch, kernelVersion: String, script: String,
+                            modules wanted: [String] = ["virtio_pci", "virtio_net"]) throws -> String {
         let root = scratch.path + "/initramfs"
         var modules: [String] = []
-        for module in ["virtio_pci", "virtio_net"] {
+        for module in wanted {
             let deps = try CLI.shell("modprobe -S \(kernelVersion) --show-depends \(module)")
             try #require(deps.status == 0, "modules for \(kernelVersion): \(deps.stderr)")
             for line in deps.stdout.split(separator: "\n") where line.hasPrefix("insmod ") {

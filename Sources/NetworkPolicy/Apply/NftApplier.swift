@@ -75,10 +75,10 @@ public struct NftApplier: RulesetApplier {
 }
 
 /// A child process run to completion, with its output captured.
-enum Subprocess {
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+public enum Subprocess {
+    public struct Result: Sendable { public var status: Int32; public var stdout: String; public var stderr: String }
 
-    static func run(_ argv: [String], input: String?) -> Result {
+    public static func run(_ argv: [String], input: String?) -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())

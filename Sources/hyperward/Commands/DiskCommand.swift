@@ -1,0 +1,272 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import HyperwardCore
+import KeyManagement
+import NetworkPolicy
+
+/// `hyperward disk`: LUKS-encrypted VM disks keyed by the keystore, and their encrypted backups.
+struct DiskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disk",
+        abstract: "Encrypted VM disks: create (LUKS, passphrase a per-VM data key), backup, restore.",
+        discussion: "Exit codes as for `hyperward keys`, plus 69 refused (VM or host not authorized) and 70 when qemu-img or virsh fails.",
+        subcommands: [Create.self, Backup.self, Restore.self]
+    )
+}
+
+/// The host facts a disk key is bound to, and libvirt/QEMU plumbing.
+enum VirtHost {
+    /// This host's identity: /etc/machine-id.
+    static func machineID() throws -> String {
+        guard let text = try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8) else {
+            throw CLIError(exitCode: ExitCodes.software, message: "cannot read /etc/machine-id (the host's identity)")
+        }
+        let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard id.count == 32, id.allSatisfy(\.isHexDigit) else { throw CLIError(exitCode: ExitCodes.software, message: "/etc/machine-id is not a machine id") }
+        return id
+    }
+
+    static func virsh(_ arguments: [String]) -> Subprocess.Result {
+        Subprocess.run(["/usr/bin/virsh", "-c", "qemu:///system"] + arguments, input: nil)
+    }
+
+    /// The UUID of a defined domain, or nil.
+    static func domainUUID(_ name: String) -> String? {
+        let result = virsh(["domuuid", "--", name])
+        let uuid = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        return result.status == 0 && UUID(uuidString: uuid) != nil ? uuid : nil
+    }
+
+    static func domainIsActive(_ name: String) -> Bool {
+        virsh(["domstate", "--", name]).stdout.contains("running") || virsh(["domstate", "--", name]).stdout.contains("paused")
+    }
+
+    /// Writes a secret to a fresh 0600 file in the state directory's 0700 `tmp`, runs `body` with
+    /// its path, and removes it.
+    static func withSecretFile<T>(_ secret: [UInt8], stateDirectory: String, _ body: (String) throws -> T) throws -> T {
+        let directory = stateDirectory + "/tmp"
+        let previous = umask(0o077)
+        defer { umask(previous) }
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw CLIError(exitCode: ExitCodes.software, message: "cannot create \(directory): \(String(cString: strerror(errno)))")
+        }
+        chmod(directory, 0o700)
+        let path = directory + "/secret-\(UUID().uuidString)"
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot create a secret file: \(String(cString: strerror(errno)))") }
+        defer { unlink(path) }
+        let written = secret.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == secret.count else { throw CLIError(exitCode: ExitCodes.software, message: "cannot write a secret file") }
+        return try body(path)
+    }
+
+    /// Sizes like 10G, 512M, 1048576 (bytes), as qemu-img takes them.
+    static func validSize(_ size: String) -> Bool {
+        guard let last = size.last else { return false }
+        let digits = "KMGT".contains(last.uppercased()) ? size.dropLast() : Substring(size)
+        return !digits.isEmpty && digits.count <= 15 && digits.allSatisfy(\.isNumber)
+    }
+}
+
+extension DiskCommand {
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create",
+            abstract: "Create a LUKS-encrypted image whose passphrase is a per-VM data key, and print its <disk> element.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "The VM (libvirt domain) the disk belongs to.") var vm: String
+        @Option(help: "Size for qemu-img (e.g. 10G, 512M).") var size: String?
+        @Option(help: "luks (a raw LUKS1 image: cryptsetup reads it) or qcow2 (qcow2 with LUKS encryption).") var format = "luks"
+        @Option(help: ArgumentHelp("Where the image goes (absolute).", valueName: "PATH")) var path: String
+        @Option(help: ArgumentHelp("Encrypt the contents of this raw image into the new disk instead of leaving it empty.", valueName: "FILE"))
+        var from: String?
+        @Option(help: ArgumentHelp("The VM's UUID when it is not defined yet (else taken from libvirt).", valueName: "UUID")) var uuid: String?
+        @Option(help: ArgumentHelp("The target device in the printed XML.", valueName: "DEV")) var target = "vda"
+
+        func validate() throws {
+            if (size == nil) == (from == nil) { throw ValidationError("give --size for an empty disk or --from to encrypt an existing raw image") }
+            if let size, !VirtHost.validSize(size) { throw ValidationError("--size must be a number with an optional K, M, G or T") }
+            if !path.hasPrefix("/") { throw ValidationError("--path must be absolute") }
+            if !["luks", "qcow2"].contains(format) { throw ValidationError("--format must be luks or qcow2") }
+            if !target.allSatisfy({ $0.isLetter || $0.isNumber }) { throw ValidationError("--target must be a device name like vda") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try KeyCommandContext(global: global)
+                guard let vmUUID = uuid?.lowercased() ?? VirtHost.domainUUID(vm) else {
+                    throw CLIError(exitCode: 67, message: "no libvirt domain named \(vm.debugDescription): define it first or give --uuid")
+                }
+                guard !FileManager.default.fileExists(atPath: path) else {
+                    throw CLIError(exitCode: 73, message: "\(path) exists: a disk is never overwritten")
+                }
+                let host = try VirtHost.machineID()
+                let store = try context.open(access)
+                try context.perform("disk.create", key: Keystore.vmKeyName(vm)) {
+                    let (record, passphrase) = try store.newDiskKey(vmName: vm, vmUUID: vmUUID, host: host, path: path, format: format)
+                    try VirtHost.withSecretFile(passphrase, stateDirectory: context.directory) { secretFile in
+                        let secret = "secret,id=sec0,file=\(secretFile),format=raw"
+                        let options = format == "luks"
+                            ? "key-secret=sec0,cipher-alg=aes-256,cipher-mode=xts,ivgen-alg=plain64,hash-alg=sha256"
+                            : "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.cipher-alg=aes-256,encrypt.cipher-mode=xts,encrypt.ivgen-alg=plain64,encrypt.hash-alg=sha256"
+                        let argv: [String] = if let from {
+                            ["/usr/bin/qemu-img", "convert", "-f", "raw", "-O", format, "--object", secret, "-o", options, from, path]
+                        } else {
+                            ["/usr/bin/qemu-img", "create", "-q", "-f", format, "--object", secret, "-o", options, path, size ?? "0"]
+                        }
+                        let result = Subprocess.run(argv, input: nil)
+                        guard result.status == 0 else {
+                            unlink(path)
+                            throw CLIError(exitCode: ExitCodes.software, message: "qemu-img failed (exit \(result.status)): \(result.stderr.prefix(500))")
+                        }
+                    }
+                    do {
+                        try store.store(record)
+                    } catch {
+                        unlink(path)
+                        throw error
+                    }
+                    chmod(path, 0o600)
+                    Output.write(Self.diskXML(record, target: target))
+                    return (nil, "created encrypted disk \(path) (\(format)) for VM \(vm) \(vmUUID)")
+                }
+                return ExitCodes.completed
+            }
+        }
+
+        static func diskXML(_ record: DiskKeyRecord, target: String) -> String {
+            """
+            <disk type='file' device='disk'>
+              <driver name='qemu' type='\(record.format == "luks" ? "raw" : "qcow2")'/>
+              <source file='\(xmlEscaped(record.path))'>
+                <encryption format='luks'>
+                  <secret type='passphrase' uuid='\(record.secretUUID)'/>
+                </encryption>
+              </source>
+              <target dev='\(target)' bus='virtio'/>
+            </disk>
+
+            """
+        }
+
+        static func xmlEscaped(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "'", with: "&apos;")
+                .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+    }
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "backup", abstract: "Write an encrypted backup of a VM's disk (the streaming format, key vm.<name>).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "The VM.") var vm: String
+        @Option(help: ArgumentHelp("The disk (default: the VM's only recorded disk).", valueName: "PATH")) var disk: String?
+        @Option(help: ArgumentHelp("The backup file to write (0600, appears only when complete).", valueName: "FILE")) var out: String
+        @Flag(name: .customLong("allow-running"), help: "Back up a running VM's disk anyway (the copy may be inconsistent).")
+        var allowRunning = false
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try KeyCommandContext(global: global)
+                let store = try context.open(access)
+                try context.perform("disk.backup", key: Keystore.vmKeyName(vm)) {
+                    let record = try VMCommand.disk(of: vm, path: disk, in: store)
+                    if VirtHost.domainIsActive(vm) {
+                        guard allowRunning else { throw CLIError(exitCode: 64, message: "\(vm) is running: shut it down (or pass --allow-running)") }
+                        Output.warn("backing up the disk of running VM \(vm): the copy may be inconsistent")
+                    }
+                    let payload = try DiskCommand.PayloadFiles(input: record.path, output: out)
+                    var bytes = 0
+                    try payload.run { source, sink in
+                        bytes = try StreamCipher.encrypt(keystore: store, name: record.keyName,
+                                                         context: try EncryptionContext(["purpose": "backup", "vm_uuid": record.vmUUID, "path": record.path]),
+                                                         from: &source, to: &sink).bytes
+                    }
+                    return (nil, "backed up \(record.path) (\(bytes) bytes) of VM \(vm) to \(out)")
+                }
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a VM's disk from an encrypted backup (byte-identical).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "The VM.") var vm: String
+        @Option(help: ArgumentHelp("The disk to restore (default: the VM's only recorded disk).", valueName: "PATH")) var disk: String?
+        @Option(name: .customLong("in"), help: ArgumentHelp("The backup file.", valueName: "FILE")) var input: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try KeyCommandContext(global: global)
+                let store = try context.open(access)
+                try context.perform("disk.restore", key: Keystore.vmKeyName(vm)) {
+                    let record = try VMCommand.disk(of: vm, path: disk, in: store)
+                    guard !VirtHost.domainIsActive(vm) else { throw CLIError(exitCode: 64, message: "\(vm) is running: shut it down first") }
+                    // Written beside the disk under a temporary name, renamed over it only when whole.
+                    let payload = try DiskCommand.PayloadFiles(input: input, output: record.path, replace: true)
+                    var bytes = 0
+                    try payload.run { source, sink in
+                        bytes = try StreamCipher.decrypt(keystore: store, name: record.keyName,
+                                                         context: try EncryptionContext(["purpose": "backup", "vm_uuid": record.vmUUID, "path": record.path]),
+                                                         from: &source, to: &sink).bytes
+                    }
+                    return (nil, "restored \(record.path) (\(bytes) bytes) of VM \(vm) from \(input)")
+                }
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    /// An input file streamed to an output file that appears (0600) only when complete.
+    struct PayloadFiles {
+        let input: String
+        let output: String
+        var replace = false
+
+        init(input: String, output: String, replace: Bool = false) throws {
+            self.input = input
+            self.output = output
+            self.replace = replace
+            if !replace && FileManager.default.fileExists(atPath: output) {
+                throw CLIError(exitCode: 73, message: "\(output) exists: not overwritten")
+            }
+        }
+
+        func run(_ body: (inout FileDescriptorStream, inout FileDescriptorStream) throws -> Void) throws {
+            let inputFD = open(input, O_RDONLY | O_CLOEXEC)
+            guard inputFD >= 0 else { throw CLIError(exitCode: 66, message: "cannot open \(input): \(String(cString: strerror(errno)))") }
+            defer { close(inputFD) }
+            let temporary = output + ".partial-\(getpid())"
+            let outputFD = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard outputFD >= 0 else { throw CLIError(exitCode: 73, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+            var source = FileDescriptorStream(fd: inputFD)
+            var sink = FileDescriptorStream(fd: outputFD)
+            do {
+                try body(&source, &sink)
+            } catch {
+                close(outputFD)
+                unlink(temporary)
+                throw error
+            }
+            guard fsync(outputFD) == 0, close(outputFD) == 0, rename(temporary, output) == 0 else {
+                unlink(temporary)
+                throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(output): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
