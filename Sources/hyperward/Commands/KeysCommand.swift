@@ -25,7 +25,7 @@ struct KeysCommand: AsyncParsableCommand {
             (never the command line); --key-file opens a keystore made with a key file. Payloads are \
             read from standard input, results written to standard output. Exit codes: 0 done; \
             64 usage or invalid argument; 65 invalid or unauthentic ciphertext; 66 no keystore; \
-            67 unknown key or version; 68 version disabled by the key's minimums; 70 storage error; \
+            67 unknown key or version; 68 version disabled by the key's minimums; 69 refused by policy; 70 storage error; \
             73 keystore already exists; 76 keystore corrupted or tampered; 77 wrong passphrase or key file.
             """,
         subcommands: [Init.self, Create.self, Rotate.self, List.self, Show.self, Config.self, Trim.self,
