@@ -37,15 +37,22 @@ struct KeysCLITests {
             try KeysCLITests.run([arguments[0]] + ["--state-dir", state, "--passphrase-file", passphraseFile] + arguments.dropFirst(), stdin: stdin)
         }
 
+        /// Any command: `arguments[0]` and `[1]` are the command and subcommand, the keystore
+        /// options follow them.
+        func hyperward(_ arguments: [String], stdin: Data = Data()) throws -> CLI.Result {
+            try KeysCLITests.run(Array(arguments.prefix(2)) + ["--state-dir", state, "--passphrase-file", passphraseFile] + arguments.dropFirst(2),
+                                 stdin: stdin, command: nil)
+        }
+
         func keystore() throws -> Keystore {
             try Keystore.open(directory: state, unlocker: .passphrase(Array(KeysCLITests.passphrase.utf8)))
         }
     }
 
-    static func run(_ arguments: [String], stdin: Data) throws -> CLI.Result {
+    static func run(_ arguments: [String], stdin: Data, command: String? = "keys") throws -> CLI.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["keys"] + arguments
+        process.arguments = (command.map { [$0] } ?? []) + arguments
         let input = Pipe(), out = Pipe(), err = Pipe()
         process.standardInput = input
         process.standardOutput = out

@@ -1,0 +1,172 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import HyperwardCore
+import KeyManagement
+
+/// `hyperward cert`: the internal CA for TLS between VMs.
+struct CertCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cert",
+        abstract: "The internal CA: short-lived per-VM TLS certificates, revocation, CRL (PEM for OpenSSL in the guest).",
+        discussion: "Exit codes as for `hyperward keys`.",
+        subcommands: [InitCA.self, Issue.self, Revoke.self, CRL.self, List.self]
+    )
+
+    /// Writes a file 0600 under a temporary name and renames it into place.
+    static func writePrivate(_ text: String, to path: String) throws {
+        let temporary = path + ".partial-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CLIError(exitCode: 73, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+extension CertCommand {
+    struct InitCA: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "init-ca", abstract: "Create the CA (its key wrapped by the keystore's root); prints its certificate.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "The CA's common name.") var name = "Hyperward VM CA"
+        @Option(help: "Validity in days.") var days = 3650
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try KeyCommandContext(global: global)
+                let store = try context.open(access)
+                try context.perform("cert.init-ca", key: nil) {
+                    Output.write(try store.initializeCA(commonName: name, days: days))
+                    return (nil, "created the CA \(name)")
+                }
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "issue",
+            abstract: "Issue a server or client certificate for a VM: writes VM-KIND.key.pem (0600), VM-KIND.crt.pem and ca.crt.pem to --out-dir.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "The VM the certificate names.") var vm: String
+        @Option(help: "server or client.") var kind: String = "server"
+        @Option(help: ArgumentHelp("An extra DNS name (repeatable).", valueName: "NAME")) var dns: [String] = []
+        @Option(help: ArgumentHelp("An IP address of the VM (repeatable).", valueName: "ADDRESS")) var ip: [String] = []
+        @Option(help: "Lifetime in hours (default 168: a week; issue again before it ends).") var hours = 168
+        @Option(name: .customLong("out-dir"), help: ArgumentHelp("Where the PEM files go.", valueName: "DIR")) var outDir: String
+
+        func validate() throws {
+            guard IssuedCertificate.Kind(rawValue: kind) != nil else { throw ValidationError("--kind must be server or client") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try KeyCommandContext(global: global)
+                let store = try context.open(access)
+                try context.perform("cert.issue", key: nil) {
+                    let (record, keyPEM) = try store.issueCertificate(vm: vm, kind: IssuedCertificate.Kind(rawValue: kind) ?? .server,
+                                                                      dnsNames: dns, ipAddresses: ip, validity: Double(hours) * 3600)
+                    let base = "\(outDir)/\(vm)-\(kind)"
+                    try CertCommand.writePrivate(keyPEM, to: base + ".key.pem")
+                    try CertCommand.writePrivate(record.certificatePEM, to: base + ".crt.pem")
+                    try CertCommand.writePrivate(try store.caCertificatePEM(), to: "\(outDir)/ca.crt.pem")
+                    chmod(base + ".crt.pem", 0o644)
+                    chmod("\(outDir)/ca.crt.pem", 0o644)
+                    Output.write("issued \(kind) certificate \(record.serial) for \(vm), valid until \(Event.timestamp(record.notAfter)): \(base).crt.pem\n")
+                    return (nil, "issued \(kind) certificate \(record.serial) for \(vm)")
+                }
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke every certificate of a VM (they appear in the next CRL).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "The VM.") var vm: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try KeyCommandContext(global: global)
+                let store = try context.open(access)
+                try context.perform("cert.revoke", key: nil) {
+                    let serials = try store.revokeCertificates(vm: vm)
+                    Output.write("revoked \(serials.count) certificate(s) of \(vm)\n")
+                    return (nil, "revoked \(serials.count) certificate(s) of \(vm): \(serials.joined(separator: ", "))")
+                }
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    struct CRL: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "crl", abstract: "Write a signed CRL of the revoked certificates (PEM).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "Validity of the CRL in hours.") var hours = 24
+        @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "FILE")) var out: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try KeyCommandContext(global: global)
+                let store = try context.open(access)
+                try context.perform("cert.crl", key: nil) {
+                    let pem = try store.certificateRevocationListPEM(validity: Double(hours) * 3600)
+                    if let out {
+                        try CertCommand.writePrivate(pem, to: out)
+                        chmod(out, 0o644)
+                    } else {
+                        Output.write(pem)
+                    }
+                    return (nil, "wrote a CRL")
+                }
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List issued certificates (and which are due for renewal).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "Only this VM's.") var vm: String?
+        @Option(name: .customLong("due-within"), help: ArgumentHelp("Only those expiring within this many hours (renew them).", valueName: "HOURS"))
+        var dueWithin: Int?
+
+        func run() async throws {
+            try await reportingErrors {
+                let context = try KeyCommandContext(global: global)
+                let store = try context.open(access)
+                try context.perform("cert.list", key: nil) {
+                    var certificates = try store.certificates(vm: vm)
+                    if let dueWithin {
+                        let due = Set(try store.renewalDue(within: Double(dueWithin) * 3600).map(\.serial))
+                        certificates = certificates.filter { due.contains($0.serial) }
+                    }
+                    for c in certificates {
+                        Output.write("\(c.serial)  \(c.vm)  \(c.kind.rawValue)  until \(Event.timestamp(c.notAfter))\(c.revoked ? "  REVOKED" : "")\n")
+                    }
+                    return (nil, "listed \(certificates.count) certificate(s)")
+                }
+                return ExitCodes.completed
+            }
+        }
+    }
+}
