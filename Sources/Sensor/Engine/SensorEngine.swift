@@ -444,14 +444,7 @@ struct SessionSlots: Sendable {
     @inline(__always)
     func prefetch(_ slot: Int) {
         guard slot < slots.count else { return }
-        slots.withUnsafeBufferPointer { buffer in
-            let address = UnsafeRawPointer(buffer.baseAddress! + slot)
-            var offset = 0
-            while offset < MemoryLayout<Slot>.size {
-                hyperward_prefetch(address + offset)
-                offset &+= 64
-            }
-        }
+        slots.withUnsafeBufferPointer { prefetchElement($0, slot) }
     }
 
     /// Starts loading the parser state a slot's session points to (the slot itself should be

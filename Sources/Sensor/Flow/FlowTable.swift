@@ -399,14 +399,7 @@ public struct FlowTable: Sendable {
         guard slot != 0, slot >> 32 == hash >> 32 else { return }
         let index = FlowTable.slotIndex(slot)
         guard index < entries.count else { return }
-        entries.withUnsafeBufferPointer { buffer in
-            let address = UnsafeRawPointer(buffer.baseAddress! + index)
-            var offset = 0
-            while offset < MemoryLayout<Entry>.size {
-                hyperward_prefetch(address + offset)
-                offset &+= 64
-            }
-        }
+        entries.withUnsafeBufferPointer { prefetchElement($0, index) }
     }
 
     /// The third step: the owner's tag of the flow the first two steps loaded (-1: none or not
@@ -784,5 +777,16 @@ public struct FlowTable: Sendable {
         guard oldest >= 0 else { return }
         remove(oldest)
         statistics.evicted &+= 1
+    }
+}
+
+/// Starts loading every cache line of one element of a buffer (a hint: nothing is read).
+@inline(__always)
+func prefetchElement<Element>(_ buffer: UnsafeBufferPointer<Element>, _ index: Int) {
+    let address = UnsafeRawPointer(buffer.baseAddress! + index)
+    var offset = 0
+    while offset < MemoryLayout<Element>.size {
+        hyperward_prefetch(address + offset)
+        offset &+= 64
     }
 }

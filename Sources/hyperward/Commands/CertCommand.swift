@@ -25,14 +25,12 @@ struct CertCommand: AsyncParsableCommand {
 
     /// Writes a file 0600 under a temporary name and renames it into place.
     static func writePrivate(_ text: String, to path: String) throws {
-        let temporary = path + ".partial-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CLIError(exitCode: 73, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        try StreamFiles.writeAtomically(to: path) { fd in
+            let bytes = Array(text.utf8)
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes.count else {
+                throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
         }
     }
 }

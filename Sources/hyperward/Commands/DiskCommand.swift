@@ -248,25 +248,7 @@ extension DiskCommand {
         }
 
         func run(_ body: (inout FileDescriptorStream, inout FileDescriptorStream) throws -> Void) throws {
-            let inputFD = open(input, O_RDONLY | O_CLOEXEC)
-            guard inputFD >= 0 else { throw CLIError(exitCode: 66, message: "cannot open \(input): \(String(cString: strerror(errno)))") }
-            defer { close(inputFD) }
-            let temporary = output + ".partial-\(getpid())"
-            let outputFD = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard outputFD >= 0 else { throw CLIError(exitCode: 73, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-            var source = FileDescriptorStream(fd: inputFD)
-            var sink = FileDescriptorStream(fd: outputFD)
-            do {
-                try body(&source, &sink)
-            } catch {
-                close(outputFD)
-                unlink(temporary)
-                throw error
-            }
-            guard fsync(outputFD) == 0, close(outputFD) == 0, rename(temporary, output) == 0 else {
-                unlink(temporary)
-                throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(output): \(String(cString: strerror(errno)))")
-            }
+            try StreamFiles.transform(input: input, output: output, replace: replace, body)
         }
     }
 }

@@ -420,38 +420,18 @@ extension KeysCommand {
 
         func encryptionContext() throws -> EncryptionContext { try KeysCommand.context(context) }
 
-        /// Runs a stream transform between the chosen input and output; the output file appears
-        /// only when `body` succeeds.
+        /// Runs a stream transform between the chosen input and output (standard input and
+        /// output by default); an output file appears only when `body` succeeds.
         func withStreams(_ body: (inout FileDescriptorStream, inout FileDescriptorStream) throws -> Void) throws {
-            var inputFD = STDIN_FILENO
-            if let input {
-                inputFD = open(input, O_RDONLY | O_CLOEXEC)
-                guard inputFD >= 0 else { throw CLIError(exitCode: 66, message: "cannot open \(input): \(String(cString: strerror(errno)))") }
-            }
-            defer { if input != nil { close(inputFD) } }
-            var outputFD = STDOUT_FILENO
-            let temporary = output.map { $0 + ".partial-\(getpid())" }
-            if let temporary {
-                outputFD = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-                guard outputFD >= 0 else { throw CLIError(exitCode: 73, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-            }
-            var source = FileDescriptorStream(fd: inputFD)
-            var sink = FileDescriptorStream(fd: outputFD)
-            do {
-                try body(&source, &sink)
-            } catch {
-                if let temporary {
-                    close(outputFD)
-                    unlink(temporary)
-                }
-                throw error
-            }
-            if let temporary, let output {
-                guard fsync(outputFD) == 0, close(outputFD) == 0, rename(temporary, output) == 0 else {
-                    unlink(temporary)
-                    throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(output): \(String(cString: strerror(errno)))")
-                }
-            }
+            try StreamFiles.transform(input: input, output: output, body)
+        }
+
+        /// The streaming branch of encrypt and decrypt: runs `transform` and describes it.
+        func stream(_ verb: String, key: String,
+                    _ transform: (inout FileDescriptorStream, inout FileDescriptorStream) throws -> (version: Int, bytes: Int)) throws -> (Int?, String) {
+            var result: (version: Int, bytes: Int) = (0, 0)
+            try withStreams { source, sink in result = try transform(&source, &sink) }
+            return (result.version, "\(verb) a stream of \(result.bytes) bytes with key \(key) v\(result.version)")
         }
     }
 
@@ -469,11 +449,9 @@ extension KeysCommand {
                 let store = try context.open(access)
                 try context.perform("key.encrypt", key: name) {
                     if payload.stream {
-                        var result: (version: Int, bytes: Int) = (0, 0)
-                        try payload.withStreams { source, sink in
-                            result = try StreamCipher.encrypt(keystore: store, name: name, context: encryptionContext, from: &source, to: &sink)
+                        return try payload.stream("encrypted", key: name) { source, sink in
+                            try StreamCipher.encrypt(keystore: store, name: name, context: encryptionContext, from: &source, to: &sink)
                         }
-                        return (result.version, "encrypted a stream of \(result.bytes) bytes with key \(name) v\(result.version)")
                     }
                     let plaintext = try SecretInput.standardInput(limit: Keystore.maxPayload)
                     let ciphertext = try store.encrypt(name, plaintext, context: encryptionContext)
@@ -499,11 +477,9 @@ extension KeysCommand {
                 let store = try context.open(access)
                 try context.perform("key.decrypt", key: name) {
                     if payload.stream {
-                        var result: (version: Int, bytes: Int) = (0, 0)
-                        try payload.withStreams { source, sink in
-                            result = try StreamCipher.decrypt(keystore: store, name: name, context: encryptionContext, from: &source, to: &sink)
+                        return try payload.stream("decrypted", key: name) { source, sink in
+                            try StreamCipher.decrypt(keystore: store, name: name, context: encryptionContext, from: &source, to: &sink)
                         }
-                        return (result.version, "decrypted a stream of \(result.bytes) bytes with key \(name) v\(result.version)")
                     }
                     let text = try SecretInput.standardInput(limit: Ciphertext.maxTextLength + 2)
                     let ciphertext = try Ciphertext(parsing: String(decoding: text, as: UTF8.self))
@@ -569,6 +545,53 @@ extension KeysCommand {
                 }
                 return ExitCodes.completed
             }
+        }
+    }
+}
+
+/// Files for streams: an input read from a path or standard input, an output written to a path
+/// (0600, under a temporary name beside it, renamed into place only when complete) or standard
+/// output.
+enum StreamFiles {
+    static func transform(input: String?, output: String?, replace: Bool = false,
+                          _ body: (inout FileDescriptorStream, inout FileDescriptorStream) throws -> Void) throws {
+        var inputFD = STDIN_FILENO
+        if let input {
+            inputFD = open(input, O_RDONLY | O_CLOEXEC)
+            guard inputFD >= 0 else { throw CLIError(exitCode: 66, message: "cannot open \(input): \(String(cString: strerror(errno)))") }
+        }
+        defer { if input != nil { close(inputFD) } }
+        guard let output else {
+            var source = FileDescriptorStream(fd: inputFD)
+            var sink = FileDescriptorStream(fd: STDOUT_FILENO)
+            return try body(&source, &sink)
+        }
+        if !replace && FileManager.default.fileExists(atPath: output) {
+            throw CLIError(exitCode: 73, message: "\(output) exists: not overwritten")
+        }
+        try writeAtomically(to: output) { outputFD in
+            var source = FileDescriptorStream(fd: inputFD)
+            var sink = FileDescriptorStream(fd: outputFD)
+            try body(&source, &sink)
+        }
+    }
+
+    /// Creates `path` 0600 under a temporary name, lets `body` write it, then syncs and renames
+    /// it into place; on any error the temporary file is removed and `path` is untouched.
+    static func writeAtomically(to path: String, _ body: (Int32) throws -> Void) throws {
+        let temporary = path + ".partial-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CLIError(exitCode: 73, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        do {
+            try body(fd)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        guard fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(path): \(String(cString: strerror(errno)))")
         }
     }
 }
