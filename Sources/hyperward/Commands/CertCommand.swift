@@ -44,14 +44,9 @@ extension CertCommand {
         @Option(help: "Validity in days.") var days = 3650
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("cert.init-ca", key: nil) {
-                    Output.write(try store.initializeCA(commonName: name, days: days))
-                    return (nil, "created the CA \(name)")
-                }
-                return ExitCodes.completed
+            try await runKeyOperation("cert.init-ca", key: nil, global: global, access: access) { store, context in
+                Output.write(try store.initializeCA(commonName: name, days: days))
+                return (nil, "created the CA \(name)")
             }
         }
     }
@@ -74,22 +69,17 @@ extension CertCommand {
         }
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("cert.issue", key: nil) {
-                    let (record, keyPEM) = try store.issueCertificate(vm: vm, kind: IssuedCertificate.Kind(rawValue: kind) ?? .server,
-                                                                      dnsNames: dns, ipAddresses: ip, validity: Double(hours) * 3600)
-                    let base = "\(outDir)/\(vm)-\(kind)"
-                    try CertCommand.writePrivate(keyPEM, to: base + ".key.pem")
-                    try CertCommand.writePrivate(record.certificatePEM, to: base + ".crt.pem")
-                    try CertCommand.writePrivate(try store.caCertificatePEM(), to: "\(outDir)/ca.crt.pem")
-                    chmod(base + ".crt.pem", 0o644)
-                    chmod("\(outDir)/ca.crt.pem", 0o644)
-                    Output.write("issued \(kind) certificate \(record.serial) for \(vm), valid until \(Event.timestamp(record.notAfter)): \(base).crt.pem\n")
-                    return (nil, "issued \(kind) certificate \(record.serial) for \(vm)")
-                }
-                return ExitCodes.completed
+            try await runKeyOperation("cert.issue", key: nil, global: global, access: access) { store, context in
+                let (record, keyPEM) = try store.issueCertificate(vm: vm, kind: IssuedCertificate.Kind(rawValue: kind) ?? .server,
+                                                                  dnsNames: dns, ipAddresses: ip, validity: Double(hours) * 3600)
+                let base = "\(outDir)/\(vm)-\(kind)"
+                try CertCommand.writePrivate(keyPEM, to: base + ".key.pem")
+                try CertCommand.writePrivate(record.certificatePEM, to: base + ".crt.pem")
+                try CertCommand.writePrivate(try store.caCertificatePEM(), to: "\(outDir)/ca.crt.pem")
+                chmod(base + ".crt.pem", 0o644)
+                chmod("\(outDir)/ca.crt.pem", 0o644)
+                Output.write("issued \(kind) certificate \(record.serial) for \(vm), valid until \(Event.timestamp(record.notAfter)): \(base).crt.pem\n")
+                return (nil, "issued \(kind) certificate \(record.serial) for \(vm)")
             }
         }
     }
@@ -101,15 +91,10 @@ extension CertCommand {
         @Option(help: "The VM.") var vm: String
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("cert.revoke", key: nil) {
-                    let serials = try store.revokeCertificates(vm: vm)
-                    Output.write("revoked \(serials.count) certificate(s) of \(vm)\n")
-                    return (nil, "revoked \(serials.count) certificate(s) of \(vm): \(serials.joined(separator: ", "))")
-                }
-                return ExitCodes.completed
+            try await runKeyOperation("cert.revoke", key: nil, global: global, access: access) { store, context in
+                let serials = try store.revokeCertificates(vm: vm)
+                Output.write("revoked \(serials.count) certificate(s) of \(vm)\n")
+                return (nil, "revoked \(serials.count) certificate(s) of \(vm): \(serials.joined(separator: ", "))")
             }
         }
     }
@@ -122,20 +107,15 @@ extension CertCommand {
         @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "FILE")) var out: String?
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("cert.crl", key: nil) {
-                    let pem = try store.certificateRevocationListPEM(validity: Double(hours) * 3600)
-                    if let out {
-                        try CertCommand.writePrivate(pem, to: out)
-                        chmod(out, 0o644)
-                    } else {
-                        Output.write(pem)
-                    }
-                    return (nil, "wrote a CRL")
+            try await runKeyOperation("cert.crl", key: nil, global: global, access: access) { store, context in
+                let pem = try store.certificateRevocationListPEM(validity: Double(hours) * 3600)
+                if let out {
+                    try CertCommand.writePrivate(pem, to: out)
+                    chmod(out, 0o644)
+                } else {
+                    Output.write(pem)
                 }
-                return ExitCodes.completed
+                return (nil, "wrote a CRL")
             }
         }
     }
@@ -149,21 +129,16 @@ extension CertCommand {
         var dueWithin: Int?
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("cert.list", key: nil) {
-                    var certificates = try store.certificates(vm: vm)
-                    if let dueWithin {
-                        let due = Set(try store.renewalDue(within: Double(dueWithin) * 3600).map(\.serial))
-                        certificates = certificates.filter { due.contains($0.serial) }
-                    }
-                    for c in certificates {
-                        Output.write("\(c.serial)  \(c.vm)  \(c.kind.rawValue)  until \(Event.timestamp(c.notAfter))\(c.revoked ? "  REVOKED" : "")\n")
-                    }
-                    return (nil, "listed \(certificates.count) certificate(s)")
+            try await runKeyOperation("cert.list", key: nil, global: global, access: access) { store, context in
+                var certificates = try store.certificates(vm: vm)
+                if let dueWithin {
+                    let due = Set(try store.renewalDue(within: Double(dueWithin) * 3600).map(\.serial))
+                    certificates = certificates.filter { due.contains($0.serial) }
                 }
-                return ExitCodes.completed
+                for c in certificates {
+                    Output.write("\(c.serial)  \(c.vm)  \(c.kind.rawValue)  until \(Event.timestamp(c.notAfter))\(c.revoked ? "  REVOKED" : "")\n")
+                }
+                return (nil, "listed \(certificates.count) certificate(s)")
             }
         }
     }

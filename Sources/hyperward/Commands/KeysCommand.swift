@@ -249,15 +249,10 @@ extension KeysCommand {
         var rotateAfter: Int?
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("key.create", key: name) {
-                    let info = try store.create(name, rotateAfterSeconds: rotateAfter)
-                    Output.write(info.summary + "\n")
-                    return (1, "created key \(name)")
-                }
-                return ExitCodes.completed
+            try await runKeyOperation("key.create", key: name, global: global, access: access) { store, context in
+                let info = try store.create(name, rotateAfterSeconds: rotateAfter)
+                Output.write(info.summary + "\n")
+                return (1, "created key \(name)")
             }
         }
     }
@@ -271,15 +266,10 @@ extension KeysCommand {
         var keep: Int?
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("key.rotate", key: name) {
-                    let info = try store.rotate(name, keep: keep)
-                    Output.write(info.summary + "\n")
-                    return (info.latestVersion, "rotated key \(name) to version \(info.latestVersion)")
-                }
-                return ExitCodes.completed
+            try await runKeyOperation("key.rotate", key: name, global: global, access: access) { store, context in
+                let info = try store.rotate(name, keep: keep)
+                Output.write(info.summary + "\n")
+                return (info.latestVersion, "rotated key \(name) to version \(info.latestVersion)")
             }
         }
     }
@@ -317,15 +307,10 @@ extension KeysCommand {
         @Option(help: "text or json (one object per line).") var format: EventsCommand.Format = .text
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("key.list", key: nil) {
-                    let keys = try store.list()
-                    Output.write(keys.map { format == .json ? $0.json : $0.summary }.joined(separator: "\n") + (keys.isEmpty ? "" : "\n"))
-                    return (nil, "listed \(keys.count) key(s)")
-                }
-                return ExitCodes.completed
+            try await runKeyOperation("key.list", key: nil, global: global, access: access) { store, context in
+                let keys = try store.list()
+                Output.write(keys.map { format == .json ? $0.json : $0.summary }.joined(separator: "\n") + (keys.isEmpty ? "" : "\n"))
+                return (nil, "listed \(keys.count) key(s)")
             }
         }
     }
@@ -337,15 +322,10 @@ extension KeysCommand {
         @Argument(help: "The key's name.") var name: String
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("key.show", key: name) {
-                    let info = try store.info(name)
-                    Output.write(info.json + "\n")
-                    return (info.latestVersion, "showed key \(name)")
-                }
-                return ExitCodes.completed
+            try await runKeyOperation("key.show", key: name, global: global, access: access) { store, context in
+                let info = try store.info(name)
+                Output.write(info.json + "\n")
+                return (info.latestVersion, "showed key \(name)")
             }
         }
     }
@@ -369,16 +349,11 @@ extension KeysCommand {
         }
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("key.config", key: name) {
-                    let info = try store.configure(name, minDecryptionVersion: minDecryption, minEncryptionVersion: minEncryption,
-                                                   rotateAfterSeconds: rotateAfter)
-                    Output.write(info.summary + "\n")
-                    return (info.latestVersion, "configured key \(name): decrypt ≥ v\(info.minDecryptionVersion), encrypt ≥ v\(info.minEncryptionVersion)")
-                }
-                return ExitCodes.completed
+            try await runKeyOperation("key.config", key: name, global: global, access: access) { store, context in
+                let info = try store.configure(name, minDecryptionVersion: minDecryption, minEncryptionVersion: minEncryption,
+                                               rotateAfterSeconds: rotateAfter)
+                Output.write(info.summary + "\n")
+                return (info.latestVersion, "configured key \(name): decrypt ≥ v\(info.minDecryptionVersion), encrypt ≥ v\(info.minEncryptionVersion)")
             }
         }
     }
@@ -390,15 +365,10 @@ extension KeysCommand {
         @Argument(help: "The key's name.") var name: String
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("key.trim", key: name) {
-                    let (info, removed) = try store.trim(name)
-                    Output.write(info.summary + "\n")
-                    return (info.minDecryptionVersion, "trimmed key \(name): deleted \(removed.isEmpty ? "nothing" : removed.map { "v\($0)" }.joined(separator: ", "))")
-                }
-                return ExitCodes.completed
+            try await runKeyOperation("key.trim", key: name, global: global, access: access) { store, context in
+                let (info, removed) = try store.trim(name)
+                Output.write(info.summary + "\n")
+                return (info.minDecryptionVersion, "trimmed key \(name): deleted \(removed.isEmpty ? "nothing" : removed.map { "v\($0)" }.joined(separator: ", "))")
             }
         }
     }
@@ -443,22 +413,17 @@ extension KeysCommand {
         @Argument(help: "The key's name.") var name: String
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
+            try await runKeyOperation("key.encrypt", key: name, global: global, access: access) { store, context in
                 let encryptionContext = try payload.encryptionContext()
-                let store = try context.open(access)
-                try context.perform("key.encrypt", key: name) {
-                    if payload.stream {
-                        return try payload.stream("encrypted", key: name) { source, sink in
-                            try StreamCipher.encrypt(keystore: store, name: name, context: encryptionContext, from: &source, to: &sink)
-                        }
+                if payload.stream {
+                    return try payload.stream("encrypted", key: name) { source, sink in
+                        try StreamCipher.encrypt(keystore: store, name: name, context: encryptionContext, from: &source, to: &sink)
                     }
-                    let plaintext = try SecretInput.standardInput(limit: Keystore.maxPayload)
-                    let ciphertext = try store.encrypt(name, plaintext, context: encryptionContext)
-                    Output.write(ciphertext.description + "\n")
-                    return (ciphertext.version, "encrypted \(plaintext.count) bytes with key \(name) v\(ciphertext.version)")
                 }
-                return ExitCodes.completed
+                let plaintext = try SecretInput.standardInput(limit: Keystore.maxPayload)
+                let ciphertext = try store.encrypt(name, plaintext, context: encryptionContext)
+                Output.write(ciphertext.description + "\n")
+                return (ciphertext.version, "encrypted \(plaintext.count) bytes with key \(name) v\(ciphertext.version)")
             }
         }
     }
@@ -471,23 +436,18 @@ extension KeysCommand {
         @Argument(help: "The key's name.") var name: String
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
+            try await runKeyOperation("key.decrypt", key: name, global: global, access: access) { store, context in
                 let encryptionContext = try payload.encryptionContext()
-                let store = try context.open(access)
-                try context.perform("key.decrypt", key: name) {
-                    if payload.stream {
-                        return try payload.stream("decrypted", key: name) { source, sink in
-                            try StreamCipher.decrypt(keystore: store, name: name, context: encryptionContext, from: &source, to: &sink)
-                        }
+                if payload.stream {
+                    return try payload.stream("decrypted", key: name) { source, sink in
+                        try StreamCipher.decrypt(keystore: store, name: name, context: encryptionContext, from: &source, to: &sink)
                     }
-                    let text = try SecretInput.standardInput(limit: Ciphertext.maxTextLength + 2)
-                    let ciphertext = try Ciphertext(parsing: String(decoding: text, as: UTF8.self))
-                    let plaintext = try store.decrypt(name, ciphertext, context: encryptionContext)
-                    FileHandle.standardOutput.write(Data(plaintext))
-                    return (ciphertext.version, "decrypted \(plaintext.count) bytes with key \(name) v\(ciphertext.version)")
                 }
-                return ExitCodes.completed
+                let text = try SecretInput.standardInput(limit: Ciphertext.maxTextLength + 2)
+                let ciphertext = try Ciphertext(parsing: String(decoding: text, as: UTF8.self))
+                let plaintext = try store.decrypt(name, ciphertext, context: encryptionContext)
+                FileHandle.standardOutput.write(Data(plaintext))
+                return (ciphertext.version, "decrypted \(plaintext.count) bytes with key \(name) v\(ciphertext.version)")
             }
         }
     }
@@ -502,18 +462,13 @@ extension KeysCommand {
         var context: [String] = []
 
         func run() async throws {
-            try await reportingErrors {
-                let keyContext = try KeyCommandContext(global: global)
+            try await runKeyOperation("key.rewrap", key: name, global: global, access: access) { store, _ in
                 let encryptionContext = try KeysCommand.context(context)
-                let store = try keyContext.open(access)
-                try keyContext.perform("key.rewrap", key: name) {
-                    let text = try SecretInput.standardInput(limit: Ciphertext.maxTextLength + 2)
-                    let old = try Ciphertext(parsing: String(decoding: text, as: UTF8.self))
-                    let new = try store.rewrap(name, old, context: encryptionContext, toVersion: toVersion)
-                    Output.write(new.description + "\n")
-                    return (new.version, "rewrapped a ciphertext of key \(name) from v\(old.version) to v\(new.version)")
-                }
-                return ExitCodes.completed
+                let text = try SecretInput.standardInput(limit: Ciphertext.maxTextLength + 2)
+                let old = try Ciphertext(parsing: String(decoding: text, as: UTF8.self))
+                let new = try store.rewrap(name, old, context: encryptionContext, toVersion: toVersion)
+                Output.write(new.description + "\n")
+                return (new.version, "rewrapped a ciphertext of key \(name) from v\(old.version) to v\(new.version)")
             }
         }
     }
@@ -530,20 +485,15 @@ extension KeysCommand {
         var context: [String] = []
 
         func run() async throws {
-            try await reportingErrors {
-                let keyContext = try KeyCommandContext(global: global)
+            try await runKeyOperation("key.datakey", key: name, global: global, access: access) { store, _ in
                 let encryptionContext = try KeysCommand.context(context)
-                let store = try keyContext.open(access)
-                try keyContext.perform("key.datakey", key: name) {
-                    let (plaintext, ciphertext) = try store.dataKey(name, bytes: bytes, context: encryptionContext)
-                    if wrappedOnly {
-                        Output.write(ciphertext.description + "\n")
-                    } else {
-                        Output.write("{\"ciphertext\":\"\(ciphertext)\",\"key_version\":\(ciphertext.version),\"plaintext\":\"\(Data(plaintext).base64EncodedString())\"}\n")
-                    }
-                    return (ciphertext.version, "made a \(bytes)-byte data key with key \(name) v\(ciphertext.version)\(wrappedOnly ? " (wrapped only)" : "")")
+                let (plaintext, ciphertext) = try store.dataKey(name, bytes: bytes, context: encryptionContext)
+                if wrappedOnly {
+                    Output.write(ciphertext.description + "\n")
+                } else {
+                    Output.write("{\"ciphertext\":\"\(ciphertext)\",\"key_version\":\(ciphertext.version),\"plaintext\":\"\(Data(plaintext).base64EncodedString())\"}\n")
                 }
-                return ExitCodes.completed
+                return (ciphertext.version, "made a \(bytes)-byte data key with key \(name) v\(ciphertext.version)\(wrappedOnly ? " (wrapped only)" : "")")
             }
         }
     }
@@ -592,6 +542,22 @@ enum StreamFiles {
         guard fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+extension AsyncParsableCommand {
+    /// The shape of every keystore command: load the configuration, open the keystore, run one
+    /// recorded operation, exit 0 (errors map to their exit codes).
+    func runKeyOperation(_ kind: String, key: String?, global: GlobalOptions, access: KeyAccessOptions,
+                         prepare: (KeyCommandContext) throws -> Void = { _ in },
+                         _ body: (Keystore, KeyCommandContext) throws -> (version: Int?, message: String)) async throws {
+        try await reportingErrors {
+            let context = try KeyCommandContext(global: global)
+            try prepare(context)
+            let store = try context.open(access)
+            try context.perform(kind, key: key) { try body(store, context) }
+            return ExitCodes.completed
         }
     }
 }
