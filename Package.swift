@@ -110,6 +110,7 @@ let package = Package(
                 "NetworkPolicy",
                 "Sensor",
                 "KeyManagement",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -121,7 +122,7 @@ let package = Package(
         // libFuzzer.
         .executableTarget(
             name: "HyperwardFuzz",
-            dependencies: ["HostAudit", "NetworkPolicy", "Sensor", "HyperwardCore"],
+            dependencies: ["HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -177,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardCore", "HyperwardStore", "KeyManagement"],
+            dependencies: ["HyperwardCore", "HyperwardStore", "KeyManagement", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
     ],

@@ -43,7 +43,7 @@ swift test --skip-build "$@"
 # run (HYPERWARD_FUZZ_SECONDS per target, default 20; 0 skips): a crash, hang or leak fails CI.
 fuzz_seconds=${HYPERWARD_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" -gt 0 ] && [ $# -eq 0 ]; then
-    for target in capture frame; do
+    for target in capture frame luks; do
         log=$(mktemp)
         if ! bash scripts/fuzz.sh "$target" "$fuzz_seconds" >"$log" 2>&1; then
             tail -n 40 "$log" >&2

@@ -39,6 +39,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case libvirtXML = "libvirt-xml"
     case capture
     case frame
+    case luks
 
     /// Runs one input through the target.
     /// - Throws: `FuzzFailure` when a promised property does not hold for this input.
@@ -57,6 +58,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .libvirtXML: try FuzzTarget.libvirtXML(bytes)
         case .capture: try FuzzTarget.capture(bytes)
         case .frame: try FuzzTarget.frame(bytes)
+        case .luks: try FuzzTarget.luks(bytes)
         }
     }
 

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Crypto
 import Foundation
 import HyperwardStore
 import Testing
@@ -55,6 +56,12 @@ struct EncryptedDiskGuestTests {
         #expect(info.stdout.contains("file format: luks"), "\(info.stdout)")
         let dump = try CLI.shell("cryptsetup luksDump \(image)")
         #expect(dump.status == 0 && dump.stdout.contains("Version:") && dump.stdout.contains("aes"), "\(dump.stdout.prefix(300)) \(dump.stderr)")
+        // Hyperward's own LUKS reader opens it with the stored key: sector 0 is the plaintext's.
+        let verified = try hyperward(["disk", "verify", "--vm", name])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let sector0 = SHA256.hash(data: bytes.prefix(512)).map { String(format: "%02x", $0) }.joined()
+        #expect(verified.stdout.contains("LUKS1 aes-xts-plain64") && verified.stdout.contains("sector 0 sha256 \(sector0)"), "\(verified.stdout)")
+        #expect(!verified.stdout.contains(marker))
         let onDisk = try Data(contentsOf: URL(fileURLWithPath: image))
         #expect(onDisk.range(of: Data(marker.utf8)) == nil, "the image holds no plaintext")
         #expect(onDisk.count > 4 << 20)

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Crypto
 import Foundation
 import HyperwardCore
 import KeyManagement
@@ -21,7 +22,7 @@ struct DiskCommand: AsyncParsableCommand {
         commandName: "disk",
         abstract: "Encrypted VM disks: create (LUKS, passphrase a per-VM data key), backup, restore.",
         discussion: "Exit codes as for `hyperward keys`, plus 69 refused (VM or host not authorized) and 70 when qemu-img or virsh fails.",
-        subcommands: [Create.self, Backup.self, Restore.self]
+        subcommands: [Create.self, Verify.self, Backup.self, Restore.self]
     )
 }
 
@@ -165,6 +166,50 @@ extension DiskCommand {
         static func xmlEscaped(_ text: String) -> String {
             text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "'", with: "&apos;")
                 .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Open a VM's LUKS disk with its stored key through Hyperward's own LUKS reader (no QEMU, no device-mapper).",
+            discussion: "Prints the header's facts and the SHA-256 of the first decrypted sector, never key material or plaintext.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "The VM.") var vm: String
+        @Option(help: ArgumentHelp("The disk (default: the VM's only recorded disk).", valueName: "PATH")) var disk: String?
+
+        func run() async throws {
+            try await runKeyOperation("disk.verify", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
+                let record = try VMCommand.disk(of: vm, path: disk, in: store)
+                guard record.format == "luks" else {
+                    throw CLIError(exitCode: 64, message: "\(record.path) is a qcow2 disk: its LUKS header lies inside the qcow2 container, which this reader does not open")
+                }
+                var passphrase = try store.releaseDiskKey(record, vmUUID: record.vmUUID, host: try VirtHost.machineID())
+                defer { for i in passphrase.indices { passphrase[i] = 0 } }
+                guard let file = FileHandle(forReadingAtPath: record.path) else {
+                    throw CLIError(exitCode: 66, message: "cannot open \(record.path)")
+                }
+                defer { try? file.close() }
+                func read(_ offset: Int, _ count: Int) throws(KeyError) -> [UInt8] {
+                    do {
+                        try file.seek(toOffset: UInt64(offset))
+                        return Array(try file.read(upToCount: count) ?? Data())
+                    } catch {
+                        throw KeyError(.storage, "cannot read \(record.path): \(error)")
+                    }
+                }
+                let header = try LUKSHeader(try read(0, LUKSHeader.maxHeaderBytes))
+                var volumeKey = try header.volumeKey(passphrase: passphrase, read: read)
+                defer { for i in volumeKey.indices { volumeKey[i] = 0 } }
+                let sector = try read(header.payloadOffset, header.sectorSize)
+                guard sector.count == header.sectorSize else { throw CLIError(exitCode: 65, message: "\(record.path) has no payload") }
+                let plain = try header.decryptPayload(sector, volumeKey: volumeKey, firstSector: 0)
+                let digest = SHA256.hash(data: plain).map { String(format: "%02x", $0) }.joined()
+                Output.write("ok: \(record.path): LUKS\(header.version) \(header.cipher), \(header.keyBytes * 8)-bit key, uuid \(header.uuid); "
+                             + "the stored key opens a keyslot; payload at \(header.payloadOffset); sector 0 sha256 \(digest)\n")
+                return (nil, "verified disk \(record.path) of VM \(vm)")
+            }
         }
     }
 
