@@ -14,7 +14,8 @@ import Yams
 extension HyperwardConfiguration {
     /// The keys accepted at each level; anything else is an error with its line and column, so a
     /// typo never silently falls back to a default.
-    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense"]
+    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense", "keys"]
+    static let keysKeys: Set<String> = ["passphrase_file", "key_file", "rotation_check_seconds"]
     static let senseKeys: Set<String> = ["interfaces", "inventory", "prevent", "ttl_seconds", "allow", "show_secrets"]
     static let networkKeys: Set<String> = ["policy", "netns"]
     static let auditKeys: Set<String> = ["interval_seconds", "feeds", "skip", "waivers", "all_packages"]
@@ -80,6 +81,25 @@ extension HyperwardConfiguration {
                     default:
                         throw error("unknown setting 'audit.\(sub)' (known: \(auditKeys.sorted().joined(separator: ", ")))", at: k, file: file)
                     }
+                }
+            case "keys":
+                guard let keysMap = value.mapping else { throw error("keys must be a mapping", at: value, file: file) }
+                for (k, v) in keysMap {
+                    let sub = k.string ?? ""
+                    switch sub {
+                    case "passphrase_file": config.keys.passphraseFile = try string(v, key: "keys.passphrase_file", file: file)
+                    case "key_file": config.keys.keyFile = try string(v, key: "keys.key_file", file: file)
+                    case "rotation_check_seconds":
+                        guard let n = v.int, n >= 60, n <= 7 * 86400 else {
+                            throw error("keys.rotation_check_seconds must be an integer from 60 to 604800", at: v, file: file)
+                        }
+                        config.keys.rotationCheckSeconds = n
+                    default:
+                        throw error("unknown setting 'keys.\(sub)' (known: \(keysKeys.sorted().joined(separator: ", ")))", at: k, file: file)
+                    }
+                }
+                if config.keys.passphraseFile != nil && config.keys.keyFile != nil {
+                    throw error("keys.passphrase_file and keys.key_file exclude each other", at: value, file: file)
                 }
             case "sense":
                 guard let senseMap = value.mapping else { throw error("sense must be a mapping", at: value, file: file) }

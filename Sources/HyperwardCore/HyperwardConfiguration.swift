@@ -29,6 +29,21 @@ public struct HyperwardConfiguration: Sendable, Hashable {
     /// The sensor's settings (the agent's intrusion detection).
     public var sense: Sense = Sense()
 
+    /// The key service's settings (the agent's automatic rotation).
+    public var keys: Keys = Keys()
+
+    /// Settings of the agent's key service.
+    public struct Keys: Sendable, Hashable {
+        /// A file holding the keystore's passphrase (0600), or
+        public var passphraseFile: String?
+        /// a key file that opens it. Neither: the agent does not open the keystore.
+        public var keyFile: String?
+        /// How often the agent rotates the keys whose rotation period has passed, in seconds.
+        public var rotationCheckSeconds = 3600
+        /// Creates default key settings (off).
+        public init() {}
+    }
+
     /// Settings of the agent's sensor.
     public struct Sense: Sendable, Hashable {
         /// Interfaces the agent captures on (libvirt bridges such as virbr0, or taps); none: off.

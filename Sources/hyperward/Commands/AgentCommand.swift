@@ -74,6 +74,13 @@ struct AgentCommand: AsyncParsableCommand {
                     allow: configuration.sense.allow, ttlSeconds: configuration.sense.ttlSeconds,
                     namespace: configuration.network.netns, store: store, logger: logger)))
             }
+            if configuration.keys.passphraseFile != nil || configuration.keys.keyFile != nil {
+                var access = KeyAccessOptions()
+                access.passphraseFile = configuration.keys.passphraseFile.map(AuditRunner.absolute)
+                access.keyFile = configuration.keys.keyFile.map(AuditRunner.absolute)
+                services.append(.init(service: KeyRotationService(context: try KeyCommandContext(configuration: configuration), access: access,
+                                                                  interval: .seconds(configuration.keys.rotationCheckSeconds), logger: logger)))
+            }
             let group = ServiceGroup(
                 configuration: .init(
                     services: services,

@@ -148,7 +148,11 @@ struct KeyCommandContext {
     let directory: String
 
     init(global: GlobalOptions) throws {
-        configuration = try global.loadConfiguration()
+        try self.init(configuration: try global.loadConfiguration())
+    }
+
+    init(configuration: HyperwardConfiguration) throws {
+        self.configuration = configuration
         directory = configuration.stateDirectory
     }
 

@@ -1,0 +1,57 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HyperwardCore
+import KeyManagement
+import Logging
+import ServiceLifecycle
+
+/// The agent's key service: every `interval`, rotates the keys whose rotation period has passed
+/// (`keys create|config --rotate-after`), each rotation recorded as a `key.rotate` event.
+struct KeyRotationService: Service {
+    var context: KeyCommandContext
+    var access: KeyAccessOptions
+    var interval: Duration
+    var logger: Logger
+
+    /// One pass: the keys rotated.
+    @discardableResult
+    func rotateDue() -> [String] {
+        do {
+            let store = try context.open(access)
+            var rotated: [String] = []
+            for key in try store.rotationDue() {
+                try context.perform("key.rotate", key: key.name) {
+                    let info = try store.rotate(key.name)
+                    return (info.latestVersion, "rotated key \(key.name) to version \(info.latestVersion) (period \(key.rotateAfterSeconds ?? 0) s, by the agent)")
+                }
+                rotated.append(key.name)
+            }
+            if !rotated.isEmpty { logger.info("keys rotated", metadata: ["keys": "\(rotated.joined(separator: ","))"]) }
+            return rotated
+        } catch {
+            logger.error("key rotation check failed", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+
+    func run() async throws {
+        logger.info("key rotation service started", metadata: ["keys.rotation_check_seconds": "\(interval.components.seconds)"])
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                rotateDue()
+                do { try await Task.sleep(for: interval) } catch { break }
+            }
+        }
+        logger.info("key rotation service stopped")
+    }
+}
