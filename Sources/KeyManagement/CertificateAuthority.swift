@@ -49,7 +49,12 @@ extension Keystore {
             not_before REAL NOT NULL,
             not_after REAL NOT NULL,
             revoked_at REAL,
-            certificate TEXT NOT NULL
+            certificate TEXT NOT NULL,
+            dns_names TEXT NOT NULL DEFAULT '',
+            ip_addresses TEXT NOT NULL DEFAULT '',
+            lifetime REAL NOT NULL DEFAULT 604800,
+            destination TEXT,
+            renewed INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
         """
 
@@ -124,7 +129,7 @@ extension Keystore {
     /// name, `dnsNames` and `ipAddresses`, extended key usage server or client auth.
     /// - Returns: The certificate and its new private key, PEM (PKCS#8), and the record.
     public func issueCertificate(vm: String, kind: IssuedCertificate.Kind, dnsNames: [String] = [], ipAddresses: [String] = [],
-                                 validity: TimeInterval = 7 * 86_400) throws(KeyError) -> (record: IssuedCertificate, privateKeyPEM: String) {
+                                 validity: TimeInterval = 7 * 86_400, destination: String? = nil) throws(KeyError) -> (record: IssuedCertificate, privateKeyPEM: String) {
         try Keystore.validate(name: vm)
         guard (300...(366 * 86_400)).contains(validity) else {
             throw KeyError(.invalidArgument, "certificate lifetime must be 5 minutes to 366 days")
@@ -170,9 +175,10 @@ extension Keystore {
         }
         try write { db in
             try db.execute(sql: """
-                INSERT INTO certificates (serial, vm, kind, not_before, not_after, revoked_at, certificate) VALUES (?, ?, ?, ?, ?, NULL, ?)
+                INSERT INTO certificates (serial, vm, kind, not_before, not_after, revoked_at, certificate, dns_names, ip_addresses, lifetime, destination)
+                VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
                 """, arguments: [record.serial, vm, kind.rawValue, record.notBefore.timeIntervalSince1970, record.notAfter.timeIntervalSince1970,
-                                 record.certificatePEM])
+                                 record.certificatePEM, dnsNames.joined(separator: "\n"), ipAddresses.joined(separator: "\n"), validity, destination])
         }
         return (record, key.pemRepresentation)
     }
@@ -195,6 +201,38 @@ extension Keystore {
     /// Certificates not revoked that expire within `window` of `now` (to be issued again).
     public func renewalDue(within window: TimeInterval, now: Date = Date()) throws(KeyError) -> [IssuedCertificate] {
         try certificates().filter { !$0.revoked && $0.notAfter > now && $0.notAfter.timeIntervalSince(now) <= window }
+    }
+
+    /// A certificate issued again: its successor, new key, and where the old one was written.
+    public struct Renewal: Sendable {
+        public var previous: String
+        public var record: IssuedCertificate
+        public var privateKeyPEM: String
+        public var destination: String?
+    }
+
+    /// Issues again, with the same names, addresses and lifetime, every certificate that is not
+    /// revoked, not yet renewed, and expires within `window` of `now`; marks the old ones renewed.
+    public func renewCertificates(within window: TimeInterval, now: Date = Date()) throws(KeyError) -> [Renewal] {
+        let due = try write { db -> [Row] in
+            try db.execute(sql: Keystore.caSchema)
+            return try Row.fetchAll(db, sql: """
+                SELECT * FROM certificates WHERE revoked_at IS NULL AND renewed = 0 AND not_after > ? AND not_after <= ? ORDER BY not_after
+                """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970 + window])
+        }
+        var renewals: [Renewal] = []
+        for row in due {
+            guard let kind = IssuedCertificate.Kind(rawValue: row["kind"]) else { continue }
+            let dns = (row["dns_names"] as String? ?? "").split(separator: "\n").map(String.init)
+            let ips = (row["ip_addresses"] as String? ?? "").split(separator: "\n").map(String.init)
+            let destination = row["destination"] as String?
+            let (record, key) = try issueCertificate(vm: row["vm"], kind: kind, dnsNames: dns, ipAddresses: ips,
+                                                     validity: row["lifetime"] as Double? ?? 7 * 86_400, destination: destination)
+            let previous: String = row["serial"]
+            try write { db in try db.execute(sql: "UPDATE certificates SET renewed = 1 WHERE serial = ?", arguments: [previous]) }
+            renewals.append(Renewal(previous: previous, record: record, privateKeyPEM: key, destination: destination))
+        }
+        return renewals
     }
 
     /// Revokes every certificate of a VM; returns the serials revoked now.

@@ -40,6 +40,16 @@ struct CertCLITests {
         let text = try Self.shell("openssl x509 -in \(out)/web1-server.crt.pem -noout -text").stdout
         #expect(text.contains("DNS:web1") && text.contains("DNS:web1.tenant") && text.contains("IP Address:127.0.0.1") && text.contains("TLS Web Server Authentication"))
 
+        // Renewal before expiry: a one-hour certificate is issued again into its directory.
+        #expect(try lab.hyperward(["cert", "issue", "--vm", "cache1", "--kind", "server", "--ip", "10.0.0.7", "--hours", "1", "--out-dir", out]).status == 0)
+        let before = try String(contentsOfFile: out + "/cache1-server.crt.pem", encoding: .utf8)
+        #expect(try lab.hyperward(["cert", "renew", "--within", "24"]).stdout.components(separatedBy: "renewed").count - 1 >= 1)
+        let after = try String(contentsOfFile: out + "/cache1-server.crt.pem", encoding: .utf8)
+        #expect(after != before, "the renewed certificate replaced the old one")
+        let renewedText = try Self.shell("openssl verify -CAfile \(out)/ca.crt.pem \(out)/cache1-server.crt.pem && openssl x509 -in \(out)/cache1-server.crt.pem -noout -text")
+        #expect(renewedText.status == 0 && renewedText.stdout.contains("IP Address:10.0.0.7"), "\(renewedText.stdout.prefix(300))")
+        #expect(try lab.hyperward(["cert", "list", "--vm", "web1", "--due-within", "24"]).stdout.isEmpty, "a week-long certificate is not due")
+
         #expect(try lab.hyperward(["cert", "revoke", "--vm", "mallory"]).status == 0)
         let crl = out + "/crl.pem"
         #expect(try lab.hyperward(["cert", "crl", "--out", crl]).status == 0)

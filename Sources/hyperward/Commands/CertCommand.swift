@@ -20,8 +20,33 @@ struct CertCommand: AsyncParsableCommand {
         commandName: "cert",
         abstract: "The internal CA: short-lived per-VM TLS certificates, revocation, CRL (PEM for OpenSSL in the guest).",
         discussion: "Exit codes as for `hyperward keys`.",
-        subcommands: [InitCA.self, Issue.self, Revoke.self, CRL.self, List.self]
+        subcommands: [InitCA.self, Issue.self, Renew.self, Revoke.self, CRL.self, List.self]
     )
+
+    /// Writes a certificate's files into a directory: `VM-KIND.key.pem` (0600), `VM-KIND.crt.pem`
+    /// and `ca.crt.pem`; returns the certificate's path.
+    static func writeFiles(_ record: IssuedCertificate, keyPEM: String, caPEM: String, to directory: String) throws -> String {
+        let base = "\(directory)/\(record.vm)-\(record.kind.rawValue)"
+        try writePrivate(keyPEM, to: base + ".key.pem")
+        try writePrivate(record.certificatePEM, to: base + ".crt.pem")
+        try writePrivate(caPEM, to: "\(directory)/ca.crt.pem")
+        chmod(base + ".crt.pem", 0o644)
+        chmod("\(directory)/ca.crt.pem", 0o644)
+        return base + ".crt.pem"
+    }
+
+    /// Renews what expires within `window`, writing the new files where the old ones went;
+    /// returns a line per renewal.
+    static func renew(_ store: Keystore, within window: TimeInterval) throws -> [String] {
+        let renewals = try store.renewCertificates(within: window)
+        guard !renewals.isEmpty else { return [] }
+        let ca = try store.caCertificatePEM()
+        return try renewals.map { renewal in
+            let path = try renewal.destination.map { try writeFiles(renewal.record, keyPEM: renewal.privateKeyPEM, caPEM: ca, to: $0) }
+            return "renewed \(renewal.record.vm) \(renewal.record.kind.rawValue) \(renewal.previous) -> \(renewal.record.serial), valid until "
+                + "\(Event.timestamp(renewal.record.notAfter))\(path.map { ": \($0)" } ?? " (no directory recorded: not written)")"
+        }
+    }
 
     /// Writes a file 0600 under a temporary name and renames it into place.
     static func writePrivate(_ text: String, to path: String) throws {
@@ -70,16 +95,30 @@ extension CertCommand {
 
         func run() async throws {
             try await runKeyOperation("cert.issue", key: nil, global: global, access: access) { store, context in
+                let directory = AuditRunner.absolute(outDir)
                 let (record, keyPEM) = try store.issueCertificate(vm: vm, kind: IssuedCertificate.Kind(rawValue: kind) ?? .server,
-                                                                  dnsNames: dns, ipAddresses: ip, validity: Double(hours) * 3600)
-                let base = "\(outDir)/\(vm)-\(kind)"
-                try CertCommand.writePrivate(keyPEM, to: base + ".key.pem")
-                try CertCommand.writePrivate(record.certificatePEM, to: base + ".crt.pem")
-                try CertCommand.writePrivate(try store.caCertificatePEM(), to: "\(outDir)/ca.crt.pem")
-                chmod(base + ".crt.pem", 0o644)
-                chmod("\(outDir)/ca.crt.pem", 0o644)
-                Output.write("issued \(kind) certificate \(record.serial) for \(vm), valid until \(Event.timestamp(record.notAfter)): \(base).crt.pem\n")
+                                                                  dnsNames: dns, ipAddresses: ip, validity: Double(hours) * 3600,
+                                                                  destination: directory)
+                let path = try CertCommand.writeFiles(record, keyPEM: keyPEM, caPEM: try store.caCertificatePEM(), to: directory)
+                Output.write("issued \(kind) certificate \(record.serial) for \(vm), valid until \(Event.timestamp(record.notAfter)): \(path)\n")
                 return (nil, "issued \(kind) certificate \(record.serial) for \(vm)")
+            }
+        }
+    }
+
+    struct Renew: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "renew",
+            abstract: "Issue again every certificate expiring soon (same names, addresses, lifetime), into the directory it was written to.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: KeyAccessOptions
+        @Option(help: "Renew what expires within this many hours.") var within = 24
+
+        func run() async throws {
+            try await runKeyOperation("cert.renew", key: nil, global: global, access: access) { store, _ in
+                let renewed = try CertCommand.renew(store, within: Double(within) * 3600)
+                for line in renewed { Output.write(line + "\n") }
+                return (nil, "renewed \(renewed.count) certificate(s)")
             }
         }
     }

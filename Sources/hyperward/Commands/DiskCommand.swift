@@ -90,7 +90,7 @@ extension DiskCommand {
         @OptionGroup var access: KeyAccessOptions
         @Option(help: "The VM (libvirt domain) the disk belongs to.") var vm: String
         @Option(help: "Size for qemu-img (e.g. 10G, 512M).") var size: String?
-        @Option(help: "luks (a raw LUKS1 image: cryptsetup reads it) or qcow2 (qcow2 with LUKS encryption).") var format = "luks"
+        @Option(help: "raw (a raw LUKS1 image, also called luks: cryptsetup reads it) or qcow2 (qcow2 with LUKS encryption).") var format = "raw"
         @Option(help: ArgumentHelp("Where the image goes (absolute).", valueName: "PATH")) var path: String
         @Option(help: ArgumentHelp("Encrypt the contents of this raw image into the new disk instead of leaving it empty.", valueName: "FILE"))
         var from: String?
@@ -101,7 +101,7 @@ extension DiskCommand {
             if (size == nil) == (from == nil) { throw ValidationError("give --size for an empty disk or --from to encrypt an existing raw image") }
             if let size, !VirtHost.validSize(size) { throw ValidationError("--size must be a number with an optional K, M, G or T") }
             if !path.hasPrefix("/") { throw ValidationError("--path must be absolute") }
-            if !["luks", "qcow2"].contains(format) { throw ValidationError("--format must be luks or qcow2") }
+            if !["luks", "raw", "qcow2"].contains(format) { throw ValidationError("--format must be raw (a raw LUKS image; also called luks) or qcow2") }
             if !target.allSatisfy({ $0.isLetter || $0.isNumber }) { throw ValidationError("--target must be a device name like vda") }
         }
 
@@ -117,6 +117,7 @@ extension DiskCommand {
                 let host = try VirtHost.machineID()
                 let store = try context.open(access)
                 try context.perform("disk.create", key: Keystore.vmKeyName(vm)) {
+                    let format = format == "raw" ? "luks" : format
                     let (record, passphrase) = try store.newDiskKey(vmName: vm, vmUUID: vmUUID, host: host, path: path, format: format)
                     try VirtHost.withSecretFile(passphrase, stateDirectory: context.directory) { secretFile in
                         let secret = "secret,id=sec0,file=\(secretFile),format=raw"

@@ -16,7 +16,8 @@ import Logging
 import ServiceLifecycle
 
 /// The agent's key service: every `interval`, rotates the keys whose rotation period has passed
-/// (`keys create|config --rotate-after`), each rotation recorded as a `key.rotate` event.
+/// (`keys create|config --rotate-after`), each rotation recorded as a `key.rotate` event, and
+/// issues again the certificates that expire within a day.
 struct KeyRotationService: Service {
     var context: KeyCommandContext
     var access: KeyAccessOptions
@@ -37,6 +38,14 @@ struct KeyRotationService: Service {
                 rotated.append(key.name)
             }
             if !rotated.isEmpty { logger.info("keys rotated", metadata: ["keys": "\(rotated.joined(separator: ","))"]) }
+            // Certificates are issued again a day before they expire (when there is a CA).
+            if (try? store.caCertificatePEM()) != nil {
+                try context.perform("cert.renew", key: nil) {
+                    let lines = try CertCommand.renew(store, within: 86_400)
+                    for line in lines { logger.info("\(line)") }
+                    return (nil, "renewed \(lines.count) certificate(s) (by the agent)")
+                }
+            }
             return rotated
         } catch {
             logger.error("key rotation check failed", metadata: ["error": "\(error)"])
