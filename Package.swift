@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "NetworkPolicy", targets: ["NetworkPolicy"]),
         .library(name: "Sensor", targets: ["Sensor"]),
         .library(name: "KeyManagement", targets: ["KeyManagement"]),
+        .library(name: "VMMonitor", targets: ["VMMonitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -95,6 +96,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "VMMonitor",
+            dependencies: ["HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
         // Test support only: a real-packet lab of network namespaces on a bridge.
         .target(
             name: "NetTestSupport",
@@ -110,6 +116,7 @@ let package = Package(
                 "NetworkPolicy",
                 "Sensor",
                 "KeyManagement",
+                "VMMonitor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -164,6 +171,11 @@ let package = Package(
         .testTarget(
             name: "KeyManagementTests",
             dependencies: ["KeyManagement", "HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VMMonitorTests",
+            dependencies: ["VMMonitor"],
             swiftSettings: strictSettings
         ),
         .testTarget(

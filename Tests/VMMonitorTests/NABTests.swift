@@ -1,0 +1,123 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+
+@testable import VMMonitor
+
+/// The NAB scorer against the reference implementation (`../shared/tools/nab-score`) on random
+/// detector outputs, and the streaming detector's score on `../shared/fixtures/nab`.
+@Suite("NAB scoring")
+struct NABTests {
+    static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared")
+    static let nab = shared.appendingPathComponent("fixtures/nab")
+    static let profiles: [(String, NABScorer.CostMatrix)] = [("standard", .standard), ("reward_low_FP_rate", .rewardLowFP), ("reward_low_FN_rate", .rewardLowFN)]
+
+    static func windows() throws -> [String: [(String, String)]] {
+        let data = try Data(contentsOf: nab.appendingPathComponent("labels/windows.json"))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [[String]]])
+        return object.mapValues { $0.map { ($0[0], $0[1]) } }
+    }
+
+    static func series(_ relative: String) throws -> Series {
+        try Series(csv: try String(contentsOf: nab.appendingPathComponent("data/\(relative)"), encoding: .utf8))
+    }
+
+    static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(arguments.joined(separator: " "))")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Our scores in the reference's output format.
+    static func lines(_ files: [NABScorer.File], threshold: Double?) throws -> [String] {
+        try profiles.map { name, cost in
+            let r = try NABScorer.score(files, cost: cost, threshold: threshold)
+            return "\(name.padding(toLength: 20, withPad: " ", startingAt: 0)) files=\(files.count) windows=\(r.windows) "
+                + "threshold=\(String(format: "%.4f", r.threshold)) raw=\(String(format: "%.3f", r.raw)) score=\(String(format: "%.1f", r.normalized))"
+        }
+    }
+
+    @Test("random detector outputs score exactly as nab-score scores them", arguments: [0, 1, 2])
+    func matchesReference(seed: Int) throws {
+        let windows = try Self.windows()
+        var generator = SystemRandomNumberGenerator()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nab-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var files: [NABScorer.File] = []
+        for relative in windows.keys.sorted() {
+            let series = try Self.series(relative)
+            // Sparse random detections (a real detector's shape), some ties, and a 0/1 column.
+            let scores = series.values.indices.map { _ -> Double in
+                Double.random(in: 0...1, using: &generator) < 0.02 ? (Double(Int.random(in: 0...20, using: &generator)) / 20) : 0
+            }
+            files.append(NABScorer.File(timestamps: series.timestamps, scores: scores, windows: windows[relative] ?? []))
+            let url = directory.appendingPathComponent(relative)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var csv = "timestamp,anomaly_score,alert\n"
+            for (t, s) in zip(series.timestamps, scores) { csv += "\(t),\(s),\(s >= 0.9 ? 1 : 0)\n" }
+            try csv.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let tool = Self.shared.appendingPathComponent("tools/nab-score").path
+        let common = ["python3", tool, "--windows", Self.nab.appendingPathComponent("labels/windows.json").path,
+                      "--profiles", Self.nab.appendingPathComponent("config/profiles.json").path, directory.path]
+        let optimised = try Self.run(common).split(separator: "\n").map(String.init)
+        #expect(optimised == (try Self.lines(files, threshold: nil)))
+        let alerts = files.map { NABScorer.File(timestamps: $0.timestamps, scores: $0.scores.map { $0 >= 0.9 ? 1 : 0 }, windows: $0.windows) }
+        let fixed = try Self.run(common + ["--column", "alert", "--threshold", "0.5"]).split(separator: "\n").map(String.init)
+        #expect(fixed == (try Self.lines(alerts, threshold: 0.5)))
+    }
+
+    @Test("the streaming detector's own alerts on realAWSCloudwatch, three profiles")
+    func detectorScore() throws {
+        let windows = try Self.windows()
+        var files: [NABScorer.File] = []
+        var alerts = 0
+        for relative in windows.keys.sorted() {
+            let series = try Self.series(relative)
+            let replay = series.replay()
+            alerts += replay.alerts.filter { $0 }.count
+            files.append(NABScorer.File(timestamps: series.timestamps, scores: replay.alerts.map { $0 ? 1 : 0 }, windows: windows[relative] ?? []))
+        }
+        for (name, cost) in Self.profiles {
+            let result = try NABScorer.score(files, cost: cost, threshold: 0.5)
+            print("NAB \(name): \(String(format: "%.1f", result.normalized)) (\(alerts) alerts, \(result.windows) windows)")
+            // The null detector scores 0 and a perfect one 100; a detector must beat doing nothing.
+            #expect(result.normalized > 0)
+        }
+    }
+
+    @Test("malformed series are refused with the line", arguments: ["", "time,value\n", "timestamp,value\n2014-02-14 14:30:00,abc\n",
+                                                                   "timestamp,value\n2014-02-14 14:30:00\n", "timestamp,value\nshort,1\n"])
+    func malformed(text: String) {
+        #expect(throws: MonitorError.self) { try Series(csv: text) }
+    }
+
+    @Test("the robust baseline: median deviation by walking outward equals the sorted definition")
+    func medianDeviation() {
+        var generator = SystemRandomNumberGenerator()
+        for n in [8, 9, 50, 288] {
+            let values = (0..<n).map { _ in Double(Int.random(in: 0...30, using: &generator)) }.sorted()
+            let m = StreamingDetector.median(values)
+            let expected = StreamingDetector.median(values.map { abs($0 - m) }.sorted())
+            #expect(StreamingDetector.medianDeviation(values, from: m) == expected)
+        }
+    }
+}
