@@ -50,7 +50,8 @@ enum VirtHost {
     }
 
     static func domainIsActive(_ name: String) -> Bool {
-        virsh(["domstate", "--", name]).stdout.contains("running") || virsh(["domstate", "--", name]).stdout.contains("paused")
+        let state = virsh(["domstate", "--", name]).stdout
+        return state.contains("running") || state.contains("paused")
     }
 
     /// Writes a secret to a fresh 0600 file in the state directory's 0700 `tmp`, runs `body` with
