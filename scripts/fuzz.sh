@@ -50,7 +50,10 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then seconds=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
 
 build
-bin=$(swift build "${flags[@]}" --show-bin-path)/HyperwardFuzz
+# The binary through SwiftPM's `release` link: asking `swift build --show-bin-path` (a different
+# request than the product build) made the next target's build relink in a fresh clone.
+bin=$scratch/release/HyperwardFuzz
+[ -x "$bin" ] || bin=$(swift build "${flags[@]}" --show-bin-path)/HyperwardFuzz
 corpus=$scratch/corpus/$target
 artifacts=$scratch/artifacts/$target
 mkdir -p "$corpus" "$artifacts"
