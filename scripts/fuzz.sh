@@ -49,11 +49,13 @@ seconds=180
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then seconds=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
 
-build
-# The binary through SwiftPM's `release` link: asking `swift build --show-bin-path` (a different
-# request than the product build) made the next target's build relink in a fresh clone.
+# FUZZ_SKIP_BUILD=1 runs the binary already built (`--build`): the test script builds once and
+# runs every target, since in a fresh clone each further `swift build` rebuilt the dependencies.
 bin=$scratch/release/HyperwardFuzz
-[ -x "$bin" ] || bin=$(swift build "${flags[@]}" --show-bin-path)/HyperwardFuzz
+if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$bin" ]; then
+    build
+    [ -x "$bin" ] || bin=$(swift build "${flags[@]}" --show-bin-path)/HyperwardFuzz
+fi
 corpus=$scratch/corpus/$target
 artifacts=$scratch/artifacts/$target
 mkdir -p "$corpus" "$artifacts"

@@ -39,13 +39,14 @@ if grep -E "^$(pwd)/(Sources|Tests)/.*warning:" "$log"; then
 fi
 swift test --skip-build "$@"
 
-# The packet parsers (capture reader, decoders, flow table) are fuzzed for a bounded time on every
+# The parsers of packets (capture reader, decoders, flow table) and LUKS headers are fuzzed for a bounded time on every
 # run (HYPERWARD_FUZZ_SECONDS per target, default 20; 0 skips): a crash, hang or leak fails CI.
 fuzz_seconds=${HYPERWARD_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" -gt 0 ] && [ $# -eq 0 ]; then
+    bash scripts/fuzz.sh --build
     for target in capture frame luks; do
         log=$(mktemp)
-        if ! bash scripts/fuzz.sh "$target" "$fuzz_seconds" >"$log" 2>&1; then
+        if ! FUZZ_SKIP_BUILD=1 bash scripts/fuzz.sh "$target" "$fuzz_seconds" >"$log" 2>&1; then
             tail -n 40 "$log" >&2
             echo "test.sh: fuzzing $target found a problem (see .build-fuzz/artifacts/$target)" >&2
             exit 1
