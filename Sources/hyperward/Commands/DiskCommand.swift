@@ -226,25 +226,18 @@ extension DiskCommand {
         var allowRunning = false
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("disk.backup", key: Keystore.vmKeyName(vm)) {
-                    let record = try VMCommand.disk(of: vm, path: disk, in: store)
-                    if VirtHost.domainIsActive(vm) {
-                        guard allowRunning else { throw CLIError(exitCode: 64, message: "\(vm) is running: shut it down (or pass --allow-running)") }
-                        Output.warn("backing up the disk of running VM \(vm): the copy may be inconsistent")
-                    }
-                    let payload = try DiskCommand.PayloadFiles(input: record.path, output: out)
-                    var bytes = 0
-                    try payload.run { source, sink in
-                        bytes = try StreamCipher.encrypt(keystore: store, name: record.keyName,
-                                                         context: try EncryptionContext(["purpose": "backup", "vm_uuid": record.vmUUID, "path": record.path]),
-                                                         from: &source, to: &sink).bytes
-                    }
-                    return (nil, "backed up \(record.path) (\(bytes) bytes) of VM \(vm) to \(out)")
+            try await runKeyOperation("disk.backup", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
+                let record = try VMCommand.disk(of: vm, path: disk, in: store)
+                if VirtHost.domainIsActive(vm) {
+                    guard allowRunning else { throw CLIError(exitCode: 64, message: "\(vm) is running: shut it down (or pass --allow-running)") }
+                    Output.warn("backing up the disk of running VM \(vm): the copy may be inconsistent")
                 }
-                return ExitCodes.completed
+                var bytes = 0
+                try StreamFiles.transform(input: record.path, output: out) { source, sink in
+                    bytes = try StreamCipher.encrypt(keystore: store, name: record.keyName, context: try DiskCommand.backupContext(record),
+                                                     from: &source, to: &sink).bytes
+                }
+                return (nil, "backed up \(record.path) (\(bytes) bytes) of VM \(vm) to \(out)")
             }
         }
     }
@@ -258,44 +251,22 @@ extension DiskCommand {
         @Option(name: .customLong("in"), help: ArgumentHelp("The backup file.", valueName: "FILE")) var input: String
 
         func run() async throws {
-            try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
-                try context.perform("disk.restore", key: Keystore.vmKeyName(vm)) {
-                    let record = try VMCommand.disk(of: vm, path: disk, in: store)
-                    guard !VirtHost.domainIsActive(vm) else { throw CLIError(exitCode: 64, message: "\(vm) is running: shut it down first") }
-                    // Written beside the disk under a temporary name, renamed over it only when whole.
-                    let payload = try DiskCommand.PayloadFiles(input: input, output: record.path, replace: true)
-                    var bytes = 0
-                    try payload.run { source, sink in
-                        bytes = try StreamCipher.decrypt(keystore: store, name: record.keyName,
-                                                         context: try EncryptionContext(["purpose": "backup", "vm_uuid": record.vmUUID, "path": record.path]),
-                                                         from: &source, to: &sink).bytes
-                    }
-                    return (nil, "restored \(record.path) (\(bytes) bytes) of VM \(vm) from \(input)")
+            try await runKeyOperation("disk.restore", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
+                let record = try VMCommand.disk(of: vm, path: disk, in: store)
+                guard !VirtHost.domainIsActive(vm) else { throw CLIError(exitCode: 64, message: "\(vm) is running: shut it down first") }
+                // Written beside the disk under a temporary name, renamed over it only when whole.
+                var bytes = 0
+                try StreamFiles.transform(input: input, output: record.path, replace: true) { source, sink in
+                    bytes = try StreamCipher.decrypt(keystore: store, name: record.keyName, context: try DiskCommand.backupContext(record),
+                                                     from: &source, to: &sink).bytes
                 }
-                return ExitCodes.completed
+                return (nil, "restored \(record.path) (\(bytes) bytes) of VM \(vm) from \(input)")
             }
         }
     }
 
-    /// An input file streamed to an output file that appears (0600) only when complete.
-    struct PayloadFiles {
-        let input: String
-        let output: String
-        var replace = false
-
-        init(input: String, output: String, replace: Bool = false) throws {
-            self.input = input
-            self.output = output
-            self.replace = replace
-            if !replace && FileManager.default.fileExists(atPath: output) {
-                throw CLIError(exitCode: 73, message: "\(output) exists: not overwritten")
-            }
-        }
-
-        func run(_ body: (inout FileDescriptorStream, inout FileDescriptorStream) throws -> Void) throws {
-            try StreamFiles.transform(input: input, output: output, replace: replace, body)
-        }
+    /// What a disk's backup is bound to: the VM's UUID and the disk's path.
+    static func backupContext(_ record: DiskKeyRecord) throws -> EncryptionContext {
+        try EncryptionContext(["purpose": "backup", "vm_uuid": record.vmUUID, "path": record.path])
     }
 }
