@@ -44,17 +44,16 @@ final class FixtureHost: @unchecked Sendable {
     @discardableResult
     func write(_ path: String, bytes: [UInt8], mode: Int? = nil) -> FixtureHost {
         let full = physical(path)
-        try? FileManager.default.createDirectory(
-            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        makeDirectories(physicalPath: (full as NSString).deletingLastPathComponent)
         _ = FileManager.default.createFile(atPath: full, contents: Data(bytes))
-        if let mode { chmod(path, mode) }
+        chmod(path, mode ?? 0o644)
         return self
     }
 
     /// Creates the directory `path` (and parents).
     @discardableResult
     func mkdir(_ path: String, mode: Int? = nil) -> FixtureHost {
-        try? FileManager.default.createDirectory(atPath: physical(path), withIntermediateDirectories: true)
+        makeDirectories(physicalPath: physical(path))
         if let mode { chmod(path, mode) }
         return self
     }
@@ -63,8 +62,7 @@ final class FixtureHost: @unchecked Sendable {
     @discardableResult
     func symlink(_ path: String, to target: String) -> FixtureHost {
         let full = physical(path)
-        try? FileManager.default.createDirectory(
-            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        makeDirectories(physicalPath: (full as NSString).deletingLastPathComponent)
         try? FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: target)
         return self
     }
@@ -73,10 +71,19 @@ final class FixtureHost: @unchecked Sendable {
     @discardableResult
     func fifo(_ path: String) -> FixtureHost {
         let full = physical(path)
-        try? FileManager.default.createDirectory(
-            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        makeDirectories(physicalPath: (full as NSString).deletingLastPathComponent)
         mkfifo(full, 0o644)
         return self
+    }
+
+    /// Creates every missing directory down to `full` at mode 0755, as a fresh host has them,
+    /// whatever the umask of the process running the tests (CI may run with 077).
+    private func makeDirectories(physicalPath full: String) {
+        var path = root
+        for component in full.dropFirst(root.count).split(separator: "/") {
+            path += "/" + component
+            if Foundation.mkdir(path, 0o755) == 0 { Foundation.chmod(path, 0o755) }
+        }
     }
 
     /// Sets the permission bits of `path`.
