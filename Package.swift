@@ -96,9 +96,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The system's libvirt, read through its C API (domain statistics for the monitor).
+        .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt", providers: [.apt(["libvirt-dev"])]),
         .target(
             name: "VMMonitor",
-            dependencies: ["HyperwardCore"],
+            dependencies: ["HyperwardCore", "CLibvirt", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         // Test support only: a real-packet lab of network namespaces on a bridge.

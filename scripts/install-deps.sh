@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh --test   plus what the test suite and the benchmark need
 set -euo pipefail
 
-runtime=(libsqlite3-dev libssl-dev nftables conntrack)
+runtime=(libsqlite3-dev libssl-dev libvirt-dev nftables conntrack)
 testing=(rpm augeas-tools libcap2-bin dpkg-dev spectre-meltdown-checker libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
          linux-image-amd64 python3-pip dnsmasq-base
          iproute2 procps nftables conntrack dsniff iputils-ping socat python3-scapy tcpdump

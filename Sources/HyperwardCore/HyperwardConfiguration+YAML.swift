@@ -14,7 +14,7 @@ import Yams
 extension HyperwardConfiguration {
     /// The keys accepted at each level; anything else is an error with its line and column, so a
     /// typo never silently falls back to a default.
-    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense", "keys"]
+    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense", "keys", "monitor"]
     static let keysKeys: Set<String> = ["passphrase_file", "key_file", "rotation_check_seconds"]
     static let senseKeys: Set<String> = ["interfaces", "inventory", "prevent", "ttl_seconds", "allow", "show_secrets"]
     static let networkKeys: Set<String> = ["policy", "netns"]
@@ -121,6 +121,10 @@ extension HyperwardConfiguration {
                         throw error("unknown setting 'sense.\(sub)' (known: \(senseKeys.sorted().joined(separator: ", ")))", at: k, file: file)
                     }
                 }
+            case "monitor":
+                // Validated in full by the monitor (VMMonitor's MonitorPolicy), which reads it from the file.
+                guard value.mapping != nil else { throw error("monitor must be a mapping", at: value, file: file) }
+                config.monitor = Monitor(file: file)
             case "network":
                 guard let networkMap = value.mapping else { throw error("network must be a mapping", at: value, file: file) }
                 for (k, v) in networkMap {

@@ -32,6 +32,17 @@ public struct HyperwardConfiguration: Sendable, Hashable {
     /// The key service's settings (the agent's automatic rotation).
     public var keys: Keys = Keys()
 
+    /// The VM monitor: present when the configuration has a `monitor` section, whose settings
+    /// (interval, limits, baseline, peers, response) the monitor reads from `file` itself.
+    public var monitor: Monitor?
+
+    /// Where the agent's monitor policy is.
+    public struct Monitor: Sendable, Hashable {
+        /// The configuration file holding the `monitor` section.
+        public var file: String
+        public init(file: String) { self.file = file }
+    }
+
     /// Settings of the agent's key service.
     public struct Keys: Sendable, Hashable {
         /// A file holding the keystore's passphrase (0600), or

@@ -33,6 +33,9 @@ public struct StreamingDetector: Sendable {
         public var alertDistance = 6.0
         /// Values after an alert during which no new alert is raised.
         public var holdOff = 288
+        /// The least |value − median| that counts as anomalous, in the metric's unit (0 for a
+        /// benchmark series; the live monitor sets each metric's floor).
+        public var minimumDeviation = 0.0
         public init() {}
 
         var alertScore: Double { 1 - exp(-alertDistance * alertDistance / 2) }
@@ -48,8 +51,26 @@ public struct StreamingDetector: Sendable {
 
     public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
 
+    /// What the detector makes of one value.
+    public struct Observation: Sendable, Hashable {
+        /// In [0, 1].
+        public var score: Double
+        /// Whether this value raises an alert (anomalous, warm, outside the hold-off).
+        public var alert: Bool
+        /// Whether the value is anomalous at all (an open incident stays open while it is).
+        public var anomalous: Bool
+        /// What the baseline expected (its median), nil before it has one.
+        public var expected: Double?
+    }
+
     /// One value: its anomaly score and whether it raises an alert.
     public mutating func observe(_ value: Double) -> (score: Double, alert: Bool) {
+        let o = inspect(value)
+        return (o.score, o.alert)
+    }
+
+    /// One value, with what the baseline expected.
+    public mutating func inspect(_ value: Double) -> Observation {
         defer {
             if value.isFinite {
                 if recent.count < configuration.window {
@@ -65,19 +86,21 @@ public struct StreamingDetector: Sendable {
             seen += 1
             if sinceAlert < Int.max { sinceAlert += 1 }
         }
-        guard value.isFinite, sorted.count >= 8 else { return (0, false) }
+        guard value.isFinite, sorted.count >= 8 else { return Observation(score: 0, alert: false, anomalous: false, expected: nil) }
         let median = StreamingDetector.median(sorted)
         let mad = StreamingDetector.medianDeviation(sorted, from: median)
         let spread = max(1.4826 * mad, 0.01 * abs(median), 1e-9)
         let distance = abs(value - median) / spread
         let warm = min(1.0, Double(seen) / Double(max(configuration.warmUp, 1)))
         let score = (1 - exp(-distance * distance / 2)) * warm
+        let anomalous = seen >= configuration.warmUp && score >= configuration.alertScore
+            && abs(value - median) >= configuration.minimumDeviation
         var alert = false
-        if seen >= configuration.warmUp && score >= configuration.alertScore && sinceAlert >= configuration.holdOff {
+        if anomalous && sinceAlert >= configuration.holdOff {
             alert = true
             sinceAlert = 0
         }
-        return (score, alert)
+        return Observation(score: score, alert: alert, anomalous: anomalous, expected: median)
     }
 
     /// The first index whose value is not below `value` (binary search).

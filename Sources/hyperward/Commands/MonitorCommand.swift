@@ -11,16 +11,80 @@
 
 import ArgumentParser
 import Foundation
+import HyperwardCore
+import HyperwardStore
 import VMMonitor
 
-/// `hyperward monitor`: VM behaviour monitoring. So far: the streaming detector replayed on a
-/// NAB-format series, so it can be measured on a public benchmark.
+/// `hyperward monitor`: every VM's behaviour sampled from libvirt, each VM's normal learnt, and
+/// debounced, explained alerts; `monitor replay` runs the same detector over a NAB series.
 struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
-        abstract: "VM behaviour monitoring (so far: replay the streaming detector over a series).",
-        subcommands: [Replay.self]
+        abstract: "Watch every VM's behaviour (CPU, steal, memory, network, disk) and alert on anomalies.",
+        subcommands: [Watch.self, Replay.self],
+        defaultSubcommand: Watch.self
     )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    struct Watch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "watch",
+            abstract: "Sample every running VM from libvirt and report incidents as they open, update and resolve.",
+            discussion: """
+                Detectors: hard limits from the policy, each VM's own baseline per metric (median and MAD of \
+                its recent samples), and peers (a VM far above the other VMs of the host). One VM's \
+                anomalies are one incident. The policy is --policy FILE, else the configuration's \
+                `monitor` section, else defaults (no limits). Exit 1 with --fail-on-alert when an incident \
+                opened, 78 for a bad policy, 69 when libvirt cannot be reached.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("Monitor policy (YAML: interval_seconds, limits, baseline, peers, response).", valueName: "FILE")) var policy: String?
+        @Option(help: "libvirt connection (read-only).") var uri: String?
+        @Option(help: ArgumentHelp("Seconds between samples (overrides the policy).", valueName: "SECONDS")) var interval: Double?
+        @Option(help: ArgumentHelp("Stop after this many seconds (default: until SIGINT/SIGTERM).", valueName: "SECONDS")) var duration: Double?
+        @Option(help: "Output: text or json (one object per line).") var format: Format = .text
+        @Flag(help: "Also print every VM's rates each round.") var rates = false
+        @Flag(help: "Record alerts as events in the state store.") var record = false
+        @Flag(help: "Exit 1 if any incident opened.") var failOnAlert = false
+
+        func run() async throws {
+            try await reportingErrors {
+                let configuration = try global.loadConfiguration()
+                var (monitorPolicy, policyURI, _) = try MonitorSetup.policy(file: policy, configuration: configuration)
+                if let interval {
+                    guard interval >= 0.2, interval <= 3600 else { throw CLIError(exitCode: ExitCodes.usage, message: "--interval must be from 0.2 to 3600 seconds") }
+                    monitorPolicy.interval = interval
+                }
+                let loop = try MonitorLoop(uri: uri ?? policyURI, policy: monitorPolicy)
+                let store = record ? try StateStore(stateDirectory: configuration.stateDirectory) : nil
+                StopFlag().installSignalHandlers()
+                let deadline = duration.map { Date().addingTimeInterval($0) }
+                var opened = 0
+                while StopFlag.raised == 0 {
+                    let started = Date()
+                    let (vmRates, alerts) = try await loop.round()
+                    if rates { Output.write(MonitorRendering.rates(vmRates, format: format)) }
+                    for alert in alerts {
+                        if alert.phase == .opened { opened += 1 }
+                        Output.write(MonitorRendering.alert(alert, format: format))
+                    }
+                    if let store, !alerts.isEmpty { try store.append(alerts.map(MonitorRendering.event)) }
+                    if let deadline, Date() >= deadline { break }
+                    let wait = monitorPolicy.interval - Date().timeIntervalSince(started)
+                    var slept = 0.0
+                    while slept < wait, StopFlag.raised == 0 {
+                        let step = min(0.2, wait - slept)
+                        try await Task.sleep(for: .seconds(step))
+                        slept += step
+                        if let deadline, Date() >= deadline { break }
+                    }
+                    if let deadline, Date() >= deadline { break }
+                }
+                return failOnAlert && opened > 0 ? ExitCodes.thresholdMatched : ExitCodes.completed
+            }
+        }
+    }
 
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,7 +101,7 @@ struct MonitorCommand: AsyncParsableCommand {
                 }
                 let series: Series
                 do { series = try Series(csv: text) } catch { throw CLIError(exitCode: 65, message: "\(file): \(error)") }
-                let result = series.replay()
+                let result = series.replay()  // The detector's defaults, the live baseline's algorithm.
                 if let out {
                     do { try result.csv.write(toFile: out, atomically: true, encoding: .utf8) } catch {
                         throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(out): \(error)")

@@ -1,0 +1,333 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HyperwardCore
+import Testing
+
+@testable import VMMonitor
+
+/// A host of simulated VMs whose cumulative counters advance by chosen rates: the engine sees
+/// exactly what libvirt's statistics would show.
+struct SimulatedHost {
+    struct VM {
+        var sample: DomainSample
+        var cpu = 0.05, txPackets = 10.0, memoryMiB = 300.0
+    }
+    var vms: [String: VM] = [:]
+    var time = 1000.0
+    var unitIsMicroseconds = false
+
+    mutating func add(_ name: String, cpu: Double = 0.05) {
+        var sample = DomainSample(name: name, uuid: "uuid-\(name)", time: time)
+        sample.cpuTime = 10_000_000_000
+        sample.vcpuCount = 1
+        sample.vcpus = [.init(index: 0, time: unitIsMicroseconds ? 9_000_000 : 9_000_000_000, delay: 1_000_000)]
+        sample.residentKiB = 300 * 1024
+        sample.interfaces = [.init(index: 0, name: "vnet-\(name)", rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0)]
+        vms[name] = VM(sample: sample, cpu: cpu)
+    }
+
+    /// Advances every VM by `seconds`, with deterministic jitter, and returns their samples.
+    mutating func step(_ seconds: Double = 10, jitter: Double = 0.1) -> [DomainSample] {
+        time += seconds
+        var out: [DomainSample] = []
+        for name in vms.keys.sorted() {
+            var vm = vms[name]!
+            let wobble = 1 + jitter * sin(time * 0.37 + Double(name.count))
+            let cpuNs = UInt64(vm.cpu * wobble * seconds * 1e9)
+            vm.sample.time = time
+            vm.sample.cpuTime! += cpuNs
+            let vcpuTicks = unitIsMicroseconds ? cpuNs * 9 / 10 / 1000 : cpuNs * 9 / 10
+            vm.sample.vcpus[0].time! += vcpuTicks
+            vm.sample.vcpus[0].delay! += UInt64(0.01 * seconds * 1e9)
+            vm.sample.residentKiB = UInt64(vm.memoryMiB * 1024 * wobble)
+            let packets = UInt64(vm.txPackets * wobble * seconds)
+            vm.sample.interfaces[0].txPackets! += packets
+            vm.sample.interfaces[0].txBytes! += packets * 100
+            vms[name] = vm
+            out.append(vm.sample)
+        }
+        return out
+    }
+}
+
+@Suite("Monitor engine")
+struct MonitorEngineTests {
+    @Test func ratesComeFromCounterDeltas() throws {
+        var a = DomainSample(name: "web", uuid: "u", time: 100)
+        a.cpuTime = 5_000_000_000
+        a.vcpus = [.init(index: 0, time: 4_000_000_000, delay: 0), .init(index: 1, time: 4_000_000_000, delay: 0)]
+        a.interfaces = [.init(index: 0, name: "vnet0", rxBytes: 1000, rxPackets: 10, txBytes: 2000, txPackets: 20)]
+        a.blocks = [.init(index: 0, name: "vda", readBytes: 0, writeBytes: 0, readRequests: 0, writeRequests: 0)]
+        var b = a
+        b.time = 110
+        b.cpuTime = 20_000_000_000            // 15 s of CPU in 10 s: 1.5 cores
+        b.vcpus = [.init(index: 0, time: 11_000_000_000, delay: 500_000_000), .init(index: 1, time: 10_000_000_000, delay: 1_500_000_000)]
+        b.interfaces[0] = .init(index: 0, name: "vnet0", rxBytes: 11_000, rxPackets: 110, txBytes: 2000, txPackets: 20)
+        b.blocks[0] = .init(index: 0, name: "vda", readBytes: 4096 * 10, writeBytes: 0, readRequests: 10, writeRequests: 20)
+        b.residentKiB = 1024
+        let r = try #require(VMRates.between(a, b))
+        #expect(r.values[.cpu] == 1.5)
+        #expect(r.vcpuTimeUnit == .nanoseconds)
+        #expect(abs(r.values[.vcpuBusy]! - 0.65) < 1e-9)     // (0.7 + 0.6) / 2
+        #expect(abs(r.values[.vcpuDelay]! - 0.10) < 1e-9)    // (0.05 + 0.15) / 2
+        #expect(r.values[.netRxBytes] == 1000 && r.values[.netRxPackets] == 10 && r.values[.netTxPackets] == 0)
+        #expect(r.values[.diskReadBytes] == 4096 && r.values[.diskIOPS] == 3)
+        #expect(r.values[.memory] == 1_048_576.0)
+        #expect(r.interfaces == ["vnet0"])
+    }
+
+    @Test func vcpuTimeUnitIsDetectedNotAssumed() {
+        #expect(VCPUTimeUnit.detect(cpuTime: 10_000_000_000, vcpuTimes: [4_500_000_000, 4_000_000_000]) == .nanoseconds)
+        #expect(VCPUTimeUnit.detect(cpuTime: 10_000_000_000, vcpuTimes: [4_500_000, 4_000_000]) == .microseconds)
+        #expect(VCPUTimeUnit.detect(cpuTime: 10_000_000, vcpuTimes: [9_000_000]) == .unknown, "too little CPU to tell")
+        #expect(VCPUTimeUnit.detect(cpuTime: 10_000_000_000, vcpuTimes: [90_000_000_000]) == .unknown, "fits neither unit")
+        // A microsecond-reporting driver gives the same busy fraction once detected.
+        var host = SimulatedHost()
+        host.unitIsMicroseconds = true
+        host.add("a", cpu: 0.5)
+        var engine = MonitorEngine()
+        _ = engine.ingest(host.step())
+        let rates = engine.ingest(host.step(jitter: 0)).rates
+        #expect(rates.first?.vcpuTimeUnit == .microseconds)
+        #expect(abs((rates.first?.values[.vcpuBusy] ?? 0) - 0.45) < 0.001)
+    }
+
+    @Test func aCounterThatGoesBackwardsGivesNoRate() throws {
+        var a = DomainSample(name: "web", uuid: "u", time: 100)
+        a.cpuTime = 5_000_000_000
+        var b = a
+        b.time = 110
+        b.cpuTime = 1_000_000_000   // restarted
+        let r = try #require(VMRates.between(a, b))
+        #expect(r.values[.cpu] == nil)
+        b.time = 100
+        #expect(VMRates.between(a, b) == nil, "no interval, no rate")
+    }
+
+    @Test func aHardLimitOpensOneIncidentThatUpdatesAndResolves() {
+        var policy = MonitorPolicy()
+        policy.limits[.cpu] = .init(maximum: 0.8, sustain: 3)
+        policy.baselineEnabled = false
+        policy.peersEnabled = false
+        policy.updateEvery = 10
+        var engine = MonitorEngine(policy: policy)
+        var host = SimulatedHost()
+        host.add("busy", cpu: 0.95)
+        host.add("idle", cpu: 0.05)
+        var alerts: [MonitorAlert] = []
+        _ = engine.ingest(host.step(jitter: 0.02))
+        for _ in 0..<25 { alerts += engine.ingest(host.step(jitter: 0.02)).alerts }
+        #expect(alerts.allSatisfy { $0.vm == "busy" }, "the idle VM is never flagged")
+        #expect(alerts.map(\.phase) == [.opened, .updated, .updated], "25 samples over the limit: one incident, updates every 10")
+        let opened = alerts[0]
+        #expect(opened.severity == .high)
+        #expect(opened.threatClasses == [.maliciousVM])
+        let signal = opened.signals[0]
+        #expect(signal.metric == .cpu && signal.detectors == [.limit] && signal.limit == 0.8)
+        #expect(abs(signal.observed - 0.95) < 0.05)
+        #expect(opened.summary.contains("cpu 0.9") && opened.summary.contains("limit 0.80 cores") && opened.summary.contains("resource abuse"))
+        // Back under the limit: resolved after the quiet samples, once.
+        host.vms["busy"]!.cpu = 0.1
+        var after: [MonitorAlert] = []
+        for _ in 0..<10 { after += engine.ingest(host.step(jitter: 0.02)).alerts }
+        #expect(after.map(\.phase) == [.resolved])
+        #expect(after.first?.id == opened.id)
+    }
+
+    @Test func theBaselineLearnsEachVMsNormalAndFlagsAChange() {
+        var policy = MonitorPolicy()
+        policy.peersEnabled = false
+        var engine = MonitorEngine(policy: policy)
+        var host = SimulatedHost()
+        host.add("steady", cpu: 0.6)   // busy but always so: its normal
+        host.add("quiet", cpu: 0.05)
+        var alerts: [MonitorAlert] = []
+        for _ in 0..<60 { alerts += engine.ingest(host.step()).alerts }
+        #expect(alerts.isEmpty, "a steadily busy VM is normal for itself: \(alerts.map(\.summary))")
+        host.vms["quiet"]!.txPackets = 5000       // starts flooding
+        for _ in 0..<5 { alerts += engine.ingest(host.step()).alerts }
+        let opened = alerts.filter { $0.phase == .opened }
+        #expect(opened.count == 1)
+        #expect(opened.first?.vm == "quiet")
+        let signals = opened.first?.signals.map(\.metric) ?? []
+        #expect(signals.contains(.netTxPackets))
+        let tx = opened.first?.signals.first { $0.metric == .netTxPackets }
+        #expect(tx?.detectors == [.baseline])
+        #expect((tx?.expected ?? 0) < 20 && (tx?.observed ?? 0) > 4000, "observed vs expected")
+        #expect(opened.first?.threatClasses.contains(.networkThreat) == true)
+        #expect(alerts.filter { $0.phase == .updated }.count <= 1, "a sustained flood is one incident, not an alert per sample")
+    }
+
+    @Test func smallChangesOnAnIdleVMAreBelowTheFloor() {
+        var policy = MonitorPolicy()
+        policy.peersEnabled = false
+        var engine = MonitorEngine(policy: policy)
+        var host = SimulatedHost()
+        host.add("idle", cpu: 0.01)
+        var alerts: [MonitorAlert] = []
+        for _ in 0..<40 { alerts += engine.ingest(host.step(jitter: 0.001)).alerts }
+        host.vms["idle"]!.cpu = 0.05   // 40 MADs away, but 0.04 cores
+        for _ in 0..<5 { alerts += engine.ingest(host.step(jitter: 0.001)).alerts }
+        #expect(alerts.isEmpty)
+    }
+
+    @Test func aVMFarAboveItsPeersIsAnOutlier() {
+        var policy = MonitorPolicy()
+        policy.baselineEnabled = false
+        var engine = MonitorEngine(policy: policy)
+        var host = SimulatedHost()
+        for i in 0..<5 { host.add("vm\(i)", cpu: 0.10 + 0.01 * Double(i)) }
+        host.add("miner", cpu: 1.9)
+        var alerts: [MonitorAlert] = []
+        for _ in 0..<6 { alerts += engine.ingest(host.step()).alerts }
+        #expect(alerts.map(\.vm) == ["miner"])
+        let signal = alerts.first?.signals.first { $0.metric == .cpu }
+        #expect(signal?.detectors == [.peers])
+        #expect(signal.map { $0.expected! < 0.2 } == true, "expected: the host's median")
+        // With two VMs there are no peers to speak of.
+        var pair = MonitorEngine(policy: policy)
+        var small = SimulatedHost()
+        small.add("a", cpu: 0.05)
+        small.add("b", cpu: 1.9)
+        var none: [MonitorAlert] = []
+        for _ in 0..<6 { none += pair.ingest(small.step()).alerts }
+        #expect(none.isEmpty)
+    }
+
+    @Test func aVMThatGoesAwayResolvesItsIncident() {
+        var policy = MonitorPolicy()
+        policy.limits[.cpu] = .init(maximum: 0.5, sustain: 1)
+        var engine = MonitorEngine(policy: policy)
+        var host = SimulatedHost()
+        host.add("busy", cpu: 0.9)
+        _ = engine.ingest(host.step())
+        #expect(engine.ingest(host.step()).alerts.map(\.phase) == [.opened])
+        host.vms["busy"] = nil
+        let gone = engine.ingest(host.step()).alerts
+        #expect(gone.map(\.phase) == [.resolved])
+        #expect(engine.trackedCount == 0)
+    }
+
+    @Test func autoResponseIsOptInAllowlistedAndSkipsResolved() {
+        var response = AutoResponse()
+        let alert = MonitorAlert(phase: .opened, id: "x", vm: "web", uuid: "u", severity: .high, threatClasses: [.maliciousVM],
+                                 since: "t", time: "t", samples: 1,
+                                 signals: [.init(metric: .cpu, detectors: [.limit], observed: 1, expected: nil, limit: 0.8, peak: 1, unit: "cores", since: "t", threat: "")])
+        #expect(!response.wants(alert), "default: alert only")
+        response.quarantineOn = [.limit]
+        #expect(response.wants(alert))
+        response.allow = ["web"]
+        #expect(!response.wants(alert))
+        response.allow = []
+        var resolved = alert
+        resolved.phase = .resolved
+        #expect(!response.wants(resolved))
+    }
+}
+
+@Suite("Monitor policy and statistics parsing")
+struct MonitorParsingTests {
+    @Test func policyParses() throws {
+        let (policy, uri, response) = try MonitorPolicy.parse("""
+            interval_seconds: 5
+            uri: qemu:///session
+            limits:
+              cpu: 0.9
+              net_tx_pps: { max: 50000, sustain: 2 }
+            baseline: { window: 100, warm_up: 20, distance: 5, hold_off: 10 }
+            peers: { enabled: false }
+            quiet_samples: 4
+            response: { quarantine_on: [limit, peers], allow: [dns], max_per_hour: 1 }
+            """, file: "m.yaml")
+        #expect(policy.interval == 5 && uri == "qemu:///session")
+        #expect(policy.limits[.cpu] == .init(maximum: 0.9, sustain: 3))
+        #expect(policy.limits[.netTxPackets] == .init(maximum: 50000, sustain: 2))
+        #expect(policy.baseline.window == 100 && policy.baseline.warmUp == 20 && policy.baseline.alertDistance == 5 && policy.baseline.holdOff == 10)
+        #expect(!policy.peersEnabled && policy.quietSamples == 4)
+        #expect(response.quarantineOn == [.limit, .peers] && response.allow == ["dns"] && response.maxPerHour == 1)
+        // The same section inside the agent's configuration.
+        let (inSection, _, _) = try MonitorPolicy.parse("state_directory: /x\nmonitor:\n  limits: { cpu: 2 }\n", file: "c.yaml", section: true)
+        #expect(inSection.limits[.cpu]?.maximum == 2)
+    }
+
+    @Test(arguments: [
+        ("limits: { cpux: 1 }", "unknown metric 'cpux'", 1),
+        ("interval_seconds: 0", "interval_seconds must be a number from", 1),
+        ("baseline: { windw: 3 }", "unknown setting 'baseline.windw'", 1),
+        ("response: { quarantine_on: [everything] }", "unknown detector 'everything'", 1),
+        ("limits:\n  cpu: { sustain: 2 }", "limits.cpu needs max", 2),
+        ("colour: red", "unknown setting 'colour'", 1),
+        ("- a list", "must be a mapping", 1),
+    ])
+    func badPoliciesNameTheProblemAndItsLine(text: String, message: String, line: Int) {
+        #expect {
+            _ = try MonitorPolicy.parse(text, file: "m.yaml")
+        } throws: { error in
+            guard let e = error as? HyperwardError else { return false }
+            return e.message.contains(message) && e.location?.line == line && e.code == .configuration
+        }
+    }
+
+    @Test func domstatsTextParses() throws {
+        let text = """
+            Domain: 'web'
+              state.state=1
+              cpu.time=123456789000
+              balloon.current=524288
+              balloon.rss=301234
+              vcpu.current=2
+              vcpu.0.state=1
+              vcpu.0.time=100000000000
+              vcpu.0.delay=5000
+              vcpu.1.time=20000000000
+              net.count=1
+              net.0.name=vnet7
+              net.0.rx.bytes=1000
+              net.0.rx.pkts=10
+              net.0.tx.bytes=2000
+              net.0.tx.pkts=20
+              block.count=1
+              block.0.name=vda
+              block.0.rd.bytes=4096
+              block.0.wr.reqs=3
+
+            Domain: 'db'
+              state.state=3
+            """
+        let samples = try DomainSample.parseDomstats(text, time: 1)
+        #expect(samples.map(\.name) == ["web", "db"])
+        let web = samples[0]
+        #expect(web.state == 1 && web.cpuTime == 123_456_789_000 && web.memoryKiB == 524_288 && web.residentKiB == 301_234)
+        #expect(web.vcpuCount == 2 && web.vcpus.map(\.index) == [0, 1] && web.vcpus[0].delay == 5000)
+        #expect(web.interfaces == [.init(index: 0, name: "vnet7", rxBytes: 1000, rxPackets: 10, txBytes: 2000, txPackets: 20)])
+        #expect(web.blocks.first?.readBytes == 4096 && web.blocks.first?.writeRequests == 3)
+        #expect(samples[1].state == 3 && samples[1].cpuTime == nil)
+    }
+
+    @Test func hostileStatisticsAreBoundedErrorsNotCrashes() {
+        #expect(throws: MonitorError.self) { try DomainSample.parseDomstats("Domain: 'x'\n  vcpu.99999999999999999999.time=1\n", time: 0) }
+        #expect(throws: MonitorError.self) { try DomainSample.parseDomstats("Domain: 'x'\n  net.5000.rx.bytes=1\n", time: 0) }
+        let many = "Domain: 'x'\n" + String(repeating: "  cpu.time=1\n", count: DomainSample.maxFields + 1)
+        #expect(throws: MonitorError.self) { try DomainSample.parseDomstats(many, time: 0) }
+        // Wrong types, negative and odd values are ignored, not trusted.
+        let odd = try? DomainSample.parseDomstats("Domain: 'x'\n  cpu.time=-5\n  net.0.rx.bytes=lots\n  vcpu.abc.time=1\n  =\n  balloon.rss=1e400\n", time: 0)
+        #expect(odd?.first?.cpuTime == nil && odd?.first?.interfaces.first?.rxBytes == nil && odd?.first?.residentKiB == nil)
+        // Random bytes: never a crash.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let alphabet = Array("Domain: '\n.=0123456789vcpunetblockrxtimedelay-".utf8)
+            let bytes = (0..<Int.random(in: 0..<200, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            _ = try? DomainSample.parseDomstats(String(decoding: bytes, as: UTF8.self), time: 0)
+        }
+    }
+}
