@@ -23,6 +23,6 @@ struct Hyperward: AsyncParsableCommand {
             (status error); 64 usage error; 70 internal or storage error; 78 configuration error.
             """,
         version: HyperwardVersion.current,
-        subcommands: [AuditCommand.self, NetCommand.self, SenseCommand.self, KeysCommand.self, CertCommand.self, DiskCommand.self, VMCommand.self, MonitorCommand.self, AgentCommand.self, EventsCommand.self]
+        subcommands: [AuditCommand.self, NetCommand.self, SenseCommand.self, KeysCommand.self, CertCommand.self, DiskCommand.self, VMCommand.self, MonitorCommand.self, RespondCommand.self, AgentCommand.self, EventsCommand.self]
     )
 }

@@ -1,0 +1,120 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import HyperwardCore
+import HyperwardStore
+import NetworkPolicy
+
+/// `hyperward respond`: contain a VM, keep evidence, release it, restore its disk.
+struct RespondCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "respond",
+        abstract: "Incident response: quarantine a VM (network cut, paused, evidence kept), release it, restore its disk.",
+        discussion: """
+            Every step checks the VM's state first, so running a command again, or after an interruption, \\
+            finishes the job without repeating it. Steps are events in the state store and lines in \\
+            <state>/response/VM/case.json. Exit 66 for an unknown VM or snapshot, 65 when a base image's \\
+            hash no longer matches, 70 when libvirt or nft refuses a step.
+            """,
+        subcommands: [Quarantine.self, Release.self, Snapshot.self, Restore.self]
+    )
+
+    struct Quarantine: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cut every interface of VM at the bridge, delete its conntrack entries, pause it, dump its memory and freeze its disk; hashes become events.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The libvirt domain.") var vm: String
+        @Flag(help: "Say what would be done; change nothing.") var dryRun = false
+        @Flag(help: "Skip the memory dump (it takes as much disk as the VM has memory).") var noDump = false
+        @Flag(help: "Skip the external disk snapshot.") var noSnapshot = false
+        @Option(help: ArgumentHelp("Network namespace whose bridge carries the VM (default: this one).", valueName: "NAME")) var netns: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                var responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: netns)
+                try responder.quarantineVM(dump: !noDump, snapshot: !noSnapshot)
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Undo a quarantine: interfaces released, VM resumed (evidence stays).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The libvirt domain.") var vm: String
+        @Flag(help: "Say what would be done; change nothing.") var dryRun = false
+        @Option(help: ArgumentHelp("Network namespace whose bridge carries the VM.", valueName: "NAME")) var netns: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                var responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: netns)
+                try responder.release()
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    struct Snapshot: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Freeze VM's disks now as a named known-good state (read-only hashed base; writes continue in an overlay).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The libvirt domain.") var vm: String
+        @Option(help: "The snapshot's name.") var name: String
+        @Flag(help: "Say what would be done; change nothing.") var dryRun = false
+
+        func run() async throws {
+            try await reportingErrors {
+                guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
+                    throw CLIError(exitCode: ExitCodes.usage, message: "--name: letters, digits, '-', '_' and '.' (at most 64)")
+                }
+                var responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: nil)
+                try responder.markGolden(name: name)
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring VM's disks back to a recorded snapshot: hash checked, fresh overlay on it, VM restarted if it ran.",
+            discussion: "libvirt 9.0 cannot revert external snapshots; this is the golden base + overlay way, which works on it.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The libvirt domain.") var vm: String
+        @Option(help: ArgumentHelp("The snapshot to restore (from `respond snapshot` or a quarantine).", valueName: "SNAPSHOT")) var to: String
+        @Flag(help: "Say what would be done; change nothing.") var dryRun = false
+
+        func run() async throws {
+            try await reportingErrors {
+                var responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: nil)
+                try responder.restore(to: to)
+                return ExitCodes.completed
+            }
+        }
+    }
+
+    static func responder(_ vm: String, global: GlobalOptions, dryRun: Bool, netns: String?) throws -> Responder {
+        guard !vm.isEmpty, vm.count <= 200, !vm.contains("/"), vm != ".", vm != "..", !vm.hasPrefix("-") else {
+            throw CLIError(exitCode: ExitCodes.usage, message: "not a domain name: \(vm.prefix(60).debugDescription)")
+        }
+        let configuration = try global.loadConfiguration()
+        let store: StateStore?
+        if dryRun { store = nil } else {
+            do { store = try StateStore(stateDirectory: configuration.stateDirectory) } catch {
+                throw CLIError(exitCode: ExitCodes.software, message: "\(error)")
+            }
+        }
+        var responder = Responder(vm: vm, stateDirectory: configuration.stateDirectory, dryRun: dryRun, store: store)
+        if let netns { responder.quarantine = .init(applier: NftApplier(namespace: netns)) }
+        return responder
+    }
+}

@@ -1,0 +1,192 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+
+/// `hyperward monitor` and `hyperward respond` on real QEMU (TCG) guests under libvirtd: each
+/// guest boots the host's kernel with a busybox initramfs that runs a shell command as init.
+extension LibvirtGuestTests {
+@Suite("Monitor and response on real guests", .serialized)
+struct MonitorRespondGuestTests {
+    static let virsh = "virsh -c qemu:///system"
+
+    static func kernel() throws -> (file: String, version: String) {
+        let kernel = try #require(try FileManager.default.contentsOfDirectory(atPath: "/boot").filter { $0.hasPrefix("vmlinuz-") }.sorted().last)
+        return (kernel, String(kernel.dropFirst("vmlinuz-".count)))
+    }
+
+    static func domainXML(name: String, kernel: String, initrd: String, console: String, memoryMiB: Int = 256,
+                          mac: String? = nil, disk: String? = nil) -> String {
+        """
+        <domain type='qemu'><name>\(name)</name><memory unit='MiB'>\(memoryMiB)</memory><vcpu>1</vcpu>
+          <os><type arch='x86_64' machine='pc'>hvm</type><kernel>/boot/\(kernel)</kernel><initrd>\(initrd)</initrd>
+            <cmdline>console=ttyS0 quiet</cmdline></os>
+          <devices>
+            \(mac.map { "<interface type='network'><mac address='\($0)'/><source network='default'/><model type='virtio'/></interface>" } ?? "")
+            \(disk.map { "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='\($0)'/><target dev='vda' bus='virtio'/></disk>" } ?? "")
+            <serial type='file'><source path='\(console)'/></serial>
+          </devices>
+        </domain>
+        """
+    }
+
+    @Test(.enabled(if: AgentNetworkSyncTests.libvirtUsable || AgentNetworkSyncTests.required, "needs root and libvirtd with the default network"),
+          .timeLimit(.minutes(6)))
+    func theBusyGuestIsFlaggedAndTheIdleOneIsNot() async throws {
+        try #require(AgentNetworkSyncTests.libvirtUsable, "libvirtd or its default network is not usable")
+        try #require(FileManager.default.isExecutableFile(atPath: "/bin/busybox"), "needs busybox-static")
+        let scratch = Scratch()
+        let tag = UInt16.random(in: 0...UInt16.max)
+        let (kernel, version) = try Self.kernel()
+        var names: [String: String] = [:]
+        defer { for name in names.values { _ = try? CLI.shell("\(Self.virsh) destroy \(name)") } }
+        for (role, loop) in [("busy", "while :; do :; done"), ("idle", "while true; do sleep 3600; done")] {
+            let sub = Scratch()
+            let initrd = try RealGuestFirewallTests.buildInitrd(in: sub, kernelVersion: version, script: "echo GUEST-UP\n\(loop)\n")
+            let target = scratch.path + "/\(role)-initrd.gz"
+            #expect(try CLI.shell("cp \(initrd) \(target) && chmod 644 \(target) && chmod 755 \(scratch.path)").status == 0)
+            let name = "hw-mon-\(role)-\(tag)"
+            names[role] = name
+            let xml = scratch.write("\(role).xml", Self.domainXML(name: name, kernel: kernel, initrd: target, console: scratch.path + "/\(role).log",
+                                                                     mac: String(format: "52:54:00:7c:%02x:%02x", tag >> 8, role == "busy" ? 1 : 2)))
+            #expect(try CLI.shell("\(Self.virsh) create \(xml)").status == 0)
+        }
+        for role in ["busy", "idle"] {
+            #expect(try await AgentNetworkSyncTests.poll(seconds: 240) { RealGuestFirewallTests.read(scratch.path + "/\(role).log").contains("GUEST-UP") },
+                    "\(role) guest boots")
+        }
+        // Only this test's guests: other suites may run guests at the same time.
+        let policy = scratch.write("monitor.yaml", """
+            limits:
+              cpu: { max: 0.5, sustain: 2 }
+            baseline: { window: 30, warm_up: 8 }
+            """)
+        let watch = try CLI.run(["monitor", "--policy", policy, "--interval", "1", "--duration", "14", "--format", "json", "--rates",
+                                 "--state-dir", scratch.path + "/state", "--record", "--fail-on-alert"])
+        let lines = watch.stdout.split(whereSeparator: \.isNewline).compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let rates = lines.filter { $0["type"] as? String == "rates" }
+        let alerts = lines.compactMap { $0["type"] as? String == "alert" ? $0["alert"] as? [String: Any] : nil }
+        let mine = alerts.filter { names.values.contains($0["vm"] as? String ?? "") }
+        #expect(watch.status == 1, "an incident opened: exit 1 with --fail-on-alert (\(watch.stderr))")
+        func cpu(_ role: String) -> [Double] {
+            rates.filter { $0["vm"] as? String == names[role] }.compactMap { ($0["metrics"] as? [String: Double])?["cpu"] }
+        }
+        let busyCPU = cpu("busy"), idleCPU = cpu("idle")
+        #expect(busyCPU.count >= 10 && idleCPU.count >= 10, "a rate per VM per second")
+        #expect((busyCPU.sorted().dropFirst(busyCPU.count / 2).first ?? 0) > 0.7, "the busy guest burns a core: \(busyCPU)")
+        #expect((idleCPU.sorted().dropFirst(idleCPU.count / 2).first ?? 1) < 0.3, "the idle guest does not: \(idleCPU)")
+        #expect(rates.contains { $0["vm"] as? String == names["busy"] && $0["vcpu_time_unit"] as? String == "nanoseconds" },
+                "QEMU reports vcpu.N.time in nanoseconds, and the monitor detects it")
+        #expect(mine.filter { $0["vm"] as? String == names["busy"] && $0["phase"] as? String == "opened" }.count == 1,
+                "one incident for the busy guest: \(mine)")
+        #expect(!mine.contains { $0["vm"] as? String == names["idle"] }, "the idle guest is never flagged: \(mine)")
+        let signal = (mine.first?["signals"] as? [[String: Any]])?.first { $0["metric"] as? String == "cpu" }
+        #expect((signal?["detectors"] as? [String])?.contains("limit") == true)
+        #expect((signal?["observed"] as? Double ?? 0) > 0.5 && signal?["limit"] as? Double == 0.5)
+        let events = try CLI.run(["events", "--state-dir", scratch.path + "/state", "--kind", "monitor", "--format", "json"])
+        #expect(events.stdout.contains("\"monitor.opened\"") && events.stdout.contains(names["busy"]!), "the incident is an event: \(events.stdout.prefix(300))")
+    }
+
+    @Test(.enabled(if: AgentNetworkSyncTests.libvirtUsable || AgentNetworkSyncTests.required, "needs root and libvirtd with the default network"),
+          .timeLimit(.minutes(8)))
+    func quarantineReleaseAndRestoreAGuest() async throws {
+        try #require(AgentNetworkSyncTests.libvirtUsable, "libvirtd or its default network is not usable")
+        try #require(FileManager.default.isExecutableFile(atPath: "/bin/busybox"), "needs busybox-static")
+        let scratch = Scratch()
+        let state = scratch.path + "/state"
+        let tag = UInt16.random(in: 0...UInt16.max)
+        let name = "hw-respond-\(tag)"
+        let guestIP = "192.168.122.\(60 + Int(tag % 40))"
+        let (kernel, version) = try Self.kernel()
+        let initrd = try RealGuestFirewallTests.buildInitrd(in: scratch, kernelVersion: version, script: """
+            ip link set lo up
+            ip link set eth0 up
+            ip addr add \(guestIP)/24 dev eth0
+            echo "DISK-AT-BOOT $(dd if=/dev/vda bs=16 count=1 2>/dev/null)"
+            printf INFECTED-DISK-01 | dd of=/dev/vda conv=notrunc 2>/dev/null
+            sync
+            echo GUEST-UP
+            while true; do sleep 3600; done
+            """, modules: ["virtio_pci", "virtio_net", "virtio_blk"])
+        // The golden disk: 16 MiB whose first bytes say so.
+        let golden = scratch.path + "/disk.qcow2"
+        #expect(try CLI.shell("printf GOLDEN-DISK-0001 > \(scratch.path)/raw && truncate -s 16M \(scratch.path)/raw && qemu-img convert -O qcow2 \(scratch.path)/raw \(golden) && rm \(scratch.path)/raw").status == 0)
+        let console = scratch.path + "/console.log"
+        let xml = scratch.write("guest.xml", Self.domainXML(name: name, kernel: kernel, initrd: initrd, console: console,
+                                                            mac: String(format: "52:54:00:7d:%02x:%02x", tag >> 8, tag & 0xff), disk: golden))
+        #expect(try CLI.shell("\(Self.virsh) define \(xml)").status == 0)
+        defer {
+            _ = try? CLI.shell("\(Self.virsh) destroy \(name); \(Self.virsh) undefine \(name)")
+            _ = try? CLI.run(["respond", "release", name, "--state-dir", state])
+        }
+        func respond(_ arguments: [String]) throws -> CLI.Result {
+            try CLI.run(["respond"] + arguments + ["--state-dir", state])
+        }
+        func ping() throws -> Bool { try CLI.shell("ping -c1 -W2 \(guestIP)").status == 0 }
+        func domstate() throws -> String { try CLI.shell("\(Self.virsh) domstate \(name)").stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+        // The known-good state, taken while the VM is off: the image becomes a read-only base.
+        let snapshot = try respond(["snapshot", name, "--name", "golden"])
+        #expect(snapshot.status == 0, "\(snapshot.stdout) \(snapshot.stderr)")
+        let goldenHash = try CLI.shell("sha256sum \(golden) | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(snapshot.stdout.contains(goldenHash), "the base's hash is reported: \(snapshot.stdout)")
+        #expect(try CLI.shell("\(Self.virsh) domblklist \(name)").stdout.contains("disk.hw-golden.qcow2"), "the domain writes to an overlay now")
+
+        #expect(try CLI.shell("\(Self.virsh) start \(name)").status == 0)
+        #expect(try await AgentNetworkSyncTests.poll(seconds: 180) { RealGuestFirewallTests.read(console).contains("GUEST-UP") }, "guest boots: \(RealGuestFirewallTests.read(console).suffix(300))")
+        #expect(RealGuestFirewallTests.read(console).contains("DISK-AT-BOOT GOLDEN-DISK-0001"))
+        #expect(try await RealGuestFirewallTests.eventually { try ping() }, "the host reaches the guest")
+
+        // Quarantine: unreachable, paused, evidence hashed (the oracle: sha256sum).
+        let dry = try respond(["quarantine", name, "--dry-run"])
+        #expect(dry.status == 0 && dry.stdout.contains("would quarantine") && dry.stdout.contains("would suspend"), "\(dry.stdout)")
+        #expect(try ping() && domstate() == "running", "a dry run changes nothing")
+        let q = try respond(["quarantine", name])
+        #expect(q.status == 0, "\(q.stdout) \(q.stderr)")
+        #expect(try domstate() == "paused")
+        #expect(try !ping(), "a quarantined guest is unreachable")
+        let dump = state + "/response/\(name)/memory-" + (try CLI.shell("\(Self.virsh) domuuid \(name)").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) + ".elf"
+        let dumpHash = try CLI.shell("sha256sum \(dump) | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(dumpHash.count == 64, "the memory dump exists")
+        #expect(try CLI.shell("file \(dump) || head -c 4 \(dump) | od -c").stdout.contains("ELF"), "an ELF core")
+        let events = try CLI.run(["events", "--state-dir", state, "--kind", "respond", "--format", "json"]).stdout
+        #expect(events.contains(dumpHash), "the dump's hash is an event")
+        #expect(events.contains("respond.quarantine.disk") && events.contains("respond.quarantine.pause") && events.contains("respond.quarantine.network"))
+        #expect(try CLI.shell("stat -c %a \(dump)").stdout.hasPrefix("600"), "evidence is private")
+        // Again: nothing is done twice.
+        let again = try respond(["quarantine", name])
+        #expect(again.status == 0 && again.stdout.contains("already quarantined") && again.stdout.contains("already paused")
+                && again.stdout.contains("already dumped") && again.stdout.contains("already snapshotted"), "\(again.stdout)")
+
+        // Release: reachable and running again.
+        let release = try respond(["release", name])
+        #expect(release.status == 0, "\(release.stdout) \(release.stderr)")
+        #expect(try domstate() == "running")
+        #expect(try await RealGuestFirewallTests.eventually { try ping() }, "released: reachable again")
+        #expect(try respond(["release", name]).stdout.contains("not quarantined"), "release is idempotent")
+
+        // Restore: the golden disk comes back (the guest wrote INFECTED over it in the meantime).
+        let restore = try respond(["restore", name, "--to", "golden"])
+        #expect(restore.status == 0, "\(restore.stdout) \(restore.stderr)")
+        #expect(try await AgentNetworkSyncTests.poll(seconds: 180) { RealGuestFirewallTests.read(console).contains("GUEST-UP") }, "guest reboots")
+        #expect(RealGuestFirewallTests.read(console).contains("DISK-AT-BOOT GOLDEN-DISK-0001"), "restored to the golden disk: \(RealGuestFirewallTests.read(console).suffix(300))")
+        #expect(try CLI.shell("sha256sum \(golden) | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == goldenHash, "the golden base never changed")
+        #expect(try respond(["restore", name, "--to", "nonexistent"]).status == 66)
+        // A tampered base is refused, not restored from.
+        #expect(try CLI.shell("chmod 644 \(golden) && printf x >> \(golden)").status == 0)
+        let tampered = try respond(["restore", name, "--to", "golden"])
+        #expect(tampered.status == 65 && tampered.stderr.contains("changed since it was recorded"), "\(tampered.stderr)")
+    }
+}
+}
