@@ -43,9 +43,9 @@ public struct MonitorPolicy: Sendable, Hashable {
     public var updateEvery = 30
 
     public init() {
-        // Live defaults: a 10 s interval makes 288 samples 48 minutes of history.
+        // The detector's own defaults (what NAB measures), but alerts after 5 minutes of samples
+        // at the default 10 s interval rather than 96 samples.
         baseline.warmUp = 30
-        baseline.holdOff = 30
     }
 }
 

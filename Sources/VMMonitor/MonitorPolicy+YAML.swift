@@ -32,7 +32,7 @@ public struct AutoResponse: Sendable, Hashable {
 
 extension MonitorPolicy {
     static let keys: Set<String> = ["interval_seconds", "uri", "limits", "baseline", "peers", "quiet_samples", "update_every", "response"]
-    static let baselineKeys: Set<String> = ["enabled", "window", "warm_up", "distance", "hold_off"]
+    static let baselineKeys: Set<String> = ["enabled", "history", "smoothing", "smoothed_history", "warm_up", "threshold", "hold_off"]
     static let peerKeys: Set<String> = ["enabled", "distance", "minimum_vms", "sustain"]
     static let responseKeys: Set<String> = ["quarantine_on", "allow", "max_per_hour"]
 
@@ -87,9 +87,11 @@ extension MonitorPolicy {
                 for (bk, bv) in try map(v, "baseline", baselineKeys, file) {
                     switch bk {
                     case "enabled": policy.baselineEnabled = try flag(bv, "baseline.enabled", file)
-                    case "window": policy.baseline.window = Int(try number(bv, "baseline.window", 8...100_000, file))
+                    case "history": policy.baseline.history = Int(try number(bv, "baseline.history", 8...100_000, file))
+                    case "smoothing": policy.baseline.smoothing = Int(try number(bv, "baseline.smoothing", 1...10_000, file))
+                    case "smoothed_history": policy.baseline.smoothedHistory = Int(try number(bv, "baseline.smoothed_history", 8...100_000, file))
                     case "warm_up": policy.baseline.warmUp = Int(try number(bv, "baseline.warm_up", 8...100_000, file))
-                    case "distance": policy.baseline.alertDistance = try number(bv, "baseline.distance", 1...100, file)
+                    case "threshold": policy.baseline.threshold = try number(bv, "baseline.threshold", 0.01...100, file)
                     default: policy.baseline.holdOff = Int(try number(bv, "baseline.hold_off", 0...1_000_000, file))
                     }
                 }

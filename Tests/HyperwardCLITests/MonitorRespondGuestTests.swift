@@ -68,7 +68,7 @@ struct MonitorRespondGuestTests {
         let policy = scratch.write("monitor.yaml", """
             limits:
               cpu: { max: 0.5, sustain: 2 }
-            baseline: { window: 30, warm_up: 8 }
+            baseline: { history: 30, warm_up: 8 }
             """)
         let watch = try CLI.run(["monitor", "--policy", policy, "--interval", "1", "--duration", "14", "--format", "json", "--rates",
                                  "--state-dir", scratch.path + "/state", "--record", "--fail-on-alert"])

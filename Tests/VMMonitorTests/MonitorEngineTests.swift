@@ -244,7 +244,7 @@ struct MonitorParsingTests {
             limits:
               cpu: 0.9
               net_tx_pps: { max: 50000, sustain: 2 }
-            baseline: { window: 100, warm_up: 20, distance: 5, hold_off: 10 }
+            baseline: { history: 100, smoothing: 6, warm_up: 20, threshold: 0.2, hold_off: 10 }
             peers: { enabled: false }
             quiet_samples: 4
             response: { quarantine_on: [limit, peers], allow: [dns], max_per_hour: 1 }
@@ -252,7 +252,7 @@ struct MonitorParsingTests {
         #expect(policy.interval == 5 && uri == "qemu:///session")
         #expect(policy.limits[.cpu] == .init(maximum: 0.9, sustain: 3))
         #expect(policy.limits[.netTxPackets] == .init(maximum: 50000, sustain: 2))
-        #expect(policy.baseline.window == 100 && policy.baseline.warmUp == 20 && policy.baseline.alertDistance == 5 && policy.baseline.holdOff == 10)
+        #expect(policy.baseline.history == 100 && policy.baseline.smoothing == 6 && policy.baseline.warmUp == 20 && policy.baseline.threshold == 0.2 && policy.baseline.holdOff == 10)
         #expect(!policy.peersEnabled && policy.quietSamples == 4)
         #expect(response.quarantineOn == [.limit, .peers] && response.allow == ["dns"] && response.maxPerHour == 1)
         // The same section inside the agent's configuration.
