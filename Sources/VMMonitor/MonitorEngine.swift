@@ -27,6 +27,8 @@ public struct MonitorPolicy: Sendable, Hashable {
 
     /// Seconds between samples.
     public var interval: Double = 10
+    /// The VMs watched, as shell patterns on their names (`web-*`); empty: every VM.
+    public var vms: [String] = []
     public var limits: [Metric: Limit] = [:]
     /// The per-VM, per-metric baseline (the same detector `monitor replay` measures on NAB).
     public var baseline = StreamingDetector.Configuration()
@@ -46,6 +48,13 @@ public struct MonitorPolicy: Sendable, Hashable {
         // The detector's own defaults (what NAB measures), but alerts after 5 minutes of samples
         // at the default 10 s interval rather than 96 samples.
         baseline.warmUp = 30
+    }
+}
+
+extension MonitorPolicy {
+    /// Whether the VM named `name` is watched.
+    public func watches(_ name: String) -> Bool {
+        vms.isEmpty || vms.contains { fnmatch($0, name, 0) == 0 }
     }
 }
 
@@ -155,7 +164,7 @@ public struct MonitorEngine: Sendable {
         var rates: [VMRates] = []
         rates.reserveCapacity(samples.count)
         var seen = Set<String>()
-        for sample in samples {
+        for sample in samples where policy.watches(sample.name) {
             seen.insert(sample.uuid)
             guard var state = vms[sample.uuid] else {
                 vms[sample.uuid] = VMState(previous: sample, unit: VCPUTimeUnit.detect(cpuTime: sample.cpuTime, vcpuTimes: sample.vcpus.compactMap(\.time)))

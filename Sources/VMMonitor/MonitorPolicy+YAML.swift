@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import HyperwardCore
 import Yams
 
@@ -30,8 +31,24 @@ public struct AutoResponse: Sendable, Hashable {
     }
 }
 
+/// At most `maxPerHour` actions in any sliding hour (automatic quarantines).
+public struct ResponseRateLimiter: Sendable {
+    public var maxPerHour: Int
+    var recent: [Date] = []
+
+    public init(maxPerHour: Int) { self.maxPerHour = maxPerHour }
+
+    /// Whether an action may happen at `now`; counts it when it may.
+    public mutating func allow(now: Date) -> Bool {
+        recent.removeAll { now.timeIntervalSince($0) >= 3600 }
+        guard recent.count < maxPerHour else { return false }
+        recent.append(now)
+        return true
+    }
+}
+
 extension MonitorPolicy {
-    static let keys: Set<String> = ["interval_seconds", "uri", "limits", "baseline", "peers", "quiet_samples", "update_every", "response"]
+    static let keys: Set<String> = ["interval_seconds", "uri", "vms", "limits", "baseline", "peers", "quiet_samples", "update_every", "response"]
     static let baselineKeys: Set<String> = ["enabled", "history", "smoothing", "smoothed_history", "warm_up", "threshold", "hold_off"]
     static let peerKeys: Set<String> = ["enabled", "distance", "minimum_vms", "sustain"]
     static let responseKeys: Set<String> = ["quarantine_on", "allow", "max_per_hour"]
@@ -60,6 +77,9 @@ extension MonitorPolicy {
             switch key {
             case "interval_seconds": policy.interval = try number(v, "interval_seconds", 0.2...3600, file)
             case "uri": uri = try scalarText(v, "uri", file)
+            case "vms":
+                guard let seq = v.sequence else { throw fail("vms must be a list of VM name patterns", v, file) }
+                for item in seq { policy.vms.append(try scalarText(item, "vms", file)) }
             case "quiet_samples": policy.quietSamples = Int(try number(v, "quiet_samples", 1...10_000, file))
             case "update_every": policy.updateEvery = Int(try number(v, "update_every", 1...1_000_000, file))
             case "limits":

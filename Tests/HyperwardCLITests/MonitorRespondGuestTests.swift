@@ -188,5 +188,60 @@ struct MonitorRespondGuestTests {
         let tampered = try respond(["restore", name, "--to", "golden"])
         #expect(tampered.status == 65 && tampered.stderr.contains("changed since it was recorded"), "\(tampered.stderr)")
     }
+
+    @Test(.enabled(if: AgentNetworkSyncTests.libvirtUsable || AgentNetworkSyncTests.required, "needs root and libvirtd with the default network"),
+          .timeLimit(.minutes(6)))
+    func theAgentQuarantinesAutomaticallyOnlyWhatThePolicyAllows() async throws {
+        try #require(AgentNetworkSyncTests.libvirtUsable, "libvirtd or its default network is not usable")
+        try #require(FileManager.default.isExecutableFile(atPath: "/bin/busybox"), "needs busybox-static")
+        let scratch = Scratch()
+        let state = scratch.path + "/state"
+        let tag = UInt16.random(in: 0...UInt16.max)
+        let (kernel, version) = try Self.kernel()
+        let initrd = try RealGuestFirewallTests.buildInitrd(in: scratch, kernelVersion: version, script: "echo GUEST-UP\nwhile :; do :; done\n")
+        let offender = "hw-agent-a-\(tag)", allowed = "hw-agent-b-\(tag)"
+        defer {
+            for name in [offender, allowed] { _ = try? CLI.shell("\(Self.virsh) destroy \(name)") }
+            _ = try? CLI.run(["respond", "release", offender, "--state-dir", state])
+        }
+        for (index, name) in [offender, allowed].enumerated() {
+            let xml = scratch.write("\(name).xml", Self.domainXML(name: name, kernel: kernel, initrd: initrd, console: scratch.path + "/\(name).log",
+                                                                  mac: String(format: "52:54:00:7e:%02x:%02x", tag >> 8, index)))
+            #expect(try CLI.shell("\(Self.virsh) create \(xml)").status == 0)
+        }
+        for name in [offender, allowed] {
+            #expect(try await AgentNetworkSyncTests.poll(seconds: 240) { RealGuestFirewallTests.read(scratch.path + "/\(name).log").contains("GUEST-UP") })
+        }
+        let config = scratch.write("hyperward.yaml", """
+            state_directory: \(state)
+            monitor:
+              interval_seconds: 1
+              vms: ["hw-agent-*-\(tag)"]
+              limits: { cpu: { max: 0.5, sustain: 2 } }
+              response: { quarantine_on: [limit], allow: [\(allowed)], max_per_hour: 1 }
+            """)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["agent", "--config", config, "--root", scratch.weakHost(), "--interval", "3600"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let paused = try await AgentNetworkSyncTests.poll(seconds: 60) {
+            try CLI.shell("\(Self.virsh) domstate \(offender)").stdout.contains("paused")
+        }
+        try await Task.sleep(for: .seconds(3))
+        process.terminate()
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(paused, "the offender is quarantined automatically: \(log.suffix(1500))")
+        #expect(log.contains("VMs are quarantined automatically"), "relaxing the default (alert only) is logged as a warning")
+        #expect(try CLI.shell("\(Self.virsh) domstate \(allowed)").stdout.contains("running"), "the allowlisted VM is left running")
+        let events = try CLI.run(["events", "--state-dir", state, "--format", "json"]).stdout
+        let auto = events.split(whereSeparator: \.isNewline).filter { $0.contains("\"respond.auto\"") }
+        #expect(auto.count == 1 && auto[0].contains(offender), "one automatic quarantine, of the offender: \(auto)")
+        #expect(events.contains("\"monitor.opened\"") && events.contains(allowed), "the allowlisted VM still raises its incident")
+        #expect(try CLI.shell("nft list set bridge hyperward_quarantine ports").stdout.contains("vnet"), "its interface is in the quarantine set")
+    }
 }
 }

@@ -204,6 +204,29 @@ struct MonitorEngineTests {
         #expect(none.isEmpty)
     }
 
+    @Test func onlyTheWatchedVMsAreTracked() {
+        var policy = MonitorPolicy()
+        policy.vms = ["web-*"]
+        policy.limits[.cpu] = .init(maximum: 0.5, sustain: 1)
+        var engine = MonitorEngine(policy: policy)
+        var host = SimulatedHost()
+        host.add("web-1", cpu: 0.9)
+        host.add("batch", cpu: 0.9)
+        _ = engine.ingest(host.step())
+        let (rates, alerts) = engine.ingest(host.step())
+        #expect(rates.map(\.name) == ["web-1"] && alerts.map(\.vm) == ["web-1"] && engine.trackedCount == 1)
+    }
+
+    @Test func theRateLimiterAllowsAtMostNPerSlidingHour() {
+        var limiter = ResponseRateLimiter(maxPerHour: 2)
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        let decisions = [0, 10, 20, 3599, 3600, 3605, 3611].map { limiter.allow(now: t0 + Double($0)) }
+        #expect(decisions == [true, true, false, false, true, false, true])
+        var none = ResponseRateLimiter(maxPerHour: 0)
+        let never = none.allow(now: t0)
+        #expect(!never)
+    }
+
     @Test func aVMThatGoesAwayResolvesItsIncident() {
         var policy = MonitorPolicy()
         policy.limits[.cpu] = .init(maximum: 0.5, sustain: 1)
@@ -241,6 +264,7 @@ struct MonitorParsingTests {
         let (policy, uri, response) = try MonitorPolicy.parse("""
             interval_seconds: 5
             uri: qemu:///session
+            vms: [web-*, db]
             limits:
               cpu: 0.9
               net_tx_pps: { max: 50000, sustain: 2 }
@@ -250,6 +274,7 @@ struct MonitorParsingTests {
             response: { quarantine_on: [limit, peers], allow: [dns], max_per_hour: 1 }
             """, file: "m.yaml")
         #expect(policy.interval == 5 && uri == "qemu:///session")
+        #expect(policy.watches("web-1") && policy.watches("db") && !policy.watches("db2") && !policy.watches("mail"))
         #expect(policy.limits[.cpu] == .init(maximum: 0.9, sustain: 3))
         #expect(policy.limits[.netTxPackets] == .init(maximum: 50000, sustain: 2))
         #expect(policy.baseline.history == 100 && policy.baseline.smoothing == 6 && policy.baseline.warmUp == 20 && policy.baseline.threshold == 0.2 && policy.baseline.holdOff == 10)

@@ -81,6 +81,16 @@ struct AgentCommand: AsyncParsableCommand {
                 services.append(.init(service: KeyRotationService(context: try KeyCommandContext(configuration: configuration), access: access,
                                                                   interval: .seconds(configuration.keys.rotationCheckSeconds), logger: logger)))
             }
+            if let section = configuration.monitor {
+                let (policy, uri, response) = try MonitorSetup.policy(file: nil, configuration: configuration)
+                if !response.quarantineOn.isEmpty {
+                    logger.warning("monitor.response.quarantine_on is set: VMs are quarantined automatically", metadata: [
+                        "monitor.detectors": "\(response.quarantineOn.map(\.rawValue).sorted().joined(separator: ","))",
+                        "monitor.max_per_hour": "\(response.maxPerHour)", "config": "\(section.file)"])
+                }
+                services.append(.init(service: MonitorService(uri: uri, policy: policy, response: response,
+                                                              stateDirectory: configuration.stateDirectory, store: store, logger: logger)))
+            }
             let group = ServiceGroup(
                 configuration: .init(
                     services: services,
