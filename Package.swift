@@ -131,7 +131,7 @@ let package = Package(
         // libFuzzer.
         .executableTarget(
             name: "HyperwardFuzz",
-            dependencies: ["HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "HyperwardCore"],
+            dependencies: ["HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "VMMonitor", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

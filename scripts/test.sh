@@ -44,7 +44,7 @@ swift test --skip-build "$@"
 fuzz_seconds=${HYPERWARD_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" -gt 0 ] && [ $# -eq 0 ]; then
     bash scripts/fuzz.sh --build
-    for target in capture frame luks; do
+    for target in capture frame luks domstats series; do
         log=$(mktemp)
         if ! FUZZ_SKIP_BUILD=1 bash scripts/fuzz.sh "$target" "$fuzz_seconds" >"$log" 2>&1; then
             tail -n 40 "$log" >&2

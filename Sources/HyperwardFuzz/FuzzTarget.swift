@@ -40,6 +40,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case capture
     case frame
     case luks
+    case domstats
+    case series
 
     /// Runs one input through the target.
     /// - Throws: `FuzzFailure` when a promised property does not hold for this input.
@@ -59,6 +61,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .capture: try FuzzTarget.capture(bytes)
         case .frame: try FuzzTarget.frame(bytes)
         case .luks: try FuzzTarget.luks(bytes)
+        case .domstats: try FuzzTarget.domstats(bytes)
+        case .series: try FuzzTarget.series(bytes)
         }
     }
 

@@ -98,7 +98,7 @@ public struct StreamingDetector: Sendable {
 
     /// What the detector makes of one value.
     public struct Observation: Sendable, Hashable {
-        /// In [0, 1): 0.5 is the alert line.
+        /// In [0, 1]: 0.5 is the alert line (1 only for an overflowing breakout).
         public var score: Double
         /// Whether this value raises an alert (anomalous, warm, outside the hold-off).
         public var alert: Bool
@@ -150,7 +150,10 @@ public struct StreamingDetector: Sendable {
         values.push(value)
         medians.push(m)
         seen += 1
-        return Observation(score: s <= 0 ? 0 : s / (1 + s), alert: alert, anomalous: anomalous, expected: expected)
+        // Extreme inputs (±1e308) can overflow a half-width to infinity and the ratio to NaN: a
+        // NaN is no evidence (score 0), an infinite breakout scores 1.
+        let score = s.isNaN || s <= 0 ? 0 : (s.isInfinite ? 1 : s / (1 + s))
+        return Observation(score: score, alert: alert, anomalous: anomalous, expected: expected)
     }
 
     /// The first index whose value is not below `value` (binary search).

@@ -339,6 +339,23 @@ struct MonitorParsingTests {
         #expect(samples[1].state == 3 && samples[1].cpuTime == nil)
     }
 
+    /// `virsh domstats` of a real TCG guest (2 vCPUs, a tap, a qcow2 disk), two seconds apart.
+    @Test func aRealGuestsStatisticsGiveSaneRates() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let first = try DomainSample.parseDomstats(try String(contentsOf: fixtures.appendingPathComponent("domstats-tcg-1.txt"), encoding: .utf8), time: 0)
+        let second = try DomainSample.parseDomstats(try String(contentsOf: fixtures.appendingPathComponent("domstats-tcg-2.txt"), encoding: .utf8), time: 2)
+        let a = try #require(first.first), b = try #require(second.first)
+        #expect(a.state == 1 && a.cpuTime == 7_898_808_000 && a.vcpuCount == 2 && a.vcpus.count == 2)
+        #expect(a.interfaces.first?.name == "vnet12" && a.blocks.first?.name == "vda" && a.residentKiB == 208_248)
+        // QEMU's vcpu.N.time is nanoseconds (6.62 s + 0.87 s of 7.90 s), not libvirt's documented microseconds.
+        #expect(VCPUTimeUnit.detect(cpuTime: a.cpuTime, vcpuTimes: a.vcpus.compactMap(\.time)) == .nanoseconds)
+        let r = try #require(VMRates.between(a, b))
+        // A booting TCG guest keeps about one host core busy.
+        #expect(r.values[.cpu].map { $0 > 0.5 && $0 < 2.1 } == true, "\(r.values)")
+        #expect(r.values[.vcpuBusy].map { $0 > 0.2 && $0 <= 1.05 } == true, "\(r.values)")
+        #expect(r.values[.vcpuDelay].map { $0 >= 0 && $0 < 1 } == true)
+    }
+
     @Test func hostileStatisticsAreBoundedErrorsNotCrashes() {
         #expect(throws: MonitorError.self) { try DomainSample.parseDomstats("Domain: 'x'\n  vcpu.99999999999999999999.time=1\n", time: 0) }
         #expect(throws: MonitorError.self) { try DomainSample.parseDomstats("Domain: 'x'\n  net.5000.rx.bytes=1\n", time: 0) }
