@@ -145,6 +145,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "MonitorBench",
+            dependencies: ["VMMonitor"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "SenseBench",
             dependencies: ["Sensor"],
             swiftSettings: strictSettings

@@ -56,29 +56,53 @@ public struct StreamingDetector: Sendable {
     }
 
     /// The last `capacity` values pushed, in arrival order and sorted: min, max and median.
+    /// Stored as `Float` (computed in `Double`): a live host keeps eleven metrics' histories per
+    /// VM, and half the memory matters more than digits beyond the seventh.
     struct Window: Sendable {
         let capacity: Int
-        var ring: [Double] = []
-        var sorted: [Double] = []
+        var ring: [Float] = []
+        var sorted: [Float] = []
         var next = 0
 
         init(capacity: Int) { self.capacity = Swift.max(1, capacity) }
 
         var count: Int { ring.count }
-        var min: Double { sorted[0] }
-        var max: Double { sorted[sorted.count - 1] }
-        var median: Double { StreamingDetector.median(sorted) }
+        var min: Double { Double(sorted[0]) }
+        var max: Double { Double(sorted[sorted.count - 1]) }
+        var median: Double {
+            let n = sorted.count
+            return n % 2 == 1 ? Double(sorted[n / 2]) : (Double(sorted[n / 2 - 1]) + Double(sorted[n / 2])) / 2
+        }
 
         mutating func push(_ value: Double) {
+            // Finite in, finite stored: beyond Float's range a value saturates (never ±inf or NaN,
+            // which would break the sorted order eviction relies on).
+            let limit = Double(Float.greatestFiniteMagnitude)
+            let v = value.isNaN ? 0 : Float(Swift.min(Swift.max(value, -limit), limit))
+            if ring.isEmpty {
+                ring.reserveCapacity(capacity)
+                sorted.reserveCapacity(capacity)
+            }
             if ring.count < capacity {
-                ring.append(value)
+                ring.append(v)
             } else {
                 let old = ring[next]
-                ring[next] = value
+                ring[next] = v
                 next = (next + 1) % capacity
-                sorted.remove(at: StreamingDetector.position(of: old, in: sorted))
+                let index = Self.position(of: old, in: sorted)
+                precondition(index < sorted.count && sorted[index] == old, "window out of order")
+                sorted.remove(at: index)
             }
-            sorted.insert(value, at: StreamingDetector.position(of: value, in: sorted))
+            sorted.insert(v, at: Self.position(of: v, in: sorted))
+        }
+
+        static func position(of value: Float, in sorted: [Float]) -> Int {
+            var low = 0, high = sorted.count
+            while low < high {
+                let mid = (low + high) / 2
+                if sorted[mid] < value { low = mid + 1 } else { high = mid }
+            }
+            return low
         }
     }
 

@@ -168,6 +168,21 @@ struct MonitorEngineTests {
         #expect(alerts.filter { $0.phase == .updated }.count <= 1, "a sustained flood is one incident, not an alert per sample")
     }
 
+    @Test func extremeValuesNeitherCrashNorLeaveTheScoreRange() {
+        var configuration = StreamingDetector.Configuration()
+        configuration.history = 50
+        configuration.smoothedHistory = 20
+        configuration.smoothing = 4
+        configuration.warmUp = 8
+        var detector = StreamingDetector(configuration: configuration)
+        let extremes: [Double] = [1e308, -1e308, 3.5e38, -3.5e38, 0, 1e-300, .nan, .infinity, -.infinity, 42, Double(Float.greatestFiniteMagnitude)]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let o = detector.inspect(extremes.randomElement(using: &generator)!)
+            #expect(o.score >= 0 && o.score <= 1)
+        }
+    }
+
     @Test func smallChangesOnAnIdleVMAreBelowTheFloor() {
         var policy = MonitorPolicy()
         policy.peersEnabled = false
