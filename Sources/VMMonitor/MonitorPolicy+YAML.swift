@@ -49,7 +49,7 @@ public struct ResponseRateLimiter: Sendable {
 
 extension MonitorPolicy {
     static let keys: Set<String> = ["interval_seconds", "uri", "vms", "limits", "baseline", "peers", "quiet_samples", "update_every", "response"]
-    static let baselineKeys: Set<String> = ["enabled", "history", "smoothing", "smoothed_history", "warm_up", "threshold", "hold_off"]
+    static let baselineKeys: Set<String> = ["enabled", "history", "smoothing", "smoothed_history", "warm_up", "threshold", "hold_off", "season_seconds"]
     static let peerKeys: Set<String> = ["enabled", "distance", "minimum_vms", "sustain"]
     static let responseKeys: Set<String> = ["quarantine_on", "allow", "max_per_hour"]
 
@@ -67,6 +67,7 @@ extension MonitorPolicy {
     /// `file:line:column`, so a typo never silently weakens the monitor.
     public static func parse(_ text: String, file: String, section: Bool = false) throws(HyperwardError) -> (MonitorPolicy, uri: String, response: AutoResponse) {
         var policy = MonitorPolicy(), uri = "qemu:///system", response = AutoResponse()
+        var seasonSeconds = 0.0
         var root: Node?
         do { root = try Yams.compose(yaml: text) } catch { throw HyperwardError.yaml(error, file: file, code: .configuration) }
         if section { root = root?.mapping?["monitor"] }
@@ -111,6 +112,7 @@ extension MonitorPolicy {
                     case "smoothing": policy.baseline.smoothing = Int(try number(bv, "baseline.smoothing", 1...10_000, file))
                     case "smoothed_history": policy.baseline.smoothedHistory = Int(try number(bv, "baseline.smoothed_history", 8...100_000, file))
                     case "warm_up": policy.baseline.warmUp = Int(try number(bv, "baseline.warm_up", 8...100_000, file))
+                    case "season_seconds": seasonSeconds = try number(bv, "baseline.season_seconds", 0...(30 * 86400), file)
                     case "threshold": policy.baseline.threshold = try number(bv, "baseline.threshold", 0.01...100, file)
                     default: policy.baseline.holdOff = Int(try number(bv, "baseline.hold_off", 0...1_000_000, file))
                     }
@@ -143,6 +145,8 @@ extension MonitorPolicy {
                 throw fail("unknown setting '\(key)' (known: \(keys.sorted().joined(separator: ", ")))", k, file)
             }
         }
+        // A season in samples at the policy's interval (whichever order the keys came in).
+        policy.baseline.season = seasonSeconds > 0 ? Int((seasonSeconds / policy.interval).rounded()) : 0
         return (policy, uri, response)
     }
 

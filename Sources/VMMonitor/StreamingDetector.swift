@@ -52,7 +52,64 @@ public struct StreamingDetector: Sendable {
         /// The least |value − expected| that counts as anomalous, in the metric's unit (0 for a
         /// benchmark series; the live monitor sets each metric's floor).
         public var minimumDeviation = 0.0
+        /// Values per season (a day: 288 at 5 minutes, 8640 at 10 s); 0 turns component C off.
+        public var season = 0
+        /// Phases of a season C compares like with like in (hours of a day).
+        public var seasonBuckets = 24
+        /// Seasons of history each phase keeps.
+        public var seasonsKept = 7
+        /// C's breakout, as a fraction of the phase's half-width.
+        public var seasonalThreshold = 0.5
+        /// C only counts when the phases differ this many times more than a phase varies from
+        /// season to season: the data has seasonality.
+        public var seasonalStrength = 2.0
         public init() {}
+    }
+
+    /// Component C: each phase of the season (an hour of the day) against the same phase in the
+    /// last seasons, so a night-time burst as high as a normal midday peak still stands out.
+    struct SeasonalProfile: Sendable {
+        let season: Int, buckets: Int, kept: Int
+        var current: [Float] = []
+        var currentBucket = -1
+        /// Per phase, the medians of its last `kept` occurrences (oldest first).
+        var history: [[Float]]
+
+        init(season: Int, buckets: Int, kept: Int) {
+            self.season = season
+            self.buckets = Swift.max(1, Swift.min(buckets, season))
+            self.kept = Swift.max(3, kept)
+            history = Array(repeating: [], count: self.buckets)
+        }
+
+        func bucket(at index: Int) -> Int { (index % season) * buckets / season }
+
+        /// Counts `value` (the `index`th of the series) in its phase; closes the previous phase's
+        /// occurrence when the phase changes.
+        mutating func add(_ value: Double, at index: Int) {
+            let b = bucket(at: index)
+            if b != currentBucket {
+                if currentBucket >= 0, !current.isEmpty {
+                    current.sort()
+                    history[currentBucket].append(current[current.count / 2])
+                    if history[currentBucket].count > kept { history[currentBucket].removeFirst() }
+                }
+                current.removeAll(keepingCapacity: true)
+                currentBucket = b
+            }
+            let limit = Double(Float.greatestFiniteMagnitude)
+            if current.count < season { current.append(Float(Swift.min(Swift.max(value, -limit), limit))) }
+        }
+
+        /// How much the phases differ relative to how much each varies across seasons (0 until
+        /// every phase has three seasons).
+        var strength: Double {
+            guard history.allSatisfy({ $0.count >= 3 }) else { return 0 }
+            let levels = history.map { h -> Double in let s = h.sorted(); return Double(s[s.count / 2]) }
+            let spreads = history.map { h -> Double in Double(h.max()! - h.min()!) }.sorted()
+            let between = levels.max()! - levels.min()!
+            return between / Swift.max(spreads[spreads.count / 2], 1e-12)
+        }
     }
 
     /// The last `capacity` values pushed, in arrival order and sorted: min, max and median.
@@ -112,12 +169,17 @@ public struct StreamingDetector: Sendable {
     private var medians: Window
     private var seen = 0
     private var lastAlert: Int?
+    private var seasonal: SeasonalProfile?
+    private var seasonalStrength = 0.0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         values = Window(capacity: configuration.history)
         recent = Window(capacity: configuration.smoothing)
         medians = Window(capacity: configuration.smoothedHistory)
+        if configuration.season >= 2 {
+            seasonal = SeasonalProfile(season: configuration.season, buckets: configuration.seasonBuckets, kept: configuration.seasonsKept)
+        }
     }
 
     /// What the detector makes of one value.
@@ -164,6 +226,20 @@ public struct StreamingDetector: Sendable {
                     deviation = abs(m - bMiddle)
                 }
             }
+            if let profile = seasonal, seasonalStrength >= c.seasonalStrength {
+                let phase = profile.history[profile.bucket(at: seen)]
+                if phase.count >= 3 {
+                    let sorted = phase.sorted()
+                    let pHigh = Double(sorted[sorted.count - 1]), pLow = Double(sorted[0]), pMiddle = Double(sorted[sorted.count / 2])
+                    let cScore = Swift.max((m - pHigh) / Swift.max(pHigh - pMiddle, c.floor * up, epsilon),
+                                           (pLow - m) / Swift.max(pMiddle - pLow, c.floor * down, epsilon))
+                    if cScore / c.seasonalThreshold > s {
+                        s = cScore / c.seasonalThreshold
+                        deviation = abs(m - pMiddle)
+                        expected = pMiddle
+                    }
+                }
+            }
         }
         let anomalous = s > 1 && seen >= c.warmUp && deviation >= c.minimumDeviation
         var alert = false
@@ -173,6 +249,11 @@ public struct StreamingDetector: Sendable {
         }
         values.push(value)
         medians.push(m)
+        if seasonal != nil {
+            let before = seasonal!.currentBucket
+            seasonal!.add(value, at: seen)
+            if seasonal!.currentBucket != before { seasonalStrength = seasonal!.strength }
+        }
         seen += 1
         // Extreme inputs (±1e308) can overflow a half-width to infinity and the ratio to NaN: a
         // NaN is no evidence (score 0), an infinite breakout scores 1.

@@ -168,6 +168,32 @@ struct MonitorEngineTests {
         #expect(alerts.filter { $0.phase == .updated }.count <= 1, "a sustained flood is one incident, not an alert per sample")
     }
 
+    /// A metric high by day and low by night: with the season on, a night-time burst to the
+    /// daytime level is anomalous (it is inside the week's envelope, so A and B miss it); without
+    /// seasonality in the data, C stays silent.
+    @Test func theSeasonalComponentFlagsADaytimeLevelAtNight() {
+        func run(season: Int, diurnal: Bool) -> [Int] {
+            var c = StreamingDetector.Configuration()
+            c.season = season
+            var detector = StreamingDetector(configuration: c)
+            var alerts: [Int] = []
+            for i in 0..<(288 * 8) {
+                let hour = (i % 288) / 12
+                var value = diurnal ? (hour >= 8 && hour < 20 ? 100.0 : 10.0) : 55.0
+                value += Double((i * 7919) % 13) * 0.3
+                if diurnal && i >= 288 * 7 + 12 * 2 && i < 288 * 7 + 12 * 4 { value = 100 }   // 02:00–04:00 on day 8
+                if detector.inspect(value).alert { alerts.append(i) }
+            }
+            return alerts
+        }
+        let burst = (288 * 7 + 24)..<(288 * 7 + 48)
+        #expect(run(season: 0, diurnal: true).filter { burst.contains($0) }.isEmpty, "the week's envelope alone misses it")
+        #expect(run(season: 288, diurnal: true).contains { burst.contains($0) }, "the same hour of past days does not")
+        #expect(run(season: 288, diurnal: false).filter { $0 >= 288 * 3 }.isEmpty, "no seasonality in the data: C stays silent")
+        let (policy, _, _) = try! MonitorPolicy.parse("interval_seconds: 10\nbaseline: { season_seconds: 86400 }\n", file: "m")
+        #expect(policy.baseline.season == 8640)
+    }
+
     @Test func extremeValuesNeitherCrashNorLeaveTheScoreRange() {
         var configuration = StreamingDetector.Configuration()
         configuration.history = 50
