@@ -183,6 +183,7 @@ let package = Package(
         .testTarget(
             name: "VMMonitorTests",
             dependencies: ["VMMonitor"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -86,7 +86,7 @@ enum MonitorRendering {
                 out += ((try? String(decoding: encoder.encode(object), as: UTF8.self)) ?? "{}") + "\n"
             case .text:
                 let cells = r.values.sorted { $0.key < $1.key }.map { "\($0.key.rawValue)=\(String(format: "%.3g", $0.value))" }
-                out += "rates \(r.name): \(cells.joined(separator: " "))\n"
+                out += "rates \(r.name): \(cells.isEmpty ? "(libvirt reported no counters)" : cells.joined(separator: " "))\n"
             }
         }
         return out
