@@ -146,21 +146,13 @@ public struct StreamingDetector: Sendable {
                 let old = ring[next]
                 ring[next] = v
                 next = (next + 1) % capacity
-                let index = Self.position(of: old, in: sorted)
+                let index = StreamingDetector.position(of: old, in: sorted)
                 precondition(index < sorted.count && sorted[index] == old, "window out of order")
                 sorted.remove(at: index)
             }
-            sorted.insert(v, at: Self.position(of: v, in: sorted))
+            sorted.insert(v, at: StreamingDetector.position(of: v, in: sorted))
         }
 
-        static func position(of value: Float, in sorted: [Float]) -> Int {
-            var low = 0, high = sorted.count
-            while low < high {
-                let mid = (low + high) / 2
-                if sorted[mid] < value { low = mid + 1 } else { high = mid }
-            }
-            return low
-        }
     }
 
     public let configuration: Configuration
@@ -262,7 +254,7 @@ public struct StreamingDetector: Sendable {
     }
 
     /// The first index whose value is not below `value` (binary search).
-    static func position(of value: Double, in sorted: [Double]) -> Int {
+    static func position<T: Comparable>(of value: T, in sorted: [T]) -> Int {
         var low = 0, high = sorted.count
         while low < high {
             let mid = (low + high) / 2
