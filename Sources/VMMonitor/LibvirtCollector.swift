@@ -23,6 +23,9 @@ public final class LibvirtCollector: @unchecked Sendable {
     private let connection: virConnectPtr
     private let lock = NSLock()
     public let uri: String
+    /// Domain records skipped because they did not read, since the collector opened, and why the last one was.
+    public private(set) var skipped = 0
+    public private(set) var lastSkipReason: String?
 
     /// Opens a read-only connection to `uri` (default: the system QEMU driver).
     public init(uri: String = "qemu:///system") throws(MonitorError) {
@@ -70,7 +73,11 @@ public final class LibvirtCollector: @unchecked Sendable {
             let uuidText = virDomainGetUUIDString(domain, &uuid) == 0
                 ? String(decoding: uuid.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : name
             let params = UnsafeBufferPointer(start: record.params, count: max(0, min(Int(record.nparams), DomainSample.maxFields)))
-            samples.append(try DomainSample(name: name, uuid: uuidText, time: time, fields: params.lazy.compactMap(Self.field)))
+            // A record that does not read (absurd device indices) skips its domain, not the round.
+            do { samples.append(try DomainSample(name: name, uuid: uuidText, time: time, fields: params.lazy.compactMap(Self.field))) } catch {
+                skipped += 1
+                lastSkipReason = error.description
+            }
         }
         return samples
     }

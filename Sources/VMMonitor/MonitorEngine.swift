@@ -29,6 +29,8 @@ public struct MonitorPolicy: Sendable, Hashable {
     public var interval: Double = 10
     /// The VMs watched, as shell patterns on their names (`web-*`); empty: every VM.
     public var vms: [String] = []
+    /// The baseline's season in seconds (0: off); `seasonSamples` is it at `interval`.
+    public var seasonSeconds = 0.0
     public var limits: [Metric: Limit] = [:]
     /// The per-VM, per-metric baseline (the same detector `monitor replay` measures on NAB).
     public var baseline = StreamingDetector.Configuration()
@@ -52,6 +54,12 @@ public struct MonitorPolicy: Sendable, Hashable {
 }
 
 extension MonitorPolicy {
+    /// The season in samples at the current interval, at most 100,000 (0: off).
+    public var seasonSamples: Int {
+        guard seasonSeconds > 0, interval > 0 else { return 0 }
+        return Int(min((seasonSeconds / interval).rounded(), 100_000))
+    }
+
     /// Whether the VM named `name` is watched.
     public func watches(_ name: String) -> Bool {
         vms.isEmpty || vms.contains { fnmatch($0, name, 0) == 0 }
@@ -205,7 +213,8 @@ public struct MonitorEngine: Sendable {
                     var detector = state.detectors[metric] ?? StreamingDetector(configuration: baselineConfiguration(metric))
                     let o = detector.inspect(value)
                     state.detectors[metric] = detector
-                    if o.anomalous { detectors.append(.baseline); expected = o.expected; raise = raise || o.alert }
+                    // Upward only: a VM doing less than its normal (a job ending, a pause) is no threat.
+                    if o.anomalous, let e = o.expected, value > e { detectors.append(.baseline); expected = e; raise = raise || o.alert }
                 }
                 if let peers = peerStats[metric] {
                     let distance = (value - peers.median) / peers.spread
@@ -259,6 +268,8 @@ public struct MonitorEngine: Sendable {
             incident.quiet += 1
             if incident.quiet >= policy.quietSamples {
                 state.incident = nil
+                // A resolved incident ends the detectors' hold-off: if it comes back, it is a new one.
+                for metric in Array(state.detectors.keys) { state.detectors[metric]!.endHoldOff() }
                 return report(incident, phase: .resolved, name: r.name, uuid: r.uuid, stamp: stamp)
             }
             state.incident = incident

@@ -146,7 +146,8 @@ extension MonitorPolicy {
             }
         }
         // A season in samples at the policy's interval (whichever order the keys came in).
-        policy.baseline.season = seasonSeconds > 0 ? Int((seasonSeconds / policy.interval).rounded()) : 0
+        policy.seasonSeconds = seasonSeconds
+        policy.baseline.season = policy.seasonSamples
         return (policy, uri, response)
     }
 

@@ -129,21 +129,28 @@ public struct VMRates: Sendable, Hashable {
         if let rss = current.residentKiB { values[.memory] = Double(rss) * 1024 }
 
         let oldInterfaces = Dictionary(previous.interfaces.map { ($0.name ?? "#\($0.index)", $0) }, uniquingKeysWith: { a, _ in a })
-        var sums: [Metric: Double] = [:]
+        // Summed over devices; a device whose counter went backwards leaves the metric out rather
+        // than count as 0 (a fake drop).
+        var sums: [Metric: Double] = [:], broken: Set<Metric> = []
+        func add(_ metric: Metric, _ value: Double?) {
+            if let value { sums[metric, default: 0] += value } else { broken.insert(metric) }
+        }
         for interface in current.interfaces {
             guard let old = oldInterfaces[interface.name ?? "#\(interface.index)"] else { continue }
-            sums[.netRxBytes, default: 0] += rate(old.rxBytes, interface.rxBytes) ?? 0
-            sums[.netTxBytes, default: 0] += rate(old.txBytes, interface.txBytes) ?? 0
-            sums[.netRxPackets, default: 0] += rate(old.rxPackets, interface.rxPackets) ?? 0
-            sums[.netTxPackets, default: 0] += rate(old.txPackets, interface.txPackets) ?? 0
+            add(.netRxBytes, rate(old.rxBytes, interface.rxBytes))
+            add(.netTxBytes, rate(old.txBytes, interface.txBytes))
+            add(.netRxPackets, rate(old.rxPackets, interface.rxPackets))
+            add(.netTxPackets, rate(old.txPackets, interface.txPackets))
         }
         let oldBlocks = Dictionary(previous.blocks.map { ($0.name ?? "#\($0.index)", $0) }, uniquingKeysWith: { a, _ in a })
         for block in current.blocks {
             guard let old = oldBlocks[block.name ?? "#\(block.index)"] else { continue }
-            sums[.diskReadBytes, default: 0] += rate(old.readBytes, block.readBytes) ?? 0
-            sums[.diskWriteBytes, default: 0] += rate(old.writeBytes, block.writeBytes) ?? 0
-            sums[.diskIOPS, default: 0] += (rate(old.readRequests, block.readRequests) ?? 0) + (rate(old.writeRequests, block.writeRequests) ?? 0)
+            add(.diskReadBytes, rate(old.readBytes, block.readBytes))
+            add(.diskWriteBytes, rate(old.writeBytes, block.writeBytes))
+            let reads = rate(old.readRequests, block.readRequests), writes = rate(old.writeRequests, block.writeRequests)
+            add(.diskIOPS, reads.flatMap { r in writes.map { r + $0 } })
         }
+        for metric in broken { sums[metric] = nil }
         values.merge(sums) { a, _ in a }
         return VMRates(name: current.name, uuid: current.uuid, time: current.time, interval: dt, values: values,
                        vcpuTimeUnit: unit, interfaces: current.interfaces.compactMap(\.name))

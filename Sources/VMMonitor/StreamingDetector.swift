@@ -98,7 +98,8 @@ public struct StreamingDetector: Sendable {
                 currentBucket = b
             }
             let limit = Double(Float.greatestFiniteMagnitude)
-            if current.count < season { current.append(Float(Swift.min(Swift.max(value, -limit), limit))) }
+            // The phase's median from at most 1,024 of its values: memory stays bounded whatever the season.
+            if current.count < 1024 { current.append(Float(Swift.min(Swift.max(value, -limit), limit))) }
         }
 
         /// How much the phases differ relative to how much each varies across seasons (0 until
@@ -185,6 +186,9 @@ public struct StreamingDetector: Sendable {
         /// What the history expected (its median), nil before it has one.
         public var expected: Double?
     }
+
+    /// Lets the next anomalous value alert at once (the monitor calls it when an incident resolves).
+    public mutating func endHoldOff() { lastAlert = nil }
 
     /// One value: its anomaly score and whether it raises an alert.
     public mutating func observe(_ value: Double) -> (score: Double, alert: Bool) {

@@ -156,7 +156,9 @@ struct MonitorRespondGuestTests {
         #expect(q.status == 0, "\(q.stdout) \(q.stderr)")
         #expect(try domstate() == "paused")
         #expect(try !ping(), "a quarantined guest is unreachable")
-        let dump = state + "/response/\(name)/memory-" + (try CLI.shell("\(Self.virsh) domuuid \(name)").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) + ".elf"
+        let mac = String(format: "52:54:00:7d:%02x:%02x", tag >> 8, tag & 0xff)
+        #expect(try CLI.shell("nft list set bridge hyperward_quarantine macs").stdout.contains(mac), "cut by its MAC too")
+        let dump = try CLI.shell("ls \(state)/response/\(name)/memory-*.elf").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let dumpHash = try CLI.shell("sha256sum \(dump) | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(dumpHash.count == 64, "the memory dump exists")
         #expect(try CLI.shell("file \(dump) || head -c 4 \(dump) | od -c").stdout.contains("ELF"), "an ELF core")
@@ -175,6 +177,7 @@ struct MonitorRespondGuestTests {
         #expect(try domstate() == "running")
         #expect(try await RealGuestFirewallTests.eventually { try ping() }, "released: reachable again")
         #expect(try respond(["release", name]).stdout.contains("not quarantined"), "release is idempotent")
+        #expect(try !CLI.shell("nft list set bridge hyperward_quarantine macs").stdout.contains(mac), "its MAC is released")
 
         // Restore: the golden disk comes back (the guest wrote INFECTED over it in the meantime).
         let restore = try respond(["restore", name, "--to", "golden"])

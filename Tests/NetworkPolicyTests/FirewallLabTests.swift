@@ -233,5 +233,15 @@ final class FirewallLabTests {
         try quarantine.remove([mallory.port])
         #expect(try quarantine.ports().isEmpty)
         #expect(try lab.tcpConnects(from: mallory, to: web1.ipv4, port: 80), "released")
+        // By MAC: the VM is cut wherever it is plugged; releasing the MAC restores it.
+        try quarantine.add(macs: [mallory.mac.uppercased()])
+        #expect(try quarantine.macs() == [mallory.mac.lowercased()])
+        #expect(try !lab.ping(from: mallory, to: web1.ipv4), "frames from a quarantined MAC are dropped")
+        try quarantine.add(macs: [mallory.mac])
+        #expect(try quarantine.macs().count == 1, "idempotent")
+        #expect(throws: HyperwardError.self) { try quarantine.add(macs: ["52:54:00:zz:00:01"]) }
+        try quarantine.remove(macs: [mallory.mac])
+        #expect(try quarantine.macs().isEmpty)
+        #expect(try lab.ping(from: mallory, to: web1.ipv4), "released by MAC")
     }
 }

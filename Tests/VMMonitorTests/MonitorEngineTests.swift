@@ -209,6 +209,42 @@ struct MonitorEngineTests {
         }
     }
 
+    @Test func aDropIsNoThreatAndAResolvedIncidentCanOpenAgain() {
+        var policy = MonitorPolicy()
+        policy.peersEnabled = false
+        var engine = MonitorEngine(policy: policy)
+        var host = SimulatedHost()
+        host.add("batch", cpu: 1.5)
+        var alerts: [MonitorAlert] = []
+        for _ in 0..<60 { alerts += engine.ingest(host.step()).alerts }
+        host.vms["batch"]!.cpu = 0.01       // the job ends: far below its normal
+        for _ in 0..<10 { alerts += engine.ingest(host.step()).alerts }
+        #expect(alerts.isEmpty, "doing less than usual is not an incident: \(alerts.map(\.summary))")
+        // Up, resolved, up again within the detector's hold-off: two incidents, not one.
+        host.vms["batch"]!.cpu = 1.5
+        for _ in 0..<30 { _ = engine.ingest(host.step()) }
+        host.vms["batch"]!.txPackets = 8000
+        for _ in 0..<3 { alerts += engine.ingest(host.step()).alerts }
+        host.vms["batch"]!.txPackets = 10
+        for _ in 0..<5 { alerts += engine.ingest(host.step()).alerts }
+        host.vms["batch"]!.txPackets = 20000
+        for _ in 0..<3 { alerts += engine.ingest(host.step()).alerts }
+        #expect(alerts.map(\.phase) == [.opened, .resolved, .opened], "\(alerts.map(\.summary))")
+    }
+
+    @Test func aResetCounterLeavesTheMetricOutRatherThanReadZero() throws {
+        var a = DomainSample(name: "web", uuid: "u", time: 100)
+        a.interfaces = [.init(index: 0, name: "vnet0", rxBytes: 1000, rxPackets: 10, txBytes: 2000, txPackets: 20),
+                        .init(index: 1, name: "vnet1", rxBytes: 1000, rxPackets: 10, txBytes: 2000, txPackets: 20)]
+        var b = a
+        b.time = 110
+        b.interfaces[0].rxBytes = 5                 // reset on one device
+        b.interfaces[1].rxBytes = 11_000
+        let r = try #require(VMRates.between(a, b))
+        #expect(r.values[.netRxBytes] == nil)
+        #expect(r.values[.netTxBytes] == 0)
+    }
+
     @Test func smallChangesOnAnIdleVMAreBelowTheFloor() {
         var policy = MonitorPolicy()
         policy.peersEnabled = false

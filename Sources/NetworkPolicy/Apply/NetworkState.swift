@@ -149,6 +149,44 @@ public struct Quarantine: Sendable {
         _ = try applier.nft(["delete", "element", "bridge", Ruleset.quarantineTable, "ports", "{ \(list.joined(separator: ", ")) }"], input: nil)
     }
 
+    /// Quarantines the VMs with these MAC addresses wherever they are plugged (idempotent).
+    public func add(macs: [String]) throws(HyperwardError) {
+        let list = try Self.validated(macs)
+        guard !list.isEmpty else { return }
+        try declare()
+        _ = try applier.nft(["add", "element", "bridge", Ruleset.quarantineTable, "macs", "{ \(list.joined(separator: ", ")) }"], input: nil)
+    }
+
+    /// Releases these MAC addresses (idempotent).
+    public func remove(macs: [String]) throws(HyperwardError) {
+        let present = Set(try self.macs())
+        let list = try Self.validated(macs).filter { present.contains($0) }
+        guard !list.isEmpty else { return }
+        _ = try applier.nft(["delete", "element", "bridge", Ruleset.quarantineTable, "macs", "{ \(list.joined(separator: ", ")) }"], input: nil)
+    }
+
+    /// The quarantined MAC addresses, lower-case and sorted (none when the table or set does not exist).
+    public func macs() throws(HyperwardError) -> [String] {
+        guard let listing = try? applier.nft(["list", "set", "bridge", Ruleset.quarantineTable, "macs"], input: nil) else { return [] }
+        var found: Set<String> = []
+        for token in listing.split(whereSeparator: { " ,{}\n\t".contains($0) }) where Self.isMAC(token) { found.insert(token.lowercased()) }
+        return found.sorted()
+    }
+
+    static func isMAC(_ text: Substring) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count == 6 && parts.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isHexDigit) }
+    }
+
+    static func validated(_ macs: [String]) throws(HyperwardError) -> [String] {
+        var result: [String] = []
+        for mac in macs {
+            guard isMAC(Substring(mac)) else { throw HyperwardError(.invalidInput, "not a MAC address: \(mac.prefix(40).debugDescription)") }
+            result.append(mac.lowercased())
+        }
+        return result
+    }
+
     /// The quarantined interfaces, sorted (none when the table does not exist yet).
     public func ports() throws(HyperwardError) -> [String] {
         guard let listing = try? applier.nft(["list", "set", "bridge", Ruleset.quarantineTable, "ports"], input: nil) else { return [] }

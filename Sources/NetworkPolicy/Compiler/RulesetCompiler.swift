@@ -316,13 +316,15 @@ public enum RulesetCompiler {
         return result
     }
 
-    /// The quarantine table: interfaces in its `ports` set pass nothing, in or out. A table of its
-    /// own, declared idempotently like the IPS table, so a quarantine survives every re-apply.
+    /// The quarantine table: interfaces in its `ports` set, and frames from or to the MACs in its
+    /// `macs` set, pass nothing. A table of its own, declared idempotently like the IPS table, so a
+    /// quarantine survives every re-apply; by MAC it also survives the VM's restart on a new tap.
     static func quarantineTable() -> String {
         let t = Ruleset.quarantineTable
         return """
             table bridge \(t) {
             \tset ports { type ifname; }
+            \tset macs { type ether_addr; }
             \tcounter dropped { }
             \tchain prerouting { type filter hook prerouting priority -310; policy accept; }
             \tchain forward { type filter hook forward priority -310; policy accept; }
@@ -334,12 +336,15 @@ public enum RulesetCompiler {
             table bridge \(t) {
             \tchain prerouting {
             \t\tiifname @ports counter name "dropped" drop
+            \t\tether saddr @macs counter name "dropped" drop
             \t}
             \tchain forward {
             \t\toifname @ports counter name "dropped" drop
+            \t\tether daddr @macs counter name "dropped" drop
             \t}
             \tchain output {
             \t\toifname @ports counter name "dropped" drop
+            \t\tether daddr @macs counter name "dropped" drop
             \t}
             }
 

@@ -89,7 +89,8 @@ struct AgentCommand: AsyncParsableCommand {
                         "monitor.max_per_hour": "\(response.maxPerHour)", "config": "\(section.file)"])
                 }
                 services.append(.init(service: MonitorService(uri: uri, policy: policy, response: response,
-                                                              stateDirectory: configuration.stateDirectory, store: store, logger: logger)))
+                                                              stateDirectory: configuration.stateDirectory, namespace: configuration.network.netns,
+                                                              store: store, logger: logger)))
             }
             let group = ServiceGroup(
                 configuration: .init(

@@ -55,6 +55,10 @@ struct MonitorCommand: AsyncParsableCommand {
                 if let interval {
                     guard interval >= 0.2, interval <= 3600 else { throw CLIError(exitCode: ExitCodes.usage, message: "--interval must be from 0.2 to 3600 seconds") }
                     monitorPolicy.interval = interval
+                    monitorPolicy.baseline.season = monitorPolicy.seasonSamples
+                }
+                if let duration, !(duration.isFinite && duration > 0) {
+                    throw CLIError(exitCode: ExitCodes.usage, message: "--duration must be a positive number of seconds")
                 }
                 let loop = try MonitorLoop(uri: uri ?? policyURI, policy: monitorPolicy)
                 let store = record ? try StateStore(stateDirectory: configuration.stateDirectory) : nil

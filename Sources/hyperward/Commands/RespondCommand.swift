@@ -31,17 +31,17 @@ struct RespondCommand: AsyncParsableCommand {
 
     struct Quarantine: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Cut every interface of VM at the bridge, delete its conntrack entries, pause it, dump its memory and freeze its disk; hashes become events.")
+            abstract: "Cut VM's network at the bridge (by MAC and tap), delete its conntrack entries, pause it, dump its memory and freeze its disk; hashes become events.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The libvirt domain.") var vm: String
         @Flag(help: "Say what would be done; change nothing.") var dryRun = false
         @Flag(help: "Skip the memory dump (it takes as much disk as the VM has memory).") var noDump = false
         @Flag(help: "Skip the external disk snapshot.") var noSnapshot = false
-        @Option(help: ArgumentHelp("Network namespace whose bridge carries the VM (default: this one).", valueName: "NAME")) var netns: String?
+        @Option(help: ArgumentHelp("Network namespace whose bridge carries the VM (default: the configuration's network.netns, else this one).", valueName: "NAME")) var netns: String?
 
         func run() async throws {
             try await reportingErrors {
-                var responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: netns)
+                let responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: netns)
                 try responder.quarantineVM(dump: !noDump, snapshot: !noSnapshot)
                 return ExitCodes.completed
             }
@@ -49,7 +49,7 @@ struct RespondCommand: AsyncParsableCommand {
     }
 
     struct Release: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Undo a quarantine: interfaces released, VM resumed (evidence stays).")
+        static let configuration = CommandConfiguration(abstract: "Undo a quarantine: network released, VM resumed if the quarantine paused it (evidence stays).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The libvirt domain.") var vm: String
         @Flag(help: "Say what would be done; change nothing.") var dryRun = false
@@ -57,7 +57,7 @@ struct RespondCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                var responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: netns)
+                let responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: netns)
                 try responder.release()
                 return ExitCodes.completed
             }
@@ -77,7 +77,7 @@ struct RespondCommand: AsyncParsableCommand {
                 guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
                     throw CLIError(exitCode: ExitCodes.usage, message: "--name: letters, digits, '-', '_' and '.' (at most 64)")
                 }
-                var responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: nil)
+                let responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: nil)
                 try responder.markGolden(name: name)
                 return ExitCodes.completed
             }
@@ -95,7 +95,7 @@ struct RespondCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                var responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: nil)
+                let responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: nil)
                 try responder.restore(to: to)
                 return ExitCodes.completed
             }
@@ -113,8 +113,7 @@ struct RespondCommand: AsyncParsableCommand {
                 throw CLIError(exitCode: ExitCodes.software, message: "\(error)")
             }
         }
-        var responder = Responder(vm: vm, stateDirectory: configuration.stateDirectory, dryRun: dryRun, store: store)
-        if let netns { responder.quarantine = .init(applier: NftApplier(namespace: netns)) }
-        return responder
+        return Responder(vm: vm, stateDirectory: configuration.stateDirectory, dryRun: dryRun, store: store,
+                         namespace: netns ?? configuration.network.netns)
     }
 }

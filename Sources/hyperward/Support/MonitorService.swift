@@ -24,8 +24,11 @@ struct MonitorService: Service {
     var policy: MonitorPolicy
     var response: AutoResponse
     var stateDirectory: String
+    /// The network namespace the VMs' bridges are in (the configuration's network.netns).
+    var namespace: String?
     var store: StateStore
     var logger: Logger
+    let responseQueue = DispatchQueue(label: "hyperward.monitor.response")
 
     func run() async throws {
         logger.info("monitor service started", metadata: [
@@ -34,12 +37,13 @@ struct MonitorService: Service {
         ])
         await cancelWhenGracefulShutdown {
             var limiter = ResponseRateLimiter(maxPerHour: response.maxPerHour)
+            var responded = Set<String>()
             var loop: MonitorLoop?
             while !Task.isCancelled {
                 do {
                     if loop == nil { loop = try MonitorLoop(uri: uri, policy: policy) }
                     let (_, alerts) = try await loop!.round()
-                    handle(alerts, limiter: &limiter)
+                    handle(alerts, limiter: &limiter, responded: &responded)
                 } catch {
                     // libvirtd restarted or went away: reconnect next round, losing the baselines.
                     logger.warning("monitor round failed; reconnecting", metadata: ["error": "\(error)"])
@@ -51,7 +55,7 @@ struct MonitorService: Service {
         logger.info("monitor service stopped")
     }
 
-    func handle(_ alerts: [MonitorAlert], limiter: inout ResponseRateLimiter) {
+    func handle(_ alerts: [MonitorAlert], limiter: inout ResponseRateLimiter, responded: inout Set<String>) {
         guard !alerts.isEmpty else { return }
         do { try store.append(alerts.map(MonitorRendering.event)) } catch {
             logger.error("monitor alerts not recorded", metadata: ["error": "\(error)"])
@@ -59,19 +63,25 @@ struct MonitorService: Service {
         for alert in alerts where alert.phase != .updated {
             logger.warning("\(alert.summary)", metadata: ["monitor.incident": "\(alert.id)"])
         }
-        for alert in alerts where response.wants(alert) {
+        for alert in alerts where alert.phase == .opened && response.wants(alert) && !responded.contains(alert.id) {
+            responded.insert(alert.id)
             guard limiter.allow(now: Date()) else {
                 logger.warning("automatic quarantine skipped: rate limit reached", metadata: ["monitor.vm": "\(alert.vm)", "monitor.max_per_hour": "\(response.maxPerHour)"])
                 continue
             }
-            var responder = Responder(vm: alert.vm, stateDirectory: stateDirectory, store: store)
-            responder.say = { [logger] line in logger.notice("\(line)", metadata: ["respond.vm": "\(alert.vm)"]) }
-            do {
-                try store.append([Event(time: Event.timestamp(), kind: "respond.auto", engine: "monitor", subject: alert.vm, severity: .high,
-                                        message: "automatic quarantine of \(alert.vm) for incident \(alert.id)", data: MonitorRendering.json(alert))])
-                try responder.quarantineVM(dump: true, snapshot: true)
-            } catch {
-                logger.error("automatic quarantine failed", metadata: ["monitor.vm": "\(alert.vm)", "error": "\(error)"])
+            // Off the monitor's loop: a memory dump and disk hashing take a while, and every
+            // other VM stays watched meanwhile. One quarantine at a time.
+            let (store, logger, stateDirectory, namespace) = (store, logger, stateDirectory, namespace)
+            responseQueue.async {
+                var responder = Responder(vm: alert.vm, stateDirectory: stateDirectory, store: store, namespace: namespace)
+                responder.say = { line in logger.notice("\(line)", metadata: ["respond.vm": "\(alert.vm)"]) }
+                do {
+                    try store.append([Event(time: Event.timestamp(), kind: "respond.auto", engine: "monitor", subject: alert.vm, severity: .high,
+                                            message: "automatic quarantine of \(alert.vm) for incident \(alert.id)", data: MonitorRendering.json(alert))])
+                    try responder.quarantineVM(dump: true, snapshot: true)
+                } catch {
+                    logger.error("automatic quarantine failed", metadata: ["monitor.vm": "\(alert.vm)", "error": "\(error)"])
+                }
             }
         }
     }

@@ -18,19 +18,20 @@ import HyperwardCore
 import HyperwardStore
 import NetworkPolicy
 
-/// Incident response on one VM: contain it (network cut, conntrack flushed, paused), keep
-/// evidence (memory dump, frozen disk, their SHA-256 as events), release it, and bring its disk
-/// back to a known-good state.
+/// Incident response on one VM: contain it (network cut by MAC and tap, conntrack flushed,
+/// paused), keep evidence (memory dump, frozen disk, their SHA-256 as events), release it, and
+/// bring its disk back to a known-good state.
 ///
 /// Every step checks the world before acting, so a repeated or interrupted run finishes the job
 /// without doing anything twice; the case file (`<state>/response/<vm>/case.json`, 0600 in a 0700
-/// directory) records what was done, and every step is an event.
+/// directory, locked while a command runs) records what was done, and every step is an event.
 struct Responder {
     var vm: String
     var stateDirectory: String
     var dryRun = false
     var store: StateStore?
-    var quarantine = Quarantine(applier: NftApplier())
+    /// The network namespace whose bridges carry the VM (nil: this one).
+    var namespace: String?
     /// Progress lines for the operator.
     var say: (String) -> Void = { Output.write($0 + "\n") }
 
@@ -38,13 +39,20 @@ struct Responder {
     struct Case: Codable {
         var vm: String
         var uuid: String
+        /// The current quarantine (nil when not quarantined): names its evidence.
+        var quarantineID: String?
+        var namespace: String?
         var interfaces: [String] = []
+        var macs: [String] = []
         var addresses: [String] = []
-        var quarantined = false
         var pausedByUs = false
         var evidence: [Evidence] = []
         var snapshots: [Snapshot] = []
+        var pendingSnapshot: PendingSnapshot?
+        var pendingRestore: PendingRestore?
         var events: [String] = []
+
+        var quarantined: Bool { quarantineID != nil }
     }
 
     struct Evidence: Codable, Hashable {
@@ -65,38 +73,86 @@ struct Responder {
         var time: String
     }
 
+    /// A snapshot started but not yet recorded (an interrupted run finishes it).
+    struct PendingSnapshot: Codable {
+        var name: String
+        var purpose: String
+        var disks: [PendingDisk]
+    }
+
+    struct PendingDisk: Codable {
+        var target: String
+        var base: String
+        var format: String
+        var overlay: String
+    }
+
+    /// A restore started: whether the VM ran before it (an interrupted run starts it again).
+    struct PendingRestore: Codable {
+        var name: String
+        var wasActive: Bool
+    }
+
     var directory: String { "\(stateDirectory)/response/\(vm)" }
+    var quarantine: Quarantine { Quarantine(applier: NftApplier(namespace: namespace)) }
 
     // MARK: Quarantine
 
-    mutating func quarantineVM(dump: Bool, snapshot: Bool) throws {
-        var record = try openCase()
-        let interfaces = try Self.interfaces(of: vm)
-        record.interfaces = Array(Set(record.interfaces + interfaces.map(\.tap))).sorted()
-        record.addresses = Array(Set(record.addresses + Self.addresses(of: vm))).sorted()
+    func quarantineVM(dump: Bool, snapshot: Bool) throws {
+        try withCase { record in try quarantineSteps(&record, dump: dump, snapshot: snapshot) }
+    }
 
-        // 1. The network: every interface into the quarantine set (drops in and out at the bridge).
-        let present = Set(try quarantine.ports())
-        let missing = record.interfaces.filter { !present.contains($0) }
-        if missing.isEmpty {
-            say("network: \(record.interfaces.joined(separator: ", ")) already quarantined")
-        } else if dryRun {
-            say("network: would quarantine \(missing.joined(separator: ", "))")
-        } else {
-            try quarantine.add(missing)
-            try step(&record, "quarantine.network", "interfaces \(missing.joined(separator: ", ")) quarantined", severity: .high)
+    func quarantineSteps(_ record: inout Case, dump: Bool, snapshot: Bool) throws {
+        let domain = try DomainInfo.read(vm)
+        if !record.quarantined {
+            if !dryRun {
+                record.quarantineID = Self.compactTime()
+                record.namespace = namespace
+                record.interfaces = []
+                record.macs = []
+                record.pausedByUs = false
+            }
+        } else if record.namespace != namespace {
+            throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) was quarantined in namespace \(record.namespace ?? "(host)"); use the same --netns")
         }
-        if !dryRun { record.quarantined = true }
+        let id = record.quarantineID ?? Self.compactTime()
+
+        // 1. The network: every MAC of the VM (wherever it is plugged, also after a restart) and
+        //    its current taps (even if the guest changes its MAC) into the quarantine sets.
+        let bridged = domain.interfaces.filter(\.bridged)
+        for other in domain.interfaces where !other.bridged {
+            say("WARNING: interface \(other.mac) is of type \(other.type), not on a bridge: quarantine cannot cut it")
+        }
+        if bridged.isEmpty {
+            say("WARNING: \(vm) has no bridged interface: its network is not cut")
+        } else {
+            let macs = bridged.map(\.mac), taps = bridged.compactMap(\.tap)
+            let presentMACs = Set(try quarantine.macs()), presentPorts = Set(try quarantine.ports())
+            let missingMACs = macs.filter { !presentMACs.contains($0) }, missingPorts = taps.filter { !presentPorts.contains($0) }
+            if missingMACs.isEmpty && missingPorts.isEmpty {
+                say("network: \((macs + taps).joined(separator: ", ")) already quarantined")
+            } else if dryRun {
+                say("network: would quarantine \((missingMACs + missingPorts).joined(separator: ", "))")
+            } else {
+                try quarantine.add(macs: missingMACs)
+                try quarantine.add(missingPorts)
+                try step(&record, "quarantine.network", "\((missingMACs + missingPorts).joined(separator: ", ")) quarantined", severity: .high)
+            }
+            if !dryRun {
+                record.macs = Array(Set(record.macs + macs)).sorted()
+                record.interfaces = Array(Set(record.interfaces + taps)).sorted()
+            }
+        }
 
         // 2. Established connections through the host: their conntrack entries go.
-        for address in record.addresses {
-            if dryRun { say("conntrack: would delete entries of \(address)"); continue }
-            var deleted = 0
-            for flag in ["-s", "-d"] {
-                let r = Subprocess.run(["/usr/sbin/conntrack", "-D", flag, address], input: nil)
-                deleted += Self.deletedCount(r.stderr)
-            }
-            try step(&record, "quarantine.conntrack", "\(deleted) conntrack entries of \(address) deleted")
+        let addresses = Self.addresses(of: vm)
+        if !dryRun { record.addresses = Array(Set(record.addresses + addresses)).sorted() }
+        let networks = addresses.compactMap { try? IPNetwork(address: $0) }
+        if dryRun {
+            if !networks.isEmpty { say("conntrack: would delete the entries of \(addresses.joined(separator: ", "))") }
+        } else if !networks.isEmpty {
+            let deleted = ConntrackFlusher(namespace: namespace).flush(addresses: networks)
+            try step(&record, "quarantine.conntrack", "\(deleted) conntrack entries of \(addresses.joined(separator: ", ")) deleted")
         }
 
         // 3. Pause (a paused guest runs no code, and its memory is evidence).
@@ -115,12 +171,15 @@ struct Responder {
 
         // 4. Memory dump (ELF, readable by crash/volatility), hashed.
         if dump {
-            let path = "\(directory)/memory-\(record.uuid).elf"
-            if record.evidence.contains(where: { $0.kind == "memory" }) && FileManager.default.fileExists(atPath: path) {
+            let path = "\(directory)/memory-\(id).elf"
+            let active = ["paused", "running"].contains(Self.state(of: vm))
+            if record.evidence.contains(where: { $0.path == path }) && FileManager.default.fileExists(atPath: path) {
                 say("memory: already dumped")
+            } else if !active {
+                say("memory: the VM is not running; no memory to dump")
             } else if dryRun {
                 say("memory: would dump to \(path)")
-            } else if Self.state(of: vm) == "paused" || Self.state(of: vm) == "running" {
+            } else {
                 let partial = path + ".partial"
                 unlink(partial)
                 try Self.virshOrThrow(["dump", "--memory-only", "--format", "elf", "--", vm, partial], "memory dump")
@@ -132,155 +191,177 @@ struct Responder {
 
         // 5. Disk: an external snapshot freezes what the VM wrote; new writes go to an overlay.
         if snapshot {
-            try snapshotDisks(&record, name: "quarantine-\(Self.compactTime())", purpose: "evidence", onlyIfNone: "evidence")
+            let name = "quarantine-\(id)"
+            if record.snapshots.contains(where: { $0.name == name }) {
+                say("disk: already snapshotted for this quarantine")
+            } else {
+                try snapshotDisks(&record, name: name, purpose: "evidence")
+            }
         }
-        try save(record)
         say("quarantined \(vm)\(dryRun ? " (dry run: nothing changed)" : "")")
     }
 
-    mutating func release() throws {
-        var record = try openCase()
-        let current = (try? Self.interfaces(of: vm).map(\.tap)) ?? []
-        let interfaces = Array(Set(record.interfaces + current)).sorted()
-        let present = Set(try quarantine.ports())
-        let held = interfaces.filter { present.contains($0) }
-        if held.isEmpty {
-            say("network: not quarantined")
-        } else if dryRun {
-            say("network: would release \(held.joined(separator: ", "))")
-        } else {
-            try quarantine.remove(held)
-            try step(&record, "release.network", "interfaces \(held.joined(separator: ", ")) released")
-        }
-        if Self.state(of: vm) == "paused" {
-            if dryRun {
-                say("resume: would resume")
-            } else {
-                try Self.virshOrThrow(["resume", "--", vm], "resume")
-                try step(&record, "release.resume", "VM resumed")
+    func release() throws {
+        try withCase { record in
+            if let recorded = record.namespace, recorded != namespace {
+                throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) was quarantined in namespace \(recorded); use --netns \(recorded)")
             }
-        } else {
-            say("resume: not paused")
+            // Its current taps, and the recorded ones no other running VM has since taken.
+            let current = ((try? DomainInfo.read(vm))?.interfaces.compactMap(\.tap)) ?? []
+            let others = Self.tapsOfOtherDomains(than: vm)
+            let taps = Set(current + record.interfaces.filter { !others.contains($0) })
+            let held = taps.intersection(try quarantine.ports()).sorted()
+            let heldMACs = Set(record.macs).intersection(try quarantine.macs()).sorted()
+            if held.isEmpty && heldMACs.isEmpty {
+                say("network: not quarantined")
+            } else if dryRun {
+                say("network: would release \((heldMACs + held).joined(separator: ", "))")
+            } else {
+                try quarantine.remove(macs: heldMACs)
+                try quarantine.remove(held)
+                try step(&record, "release.network", "\((heldMACs + held).joined(separator: ", ")) released")
+            }
+            let state = Self.state(of: vm)
+            if state == "paused" && record.pausedByUs {
+                if dryRun { say("resume: would resume") } else {
+                    try Self.virshOrThrow(["resume", "--", vm], "resume")
+                    try step(&record, "release.resume", "VM resumed")
+                }
+            } else if state == "paused" {
+                say("resume: paused, but not by a quarantine: left paused (virsh resume to resume it)")
+            } else {
+                say("resume: not paused")
+            }
+            if !dryRun {
+                record.quarantineID = nil
+                record.namespace = nil
+                record.pausedByUs = false
+                record.interfaces = []
+                record.macs = []
+            }
+            say("released \(vm)\(dryRun ? " (dry run: nothing changed)" : "")")
         }
-        if !dryRun {
-            record.quarantined = false
-            record.pausedByUs = false
-        }
-        try save(record)
-        say("released \(vm)\(dryRun ? " (dry run: nothing changed)" : "")")
     }
 
     // MARK: Known-good states
 
     /// Freezes the VM's disks now as the known-good state `name`.
-    mutating func markGolden(name: String) throws {
-        var record = try openCase()
-        guard !record.snapshots.contains(where: { $0.name == name }) else {
-            say("snapshot \(name) already exists")
-            return
+    func markGolden(name: String) throws {
+        try withCase { record in
+            if record.snapshots.contains(where: { $0.name == name }) && record.pendingSnapshot?.name != name {
+                say("snapshot \(name) already exists")
+                return
+            }
+            try snapshotDisks(&record, name: name, purpose: "golden")
         }
-        try snapshotDisks(&record, name: name, purpose: "golden", onlyIfNone: nil)
-        try save(record)
     }
 
     /// Brings every disk of snapshot `name` back: a fresh overlay on the (hash-checked) base, the
     /// domain pointed at it, the VM restarted if it was running.
-    mutating func restore(to name: String) throws {
-        var record = try openCase()
-        let chosen = record.snapshots.filter { $0.name == name }
-        guard !chosen.isEmpty else {
-            throw CLIError(exitCode: 66, message: "no snapshot \(name) of \(vm) (known: \(Set(record.snapshots.map(\.name)).sorted().joined(separator: ", ")))")
-        }
-        for snap in chosen {
-            let digest = try Self.sha256(file: snap.base).digest
-            guard digest == snap.sha256 else {
-                throw CLIError(exitCode: 65, message: "the base image \(snap.base) of \(name) changed since it was recorded (sha256 \(digest.prefix(16))…, expected \(snap.sha256.prefix(16))…): not restoring from it")
+    func restore(to name: String) throws {
+        try withCase { record in
+            guard !record.quarantined else {
+                throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) is quarantined: release it first (a restored VM would start on the network)")
             }
+            let chosen = record.snapshots.filter { $0.name == name }
+            guard !chosen.isEmpty else {
+                throw CLIError(exitCode: 66, message: "no snapshot \(name) of \(vm) (known: \(Set(record.snapshots.map(\.name)).sorted().joined(separator: ", ")))")
+            }
+            for snap in chosen {
+                let digest = try Self.sha256(file: snap.base).digest
+                guard digest == snap.sha256 else {
+                    throw CLIError(exitCode: 65, message: "the base image \(snap.base) of \(name) changed since it was recorded (sha256 \(digest.prefix(16))…, expected \(snap.sha256.prefix(16))…): not restoring from it")
+                }
+            }
+            let state = Self.state(of: vm)
+            let wasActive = record.pendingRestore?.name == name ? record.pendingRestore!.wasActive : (state == "running" || state == "paused")
+            if dryRun {
+                say("restore: would \(wasActive ? "stop the VM, " : "")give \(chosen.map(\.target).joined(separator: ", ")) fresh overlays on \(name)\(wasActive ? ", start it" : "")")
+                return
+            }
+            var xml = try Self.inactiveXML(vm)   // before any stop: a transient domain would be gone after it
+            record.pendingRestore = PendingRestore(name: name, wasActive: wasActive)
+            try save(record)
+            if state == "running" || state == "paused" {
+                try Self.virshOrThrow(["destroy", "--", vm], "stop")
+            }
+            for snap in chosen {
+                let overlay = Self.overlayPath(base: snap.base, label: "restored-\(Self.compactTime())")
+                try Self.createOverlay(overlay, base: snap.base, format: snap.format)
+                xml = try Self.pointDisk(snap.target, to: overlay, in: xml)
+                say("\(snap.target): fresh overlay \(overlay) on \(snap.base)")
+            }
+            try define(xml)
+            try step(&record, "restore.disk", "\(chosen.map(\.target).joined(separator: ", ")) restored to \(name) (sha256 \(chosen.map { String($0.sha256.prefix(16)) + "…" }.joined(separator: ", ")))")
+            if wasActive {
+                try Self.virshOrThrow(["start", "--", vm], "start")
+                try step(&record, "restore.start", "VM started on \(name)")
+            }
+            record.pendingRestore = nil
+            say("restored \(vm) to \(name)")
         }
-        let state = Self.state(of: vm)
-        let wasActive = state == "running" || state == "paused"
-        if dryRun {
-            say("restore: would \(wasActive ? "stop the VM, " : "")give \(chosen.map(\.target).joined(separator: ", ")) fresh overlays on \(name)\(wasActive ? ", start it" : "")")
-            return
-        }
-        if wasActive {
-            try Self.virshOrThrow(["destroy", "--", vm], "stop")
-        }
-        var xml = try Self.inactiveXML(vm)
-        for snap in chosen {
-            let overlay = Self.overlayPath(base: snap.base, label: "restored-\(Self.compactTime())")
-            let create = Subprocess.run(["/usr/bin/qemu-img", "create", "-q", "-f", "qcow2", "-b", snap.base, "-F", snap.format, overlay], input: nil)
-            guard create.status == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "qemu-img create failed: \(create.stderr.prefix(300))") }
-            Self.shareWithQEMU(overlay)
-            xml = try Self.pointDisk(snap.target, to: overlay, in: xml)
-            try step(&record, "restore.disk", "\(snap.target) restored to \(name) (base \(snap.base), sha256 \(snap.sha256.prefix(16))…) as \(overlay)")
-        }
-        let defined = "\(directory)/domain-\(Self.compactTime()).xml"
-        try Data(xml.utf8).write(to: URL(fileURLWithPath: defined))
-        chmod(defined, 0o600)
-        try Self.virshOrThrow(["define", defined], "define")
-        if wasActive {
-            try Self.virshOrThrow(["start", "--", vm], "start")
-            try step(&record, "restore.start", "VM started on \(name)")
-        }
-        try save(record)
-        say("restored \(vm) to \(name)")
     }
 
     // MARK: Steps
 
-    mutating func snapshotDisks(_ record: inout Case, name: String, purpose: String, onlyIfNone: String?) throws {
-        if let prefix = onlyIfNone.map({ _ in "quarantine-" }), record.snapshots.contains(where: { $0.name.hasPrefix(prefix) }) && record.quarantined {
-            say("disk: already snapshotted for this quarantine")
+    func snapshotDisks(_ record: inout Case, name: String, purpose: String) throws {
+        let domain = try DomainInfo.read(vm)
+        // An interrupted run of the same snapshot: the domain already writes to its overlays.
+        if let pending = record.pendingSnapshot, pending.name == name,
+           pending.disks.allSatisfy({ p in domain.disks.contains { $0.target == p.target && $0.source == p.overlay } }) {
+            say("disk: finishing the interrupted snapshot \(name)")
+            try recordSnapshot(&record, pending)
             return
         }
-        let disks = try Self.disks(of: vm)
+        let disks = domain.disks
         guard !disks.isEmpty else {
             say("disk: the VM has no file-backed disk to snapshot")
             return
+        }
+        let pending = PendingSnapshot(name: name, purpose: purpose, disks: disks.map {
+            PendingDisk(target: $0.target, base: $0.source, format: $0.format, overlay: Self.overlayPath(base: $0.source, label: name))
+        })
+        if let clash = pending.disks.first(where: { FileManager.default.fileExists(atPath: $0.overlay) }) {
+            throw CLIError(exitCode: ExitCodes.software, message: "\(clash.overlay) already exists; choose another snapshot name")
         }
         if dryRun {
             say("disk: would snapshot \(disks.map(\.target).joined(separator: ", ")) as \(name)")
             return
         }
-        let active = ["running", "paused"].contains(Self.state(of: vm))
-        var specs: [String] = []
-        var overlays: [(target: String, base: String, overlay: String)] = []
-        for disk in disks {
-            let overlay = Self.overlayPath(base: disk.source, label: name)
-            overlays.append((disk.target, disk.source, overlay))
-            specs += ["--diskspec", "\(disk.target),snapshot=external,file=\(overlay)"]
-        }
-        if active {
+        record.pendingSnapshot = pending
+        try save(record)
+        if ["running", "paused"].contains(Self.state(of: vm)) {
+            // virsh's --diskspec separates keys by commas; a comma in a path is written twice.
+            let specs = pending.disks.flatMap { ["--diskspec", "\($0.target),snapshot=external,file=\($0.overlay.replacingOccurrences(of: ",", with: ",,"))"] }
             try Self.virshOrThrow(["snapshot-create-as", "--domain", vm, "--name", name, "--disk-only", "--atomic", "--no-metadata"] + specs, "disk snapshot")
         } else {
             // A stopped VM: the overlays are made directly and the domain pointed at them.
             var xml = try Self.inactiveXML(vm)
-            for o in overlays {
-                let format = Self.imageFormat(o.base)
-                let r = Subprocess.run(["/usr/bin/qemu-img", "create", "-q", "-f", "qcow2", "-b", o.base, "-F", format, o.overlay], input: nil)
-                guard r.status == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "qemu-img create failed: \(r.stderr.prefix(300))") }
-                Self.shareWithQEMU(o.overlay)
-                xml = try Self.pointDisk(o.target, to: o.overlay, in: xml)
+            for disk in pending.disks {
+                try Self.createOverlay(disk.overlay, base: disk.base, format: disk.format)
+                xml = try Self.pointDisk(disk.target, to: disk.overlay, in: xml)
             }
-            let defined = "\(directory)/domain-\(Self.compactTime()).xml"
-            try Data(xml.utf8).write(to: URL(fileURLWithPath: defined))
-            chmod(defined, 0o600)
-            try Self.virshOrThrow(["define", defined], "define")
+            try define(xml)
         }
-        for o in overlays {
-            // The base is now the frozen state: read-only, hashed.
-            chmod(o.base, 0o440)
-            let (digest, bytes) = try Self.sha256(file: o.base)
-            record.snapshots.append(Snapshot(name: name, target: o.target, base: o.base, format: Self.imageFormat(o.base), sha256: digest, time: Event.timestamp()))
-            record.evidence.append(Evidence(kind: "disk:\(o.target)", path: o.base, sha256: digest, bytes: bytes, time: Event.timestamp()))
-            try step(&record, "\(purpose == "golden" ? "snapshot" : "quarantine").disk",
-                     "\(o.target) frozen as \(name): \(o.base) sha256 \(digest) (\(bytes) bytes); writes now go to \(o.overlay)",
-                     data: ["target": o.target, "base": o.base, "sha256": digest, "snapshot": name])
-        }
+        try recordSnapshot(&record, pending)
     }
 
-    mutating func addEvidence(_ record: inout Case, kind: String, path: String) throws {
+    /// The bases of a taken snapshot become read-only, hashed evidence.
+    func recordSnapshot(_ record: inout Case, _ pending: PendingSnapshot) throws {
+        for disk in pending.disks {
+            chmod(disk.base, 0o440)
+            let (digest, bytes) = try Self.sha256(file: disk.base)
+            record.snapshots.append(Snapshot(name: pending.name, target: disk.target, base: disk.base, format: disk.format, sha256: digest, time: Event.timestamp()))
+            record.evidence.append(Evidence(kind: "disk:\(disk.target)", path: disk.base, sha256: digest, bytes: bytes, time: Event.timestamp()))
+            try step(&record, "\(pending.purpose == "golden" ? "snapshot" : "quarantine").disk",
+                     "\(disk.target) frozen as \(pending.name): \(disk.base) sha256 \(digest) (\(bytes) bytes); writes now go to \(disk.overlay)",
+                     data: ["target": disk.target, "base": disk.base, "sha256": digest, "snapshot": pending.name])
+        }
+        record.pendingSnapshot = nil
+        try save(record)
+    }
+
+    func addEvidence(_ record: inout Case, kind: String, path: String) throws {
         let (digest, bytes) = try Self.sha256(file: path)
         record.evidence.append(Evidence(kind: kind, path: path, sha256: digest, bytes: bytes, time: Event.timestamp()))
         try step(&record, "quarantine.evidence", "\(kind) evidence \(path): sha256 \(digest) (\(bytes) bytes)",
@@ -288,37 +369,59 @@ struct Responder {
     }
 
     /// Records one step: a line for the operator, an event, the case file.
-    mutating func step(_ record: inout Case, _ kind: String, _ message: String, severity: Severity = .info, data: [String: String] = [:]) throws {
+    func step(_ record: inout Case, _ kind: String, _ message: String, severity: Severity = .info, data: [String: String] = [:]) throws {
         say(message)
         record.events.append("\(Event.timestamp()) \(kind): \(message)")
         var fields = data
         fields["vm"] = vm
         fields["uuid"] = record.uuid
+        if let id = record.quarantineID { fields["quarantine"] = id }
         let json = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
         try store?.append([Event(time: Event.timestamp(), kind: "respond.\(kind)", engine: "respond", subject: vm, severity: severity, message: "\(vm): \(message)", data: json)])
         try save(record)
     }
 
+    func define(_ xml: String) throws {
+        let defined = "\(directory)/domain-\(Self.compactTime())-\(UInt32.random(in: 0...UInt32.max)).xml"
+        let fd = open(defined, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot create \(defined)") }
+        let bytes = Array(xml.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(defined)") }
+        try Self.virshOrThrow(["define", defined], "define")
+    }
+
     // MARK: Case file
 
-    func openCase() throws -> Case {
+    /// Runs `body` on the VM's case, holding the case's lock (the agent and an operator may act at
+    /// once), and saves it after.
+    func withCase(_ body: (inout Case) throws -> Void) throws {
         guard let uuid = VirtHost.domainUUID(vm) else { throw CLIError(exitCode: 66, message: "no domain \(vm) in libvirt") }
         let previous = umask(0o077)
         defer { umask(previous) }
-        for path in ["\(stateDirectory)/response", directory] {
+        for path in [stateDirectory, "\(stateDirectory)/response", directory] {
             if mkdir(path, 0o700) != 0 && errno != EEXIST {
                 throw CLIError(exitCode: ExitCodes.software, message: "cannot create \(path): \(String(cString: strerror(errno)))")
             }
         }
+        let lock = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot open \(directory)/lock") }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX) == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot lock \(directory)") }
         let file = directory + "/case.json"
-        guard let data = FileManager.default.contents(atPath: file) else { return Case(vm: vm, uuid: uuid) }
-        guard data.count < 8 << 20, let record = try? JSONDecoder().decode(Case.self, from: data) else {
-            throw CLIError(exitCode: 65, message: "\(file) is not a response case file; move it aside to start afresh")
+        var record = Case(vm: vm, uuid: uuid)
+        if let data = FileManager.default.contents(atPath: file) {
+            guard data.count < 8 << 20, let decoded = try? JSONDecoder().decode(Case.self, from: data) else {
+                throw CLIError(exitCode: 65, message: "\(file) is not a response case file; move it aside to start afresh")
+            }
+            guard decoded.uuid == uuid else {
+                throw CLIError(exitCode: 65, message: "\(file) is for another domain named \(vm) (uuid \(decoded.uuid)); move it aside")
+            }
+            record = decoded
         }
-        guard record.uuid == uuid else {
-            throw CLIError(exitCode: 65, message: "\(file) is for another domain named \(vm) (uuid \(record.uuid)); move it aside")
-        }
-        return record
+        try body(&record)
+        try save(record)
     }
 
     func save(_ record: Case) throws {
@@ -334,6 +437,42 @@ struct Responder {
 
     // MARK: libvirt plumbing
 
+    /// A domain's interfaces and file-backed disks, from its XML (the live one when it runs).
+    struct DomainInfo {
+        struct Interface { var type: String; var mac: String; var tap: String?; var bridged: Bool { type == "network" || type == "bridge" } }
+        struct Disk { var target: String; var source: String; var format: String }
+        var interfaces: [Interface] = []
+        var disks: [Disk] = []
+
+        static func read(_ vm: String) throws -> DomainInfo {
+            let r = VirtHost.virsh(["dumpxml", "--", vm])
+            guard r.status == 0 else { throw CLIError(exitCode: 66, message: "cannot read \(vm)'s definition: \(r.stderr.prefix(200))") }
+            return try parse(r.stdout)
+        }
+
+        static func parse(_ xml: String) throws -> DomainInfo {
+            let document: XMLDocument
+            do { document = try XMLDocument(xmlString: xml) } catch { throw CLIError(exitCode: ExitCodes.software, message: "the domain's XML does not parse: \(error)") }
+            var info = DomainInfo()
+            for case let element as XMLElement in (try? document.nodes(forXPath: "/domain/devices/interface")) ?? [] {
+                guard let mac = element.elements(forName: "mac").first?.attribute(forName: "address")?.stringValue?.lowercased() else { continue }
+                let tap = element.elements(forName: "target").first?.attribute(forName: "dev")?.stringValue
+                info.interfaces.append(Interface(type: element.attribute(forName: "type")?.stringValue ?? "?", mac: mac, tap: tap))
+            }
+            for case let element as XMLElement in (try? document.nodes(forXPath: "/domain/devices/disk[@type='file'][@device='disk']")) ?? [] {
+                guard let source = element.elements(forName: "source").first?.attribute(forName: "file")?.stringValue, source.hasPrefix("/"),
+                      let target = element.elements(forName: "target").first?.attribute(forName: "dev")?.stringValue else { continue }
+                // The format the domain declares, never one probed from guest-written bytes.
+                let format = element.elements(forName: "driver").first?.attribute(forName: "type")?.stringValue ?? "raw"
+                guard ["raw", "qcow2"].contains(format) else {
+                    throw CLIError(exitCode: ExitCodes.software, message: "disk \(target) is \(format); only raw and qcow2 disks are snapshotted")
+                }
+                info.disks.append(Disk(target: target, source: source, format: format))
+            }
+            return info
+        }
+    }
+
     static func virshOrThrow(_ arguments: [String], _ what: String) throws {
         let r = VirtHost.virsh(arguments)
         guard r.status == 0 else {
@@ -346,15 +485,14 @@ struct Responder {
         return r.status == 0 ? r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : ""
     }
 
-    /// The VM's network interfaces: host tap and MAC (`virsh domiflist`).
-    static func interfaces(of vm: String) throws -> [(tap: String, mac: String)] {
-        let r = VirtHost.virsh(["domiflist", "--", vm])
-        guard r.status == 0 else { throw CLIError(exitCode: 66, message: "cannot list \(vm)'s interfaces: \(r.stderr.prefix(200))") }
-        return r.stdout.split(whereSeparator: \.isNewline).dropFirst(2).compactMap { line in
-            let f = line.split(whereSeparator: \.isWhitespace)
-            guard f.count >= 5, f[0] != "-" else { return nil }
-            return (String(f[0]), String(f[4]))
+    /// The taps of every other running domain (a recorded tap they hold now is theirs).
+    static func tapsOfOtherDomains(than vm: String) -> Set<String> {
+        let names = VirtHost.virsh(["list", "--name"]).stdout.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty && $0 != vm }
+        var taps: Set<String> = []
+        for name in names {
+            for interface in (try? DomainInfo.read(name))?.interfaces ?? [] { if let tap = interface.tap { taps.insert(tap) } }
         }
+        return taps
     }
 
     /// The VM's addresses as libvirt knows them (DHCP leases, then the host's ARP cache).
@@ -373,35 +511,34 @@ struct Responder {
         return found
     }
 
-    /// The VM's file-backed disks (`virsh domblklist --details`).
-    static func disks(of vm: String) throws -> [(target: String, source: String)] {
-        let r = VirtHost.virsh(["domblklist", "--details", "--", vm])
-        guard r.status == 0 else { throw CLIError(exitCode: 66, message: "cannot list \(vm)'s disks: \(r.stderr.prefix(200))") }
-        return r.stdout.split(whereSeparator: \.isNewline).dropFirst(2).compactMap { line in
-            let f = line.split(whereSeparator: \.isWhitespace)
-            guard f.count >= 4, f[0] == "file", f[1] == "disk", f[3].hasPrefix("/") else { return nil }
-            return (String(f[2]), String(f[3]))
-        }
-    }
-
     static func inactiveXML(_ vm: String) throws -> String {
         let r = VirtHost.virsh(["dumpxml", "--inactive", "--security-info", "--", vm])
         guard r.status == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot read \(vm)'s definition: \(r.stderr.prefix(200))") }
         return r.stdout
     }
 
-    /// The domain XML with disk `target`'s source file set to `path` (and its format to qcow2,
-    /// any recorded backing chain dropped: libvirt reads it from the image).
+    /// The domain XML with disk `target`'s source file set to `path` (format qcow2, any recorded
+    /// backing chain dropped: libvirt reads it from the image, whose backing format we set).
     static func pointDisk(_ target: String, to path: String, in xml: String) throws -> String {
         let document: XMLDocument
         do { document = try XMLDocument(xmlString: xml) } catch { throw CLIError(exitCode: ExitCodes.software, message: "the domain's XML does not parse: \(error)") }
-        let disks = (try? document.nodes(forXPath: "/domain/devices/disk[target/@dev='\(target)']")) ?? []
-        guard let disk = disks.first as? XMLElement else { throw CLIError(exitCode: ExitCodes.software, message: "the domain has no disk \(target)") }
+        let disks = (try? document.nodes(forXPath: "/domain/devices/disk")) ?? []
+        guard let disk = disks.compactMap({ $0 as? XMLElement }).first(where: {
+            $0.elements(forName: "target").first?.attribute(forName: "dev")?.stringValue == target
+        }) else { throw CLIError(exitCode: ExitCodes.software, message: "the domain has no disk \(target)") }
         guard let source = disk.elements(forName: "source").first else { throw CLIError(exitCode: ExitCodes.software, message: "disk \(target) has no source") }
         source.attribute(forName: "file")?.stringValue = path
         for element in disk.elements(forName: "driver") { element.attribute(forName: "type")?.stringValue = "qcow2" }
         for element in disk.elements(forName: "backingStore") { disk.removeChild(at: element.index) }
         return document.xmlString
+    }
+
+    /// A qcow2 overlay on `base`, whose format is given (never probed), readable by QEMU.
+    static func createOverlay(_ overlay: String, base: String, format: String) throws {
+        let r = Subprocess.run(["/usr/bin/qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", format, overlay], input: nil)
+        guard r.status == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "qemu-img create failed: \(r.stderr.prefix(300))") }
+        if let user = getpwnam("libvirt-qemu") { chown(overlay, user.pointee.pw_uid, user.pointee.pw_gid) }
+        chmod(overlay, 0o600)
     }
 
     /// An overlay beside its base image: QEMU already reaches that directory (the state directory
@@ -411,26 +548,6 @@ struct Responder {
         var stem = url.deletingPathExtension().lastPathComponent
         if let dot = stem.range(of: ".hw-") { stem = String(stem[..<dot.lowerBound]) }
         return url.deletingLastPathComponent().appendingPathComponent("\(stem).hw-\(label).qcow2").path
-    }
-
-    static func imageFormat(_ path: String) -> String {
-        let r = Subprocess.run(["/usr/bin/qemu-img", "info", "--output=json", "-U", path], input: nil)
-        guard r.status == 0, let data = r.stdout.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let format = object["format"] as? String,
-              ["raw", "qcow2"].contains(format) else { return "raw" }
-        return format
-    }
-
-    /// Lets QEMU (libvirt-qemu) open an image Hyperward made.
-    static func shareWithQEMU(_ path: String) {
-        if let user = getpwnam("libvirt-qemu") { chown(path, user.pointee.pw_uid, user.pointee.pw_gid) }
-        chmod(path, 0o600)
-    }
-
-    static func deletedCount(_ stderr: String) -> Int {
-        // "conntrack v1.4.7 (conntrack-tools): 3 flow entries have been deleted."
-        guard let range = stderr.range(of: " flow entries have been deleted") ?? stderr.range(of: " flow entry has been deleted") else { return 0 }
-        return Int(stderr[..<range.lowerBound].split(separator: " ").last ?? "") ?? 0
     }
 
     static func sha256(file path: String) throws -> (digest: String, bytes: Int64) {
