@@ -145,7 +145,7 @@ struct Responder {
         }
 
         // 2. Established connections through the host: their conntrack entries go.
-        let addresses = Self.addresses(of: vm)
+        let addresses = Self.addresses(of: vm, macs: domain.interfaces.map(\.mac), namespace: namespace)
         if !dryRun { record.addresses = Array(Set(record.addresses + addresses)).sorted() }
         let networks = addresses.compactMap { try? IPNetwork(address: $0) }
         if dryRun {
@@ -495,18 +495,29 @@ struct Responder {
         return taps
     }
 
-    /// The VM's addresses as libvirt knows them (DHCP leases, then the host's ARP cache).
-    static func addresses(of vm: String) -> [String] {
+    /// The VM's addresses: its DHCP leases (libvirt), and the host's neighbour table entries for
+    /// its MACs (`virsh domifaddr --source arp` fails on libvirt 9.0: "wrong nlmsg len").
+    static func addresses(of vm: String, macs: [String], namespace: String?) -> [String] {
         var found: [String] = []
-        for source in ["lease", "arp"] {
-            let r = VirtHost.virsh(["domifaddr", "--source", source, "--", vm])
-            guard r.status == 0 else { continue }
-            for line in r.stdout.split(whereSeparator: \.isNewline).dropFirst(2) {
+        func keep(_ address: Substring) {
+            let text = String(address.split(separator: "/").first ?? address)
+            if (try? IPNetwork(address: text)) != nil, !found.contains(text) { found.append(text) }
+        }
+        let leases = VirtHost.virsh(["domifaddr", "--source", "lease", "--", vm])
+        if leases.status == 0 {
+            for line in leases.stdout.split(whereSeparator: \.isNewline).dropFirst(2) {
                 let f = line.split(whereSeparator: \.isWhitespace)
-                guard f.count >= 4, let slash = f[3].firstIndex(of: "/") else { continue }
-                let address = String(f[3][..<slash])
-                if (try? IPNetwork(address: address)) != nil, !found.contains(address) { found.append(address) }
+                if f.count >= 4 { keep(f[3]) }
             }
+        }
+        var argv = ["/usr/sbin/ip", "neigh", "show"]
+        if let namespace { argv = ["/usr/sbin/ip", "-n", namespace, "neigh", "show"] }
+        let wanted = Set(macs)
+        for line in Subprocess.run(argv, input: nil).stdout.split(whereSeparator: \.isNewline) {
+            // "192.168.122.91 dev virbr0 lladdr 52:54:00:12:34:56 REACHABLE"
+            let f = line.split(whereSeparator: \.isWhitespace)
+            guard let at = f.firstIndex(of: "lladdr"), at + 1 < f.count, wanted.contains(f[at + 1].lowercased()), let first = f.first else { continue }
+            keep(first)
         }
         return found
     }
