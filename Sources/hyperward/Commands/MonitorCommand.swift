@@ -68,6 +68,8 @@ struct MonitorCommand: AsyncParsableCommand {
                 while StopFlag.raised == 0 {
                     let started = Date()
                     let (vmRates, alerts) = try await loop.round()
+                    let skipped = loop.newlySkipped()
+                    if skipped.count > 0 { Output.warn("\(skipped.count) domain record(s) skipped: \(skipped.reason ?? "")") }
                     if rates { Output.write(MonitorRendering.rates(vmRates, format: format)) }
                     for alert in alerts {
                         if alert.phase == .opened { opened += 1 }

@@ -27,6 +27,15 @@ final class MonitorLoop: @unchecked Sendable {
         engine = MonitorEngine(policy: policy)
     }
 
+    private var skippedSeen = 0
+
+    /// Records skipped since the last call, with the last reason (a domain whose statistics do not read).
+    func newlySkipped() -> (count: Int, reason: String?) {
+        let total = collector.skipped
+        defer { skippedSeen = total }
+        return (total - skippedSeen, collector.lastSkipReason)
+    }
+
     /// One round: every running VM sampled, rates and alerts out. Rounds are sequential.
     func round() async throws -> (rates: [VMRates], alerts: [MonitorAlert]) {
         let samples: [DomainSample] = try await withCheckedThrowingContinuation { continuation in

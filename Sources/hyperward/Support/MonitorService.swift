@@ -43,6 +43,10 @@ struct MonitorService: Service {
                 do {
                     if loop == nil { loop = try MonitorLoop(uri: uri, policy: policy) }
                     let (_, alerts) = try await loop!.round()
+                    let skipped = loop!.newlySkipped()
+                    if skipped.count > 0 {
+                        logger.warning("domain statistics skipped", metadata: ["monitor.skipped": "\(skipped.count)", "error": "\(skipped.reason ?? "")"])
+                    }
                     handle(alerts, limiter: &limiter, responded: &responded)
                 } catch {
                     // libvirtd restarted or went away: reconnect next round, losing the baselines.
