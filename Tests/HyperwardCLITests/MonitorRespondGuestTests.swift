@@ -246,5 +246,62 @@ struct MonitorRespondGuestTests {
         #expect(events.contains("\"monitor.opened\"") && events.contains(allowed), "the allowlisted VM still raises its incident")
         #expect(try CLI.shell("nft list set bridge hyperward_quarantine ports").stdout.contains("vnet"), "its interface is in the quarantine set")
     }
+
+    /// `respond snapshot` on a stopped VM killed with SIGKILL at random points, then run again:
+    /// every snapshot ends recorded exactly once, the domain on its overlay, the base read-only
+    /// and matching its recorded hash.
+    @Test(.enabled(if: AgentNetworkSyncTests.libvirtUsable || AgentNetworkSyncTests.required, "needs root and libvirtd"),
+          .timeLimit(.minutes(4)))
+    func anInterruptedSnapshotIsFinishedByRunningItAgain() async throws {
+        try #require(AgentNetworkSyncTests.libvirtUsable, "libvirtd is not usable")
+        let scratch = Scratch()
+        #expect(try CLI.shell("chmod 755 \(scratch.path)").status == 0)
+        let state = scratch.path + "/state"
+        let name = "hw-kill-\(UInt16.random(in: 0...UInt16.max))"
+        let (kernel, _) = try Self.kernel()
+        let disk = scratch.path + "/disk.qcow2"
+        #expect(try CLI.shell("qemu-img create -q -f qcow2 \(disk) 16M").status == 0)
+        let xml = scratch.write("guest.xml", Self.domainXML(name: name, kernel: kernel, initrd: "/dev/null", console: scratch.path + "/c.log", disk: disk))
+        #expect(try CLI.shell("\(Self.virsh) define \(xml)").status == 0)
+        defer { _ = try? CLI.shell("\(Self.virsh) undefine \(name)") }
+        let arguments = { (snapshot: String) in ["respond", "snapshot", name, "--name", snapshot, "--state-dir", state] }
+        let started = ContinuousClock.now
+        #expect(try CLI.run(arguments("first")).status == 0)
+        let typical = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+        var generator = SystemRandomNumberGenerator()
+        var killed = 0, resumed = 0
+        for round in 0..<8 {
+            let snapshot = "s\(round)"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.arguments = arguments(snapshot)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .seconds(typical * Double.random(in: 0.1...1.2, using: &generator)))
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); killed += 1 }
+            process.waitUntilExit()
+            try await Task.sleep(for: .milliseconds(300))   // a virsh or qemu-img it started finishes
+            let again = try CLI.run(arguments(snapshot))
+            #expect(again.status == 0, "round \(round): \(again.stdout) \(again.stderr)")
+            if again.stdout.contains("interrupted") { resumed += 1 }
+            let source = try CLI.shell("\(Self.virsh) domblklist \(name) | awk '/vda/ {print $2}'").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(source == scratch.path + "/disk.hw-\(snapshot).qcow2", "round \(round): the domain writes to the new overlay")
+            let data = try Data(contentsOf: URL(fileURLWithPath: state + "/response/\(name)/case.json"))
+            let record = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let snapshots = (record["snapshots"] as? [[String: Any]] ?? []).filter { $0["name"] as? String == snapshot }
+            #expect(snapshots.count == 1, "round \(round): recorded once")
+            #expect(record["pendingSnapshot"] == nil, "round \(round): nothing left pending")
+            if let base = snapshots.first?["base"] as? String {
+                let hash = try CLI.shell("sha256sum \(base) | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(hash == snapshots.first?["sha256"] as? String, "round \(round): the base matches its hash")
+                #expect(try CLI.shell("stat -c %a \(base)").stdout.hasPrefix("440"), "round \(round): the base is read-only")
+            }
+        }
+        print("snapshot crash safety: \(killed) of 8 runs killed mid-way, \(resumed) re-runs finished or cleaned up after one (typical run \(Int(typical * 1000)) ms)")
+        #expect(killed >= 3, "most runs are killed mid-way")
+        #expect(try CLI.shell("qemu-img check -q \(scratch.path)/disk.hw-s7.qcow2 && qemu-img info --backing-chain -U \(scratch.path)/disk.hw-s7.qcow2 | grep -c 'image:'").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "10",
+                "one chain: the original, first, s0…s7")
+    }
 }
 }

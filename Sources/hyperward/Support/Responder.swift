@@ -313,6 +313,13 @@ struct Responder {
             try recordSnapshot(&record, pending)
             return
         }
+        // Interrupted before the domain was pointed at them: the overlays named in our own pending
+        // record are stale (nothing writes to them) and go, then the snapshot is taken afresh.
+        if let pending = record.pendingSnapshot, pending.name == name {
+            for disk in pending.disks where !domain.disks.contains(where: { $0.source == disk.overlay }) {
+                if unlink(disk.overlay) == 0 { say("disk: removed \(disk.overlay) left by an interrupted run") }
+            }
+        }
         let disks = domain.disks
         guard !disks.isEmpty else {
             say("disk: the VM has no file-backed disk to snapshot")
