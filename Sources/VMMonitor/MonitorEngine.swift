@@ -48,8 +48,9 @@ public struct MonitorPolicy: Sendable, Hashable {
 
     public init() {
         // The detector's own defaults (what NAB measures), but alerts after 5 minutes of samples
-        // at the default 10 s interval rather than 96 samples.
+        // at the default 10 s interval rather than 96 samples, and upward breakouts only.
         baseline.warmUp = 30
+        baseline.upwardOnly = true
     }
 }
 
@@ -213,7 +214,8 @@ public struct MonitorEngine: Sendable {
                     var detector = state.detectors[metric] ?? StreamingDetector(configuration: baselineConfiguration(metric))
                     let o = detector.inspect(value)
                     state.detectors[metric] = detector
-                    // Upward only: a VM doing less than its normal (a job ending, a pause) is no threat.
+                    // Upward only (the policy's detector counts only upward breakouts): a VM doing less
+                    // than its normal (a job ending, a pause) is no threat.
                     if o.anomalous, let e = o.expected, value > e { detectors.append(.baseline); expected = e; raise = raise || o.alert }
                 }
                 if let peers = peerStats[metric] {

@@ -52,6 +52,9 @@ public struct StreamingDetector: Sendable {
         /// The least |value − expected| that counts as anomalous, in the metric's unit (0 for a
         /// benchmark series; the live monitor sets each metric's floor).
         public var minimumDeviation = 0.0
+        /// Only breakouts above the envelopes count (the live monitor: a VM doing less than its
+        /// normal is no threat, and must not spend the hold-off); false for a benchmark series.
+        public var upwardOnly = false
         /// Values per season (a day: 288 at 5 minutes, 8640 at 10 s); 0 turns component C off.
         public var season = 0
         /// Phases of a season C compares like with like in (hours of a day).
@@ -209,14 +212,15 @@ public struct StreamingDetector: Sendable {
         if values.count >= 2 {
             let high = values.max, low = values.min, middle = values.median
             let up = high - middle, down = middle - low
-            let a = Swift.max((value - high) / Swift.max(up, epsilon), (low - value) / Swift.max(down, epsilon))
+            let below = c.upwardOnly ? -Double.infinity : (low - value) / Swift.max(down, epsilon)
+            let a = Swift.max((value - high) / Swift.max(up, epsilon), below)
             s = a / c.threshold
             expected = middle
             deviation = abs(value - middle)
             if medians.count >= 2 {
                 let bHigh = medians.max, bLow = medians.min, bMiddle = medians.median
-                let b = Swift.max((m - bHigh) / Swift.max(bHigh - bMiddle, c.floor * up, epsilon),
-                                  (bLow - m) / Swift.max(bMiddle - bLow, c.floor * down, epsilon))
+                let bBelow = c.upwardOnly ? -Double.infinity : (bLow - m) / Swift.max(bMiddle - bLow, c.floor * down, epsilon)
+                let b = Swift.max((m - bHigh) / Swift.max(bHigh - bMiddle, c.floor * up, epsilon), bBelow)
                 if b / c.smoothedThreshold > s {
                     s = b / c.smoothedThreshold
                     deviation = abs(m - bMiddle)
@@ -227,8 +231,8 @@ public struct StreamingDetector: Sendable {
                 if phase.count >= 3 {
                     let sorted = phase.sorted()
                     let pHigh = Double(sorted[sorted.count - 1]), pLow = Double(sorted[0]), pMiddle = Double(sorted[sorted.count / 2])
-                    let cScore = Swift.max((m - pHigh) / Swift.max(pHigh - pMiddle, c.floor * up, epsilon),
-                                           (pLow - m) / Swift.max(pMiddle - pLow, c.floor * down, epsilon))
+                    let cBelow = c.upwardOnly ? -Double.infinity : (pLow - m) / Swift.max(pMiddle - pLow, c.floor * down, epsilon)
+                    let cScore = Swift.max((m - pHigh) / Swift.max(pHigh - pMiddle, c.floor * up, epsilon), cBelow)
                     if cScore / c.seasonalThreshold > s {
                         s = cScore / c.seasonalThreshold
                         deviation = abs(m - pMiddle)

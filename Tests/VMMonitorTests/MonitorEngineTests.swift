@@ -220,6 +220,14 @@ struct MonitorEngineTests {
         host.vms["batch"]!.cpu = 0.01       // the job ends: far below its normal
         for _ in 0..<10 { alerts += engine.ingest(host.step()).alerts }
         #expect(alerts.isEmpty, "doing less than usual is not an incident: \(alerts.map(\.summary))")
+        // A rise right after the drop (within the detector's hold-off) still opens an incident:
+        // the drop did not spend the hold-off.
+        var risen = engine
+        var hostAfterDrop = host
+        hostAfterDrop.vms["batch"]!.cpu = 3.0
+        var rise: [MonitorAlert] = []
+        for _ in 0..<3 { rise += risen.ingest(hostAfterDrop.step()).alerts }
+        #expect(rise.map(\.phase) == [.opened], "\(rise.map(\.summary))")
         // Up, resolved, up again within the detector's hold-off: two incidents, not one.
         host.vms["batch"]!.cpu = 1.5
         for _ in 0..<30 { _ = engine.ingest(host.step()) }
