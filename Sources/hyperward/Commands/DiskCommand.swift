@@ -130,7 +130,15 @@ extension DiskCommand {
                         } else {
                             ["/usr/bin/qemu-img", "create", "-q", "-f", format, "--object", secret, "-o", options, path, size ?? "0"]
                         }
-                        let result = Subprocess.run(argv, input: nil)
+                        // qemu-img times PBKDF2 to pick the iteration count, and that timing fails
+                        // now and then under load ("Unable to get accurate CPU usage"): that one
+                        // error is retried, a few times, on a clean slate.
+                        var result = Subprocess.run(argv, input: nil)
+                        for _ in 0..<4 where result.status != 0 && result.stderr.contains("Unable to get accurate CPU usage") {
+                            unlink(path)
+                            usleep(200_000)
+                            result = Subprocess.run(argv, input: nil)
+                        }
                         guard result.status == 0 else {
                             unlink(path)
                             throw CLIError(exitCode: ExitCodes.software, message: "qemu-img failed (exit \(result.status)): \(result.stderr.prefix(500))")
