@@ -127,8 +127,8 @@ struct MonitorRespondGuestTests {
                                                             mac: String(format: "52:54:00:7d:%02x:%02x", tag >> 8, tag & 0xff), disk: golden))
         #expect(try CLI.shell("\(Self.virsh) define \(xml)").status == 0)
         defer {
-            _ = try? CLI.shell("\(Self.virsh) destroy \(name); \(Self.virsh) undefine \(name)")
             _ = try? CLI.run(["respond", "release", name, "--state-dir", state])
+            _ = try? CLI.shell("\(Self.virsh) destroy \(name); \(Self.virsh) undefine \(name)")
         }
         func respond(_ arguments: [String]) throws -> CLI.Result {
             try CLI.run(["respond"] + arguments + ["--state-dir", state])
@@ -204,8 +204,9 @@ struct MonitorRespondGuestTests {
         let initrd = try RealGuestFirewallTests.buildInitrd(in: scratch, kernelVersion: version, script: "echo GUEST-UP\nwhile :; do :; done\n")
         let offender = "hw-agent-a-\(tag)", allowed = "hw-agent-b-\(tag)"
         defer {
-            for name in [offender, allowed] { _ = try? CLI.shell("\(Self.virsh) destroy \(name)") }
+            // Release while the domain exists (a transient one is gone once destroyed).
             _ = try? CLI.run(["respond", "release", offender, "--state-dir", state])
+            for name in [offender, allowed] { _ = try? CLI.shell("\(Self.virsh) destroy \(name)") }
         }
         for (index, name) in [offender, allowed].enumerated() {
             let xml = scratch.write("\(name).xml", Self.domainXML(name: name, kernel: kernel, initrd: initrd, console: scratch.path + "/\(name).log",
@@ -244,7 +245,9 @@ struct MonitorRespondGuestTests {
         let auto = events.split(whereSeparator: \.isNewline).filter { $0.contains("\"respond.auto\"") }
         #expect(auto.count == 1 && auto[0].contains(offender), "one automatic quarantine, of the offender: \(auto)")
         #expect(events.contains("\"monitor.opened\"") && events.contains(allowed), "the allowlisted VM still raises its incident")
-        #expect(try CLI.shell("nft list set bridge hyperward_quarantine ports").stdout.contains("vnet"), "its interface is in the quarantine set")
+        let tap = try CLI.shell("\(Self.virsh) domiflist \(offender) | awk '/vnet/ {print $1}'").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let ports = try CLI.shell("nft list set bridge hyperward_quarantine ports").stdout
+        #expect(!tap.isEmpty && ports.contains("\"\(tap)\""), "its interface is in the quarantine set: \(tap) in \(ports)")
     }
 
     /// `respond snapshot` on a stopped VM killed with SIGKILL at random points, then run again:
