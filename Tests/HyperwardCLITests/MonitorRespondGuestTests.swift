@@ -250,9 +250,10 @@ struct MonitorRespondGuestTests {
         #expect(!tap.isEmpty && ports.contains("\"\(tap)\""), "its interface is in the quarantine set: \(tap) in \(ports)")
     }
 
-    /// `respond snapshot` on a stopped VM killed with SIGKILL at random points, then run again:
-    /// every snapshot ends recorded exactly once, the domain on its overlay, the base read-only
-    /// and matching its recorded hash.
+    /// `respond snapshot` and `respond restore` on a stopped VM killed with SIGKILL at random
+    /// points, then run again: every snapshot ends recorded exactly once, the domain on its
+    /// overlay, the base read-only and matching its recorded hash; every restore ends on a fresh
+    /// overlay over the chosen base with nothing pending.
     @Test(.enabled(if: AgentNetworkSyncTests.libvirtUsable || AgentNetworkSyncTests.required, "needs root and libvirtd"),
           .timeLimit(.minutes(4)))
     func anInterruptedSnapshotIsFinishedByRunningItAgain() async throws {
@@ -305,6 +306,31 @@ struct MonitorRespondGuestTests {
         #expect(killed >= 3, "most runs are killed mid-way")
         #expect(try CLI.shell("qemu-img check -q \(scratch.path)/disk.hw-s7.qcow2 && qemu-img info --backing-chain -U \(scratch.path)/disk.hw-s7.qcow2 | grep -c 'image:'").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "10",
                 "one chain: the original, first, s0…s7")
+        // Restore to the first known-good state, killed at random points and run again: the
+        // domain ends on a fresh overlay whose backing file is that state's base, nothing pending.
+        for round in 0..<4 {
+            let restore = ["respond", "restore", name, "--to", "first", "--state-dir", state]
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.arguments = restore
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .seconds(typical * Double.random(in: 0.1...1.2, using: &generator)))
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            try await Task.sleep(for: .milliseconds(300))
+            let again = try CLI.run(restore)
+            #expect(again.status == 0, "restore round \(round): \(again.stdout) \(again.stderr)")
+            let source = try CLI.shell("\(Self.virsh) domblklist \(name) | awk '/vda/ {print $2}'").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(source.contains(".hw-restored-"), "restore round \(round): on a fresh overlay (\(source))")
+            let backing = try CLI.shell("qemu-img info -U \(source) | awk -F': ' '/^backing file:/ {print $2}'").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(backing == disk, "restore round \(round): backed by the first state's base")
+            let data = try Data(contentsOf: URL(fileURLWithPath: state + "/response/\(name)/case.json"))
+            let record = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(record["pendingRestore"] == nil, "restore round \(round): nothing left pending")
+            #expect(try CLI.shell("\(Self.virsh) domstate \(name)").stdout.contains("shut off"), "a stopped VM stays stopped")
+        }
     }
 }
 }
