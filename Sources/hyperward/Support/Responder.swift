@@ -121,7 +121,7 @@ struct Responder {
         //    its current taps (even if the guest changes its MAC) into the quarantine sets.
         let bridged = domain.interfaces.filter(\.bridged)
         for other in domain.interfaces where !other.bridged {
-            say("WARNING: interface \(other.mac) is of type \(other.type), not on a bridge: quarantine cannot cut it")
+            say("WARNING: interface \(other.mac) is not on a bridge (no network or bridge source): quarantine cannot cut it")
         }
         if bridged.isEmpty {
             say("WARNING: \(vm) has no bridged interface: its network is not cut")
@@ -172,7 +172,7 @@ struct Responder {
         // 4. Memory dump (ELF, readable by crash/volatility), hashed.
         if dump {
             let path = "\(directory)/memory-\(id).elf"
-            let active = ["paused", "running"].contains(Self.state(of: vm))
+            let active = Self.isActive(Self.state(of: vm))
             if record.evidence.contains(where: { $0.path == path }) && FileManager.default.fileExists(atPath: path) {
                 say("memory: already dumped")
             } else if !active {
@@ -274,7 +274,7 @@ struct Responder {
                 }
             }
             let state = Self.state(of: vm)
-            let wasActive = record.pendingRestore?.name == name ? record.pendingRestore!.wasActive : (state == "running" || state == "paused")
+            let wasActive = record.pendingRestore?.name == name ? record.pendingRestore!.wasActive : Self.isActive(state)
             if dryRun {
                 say("restore: would \(wasActive ? "stop the VM, " : "")give \(chosen.map(\.target).joined(separator: ", ")) fresh overlays on \(name)\(wasActive ? ", start it" : "")")
                 return
@@ -282,7 +282,7 @@ struct Responder {
             var xml = try Self.inactiveXML(vm)   // before any stop: a transient domain would be gone after it
             record.pendingRestore = PendingRestore(name: name, wasActive: wasActive)
             try save(record)
-            if state == "running" || state == "paused" {
+            if Self.isActive(state) {
                 try Self.virshOrThrow(["destroy", "--", vm], "stop")
             }
             for snap in chosen {
@@ -337,7 +337,7 @@ struct Responder {
         }
         record.pendingSnapshot = pending
         try save(record)
-        if ["running", "paused"].contains(Self.state(of: vm)) {
+        if Self.isActive(Self.state(of: vm)) {
             // virsh's --diskspec separates keys by commas; a comma in a path is written twice.
             let specs = pending.disks.flatMap { ["--diskspec", "\($0.target),snapshot=external,file=\($0.overlay.replacingOccurrences(of: ",", with: ",,"))"] }
             try Self.virshOrThrow(["snapshot-create-as", "--domain", vm, "--name", name, "--disk-only", "--atomic", "--no-metadata"] + specs, "disk snapshot")
@@ -446,7 +446,9 @@ struct Responder {
 
     /// A domain's interfaces and file-backed disks, from its XML (the live one when it runs).
     struct DomainInfo {
-        struct Interface { var type: String; var mac: String; var tap: String?; var bridged: Bool { type == "network" || type == "bridge" } }
+        /// An interface: MAC (lower case), host tap, and whether it is on a bridge (a libvirt network
+        /// or a bridge is its source; user-mode networking has none).
+        struct Interface { var mac: String; var tap: String?; var bridged: Bool }
         struct Disk { var target: String; var source: String; var format: String }
         var interfaces: [Interface] = []
         var disks: [Disk] = []
@@ -461,11 +463,12 @@ struct Responder {
             let document: XMLDocument
             do { document = try XMLDocument(xmlString: xml) } catch { throw CLIError(exitCode: ExitCodes.software, message: "the domain's XML does not parse: \(error)") }
             var info = DomainInfo()
-            for case let element as XMLElement in (try? document.nodes(forXPath: "/domain/devices/interface")) ?? [] {
-                guard let mac = element.elements(forName: "mac").first?.attribute(forName: "address")?.stringValue?.lowercased() else { continue }
-                let tap = element.elements(forName: "target").first?.attribute(forName: "dev")?.stringValue
-                info.interfaces.append(Interface(type: element.attribute(forName: "type")?.stringValue ?? "?", mac: mac, tap: tap))
-            }
+            // Interfaces through the network engine's bounded reader of domain XML.
+            do {
+                info.interfaces = try LibvirtXML.interfaces(ofDomain: xml).map {
+                    Interface(mac: $0.mac.lowercased(), tap: $0.device, bridged: $0.network != nil)
+                }
+            } catch { throw CLIError(exitCode: ExitCodes.software, message: "the domain's interfaces do not read: \(error)") }
             for case let element as XMLElement in (try? document.nodes(forXPath: "/domain/devices/disk[@type='file'][@device='disk']")) ?? [] {
                 guard let source = element.elements(forName: "source").first?.attribute(forName: "file")?.stringValue, source.hasPrefix("/"),
                       let target = element.elements(forName: "target").first?.attribute(forName: "dev")?.stringValue else { continue }
@@ -486,6 +489,9 @@ struct Responder {
             throw CLIError(exitCode: ExitCodes.software, message: "\(what) failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(400))")
         }
     }
+
+    /// Whether a `domstate` answer is a VM with a QEMU process (running or paused).
+    static func isActive(_ state: String) -> Bool { state == "running" || state == "paused" }
 
     static func state(of vm: String) -> String {
         let r = VirtHost.virsh(["domstate", "--", vm])
