@@ -42,9 +42,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
+        // Linux calls Glibc's Swift module does not import: O_TMPFILE, memfd, RENAME_NOREPLACE.
+        .target(name: "CHostSupport"),
         .target(
             name: "HyperwardCore",
             dependencies: [
+                "CHostSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -75,18 +75,38 @@ extension Keystore {
         return (record, passphrase)
     }
 
-    /// Stores a disk's record (replacing none: a path is one disk).
-    public func store(_ record: DiskKeyRecord) throws(KeyError) {
+    /// Stores a disk's record (replacing none: a path is one disk). `replacingOrphan`: a record of
+    /// the same path whose image does not exist (left by a create that was killed before the
+    /// image got its name) is replaced; it protects nothing.
+    /// - Returns: whether an orphaned record was replaced.
+    @discardableResult
+    public func store(_ record: DiskKeyRecord, replacingOrphan: Bool = false) throws(KeyError) -> Bool {
         try write { db in
             try db.execute(sql: Keystore.diskSchema)
+            var replaced = false
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM disk_keys WHERE path = ?", arguments: [record.path]) == true {
-                throw KeyError(.invalidArgument, "\(record.path) already has a disk key")
+                var st = stat()
+                guard replacingOrphan, lstat(record.path, &st) != 0, errno == ENOENT else {
+                    throw KeyError(.invalidArgument, "\(record.path) already has a disk key")
+                }
+                try db.execute(sql: "DELETE FROM disk_keys WHERE path = ?", arguments: [record.path])
+                replaced = true
             }
             try db.execute(sql: """
                 INSERT INTO disk_keys (path, vm_name, vm_uuid, host, key_name, ciphertext, secret_uuid, format, created, revoked)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
                 """, arguments: [record.path, record.vmName, record.vmUUID, record.host, record.keyName, record.ciphertext,
                                  record.secretUUID, record.format, record.created])
+            return replaced
+        }
+    }
+
+    /// Removes the record of a disk whose image was never made (a create that lost the race for
+    /// its path): only the record with this path and secret, the loser's own.
+    public func forgetUnmadeDisk(path: String, secretUUID: String) throws(KeyError) {
+        try write { db in
+            try db.execute(sql: Keystore.diskSchema)
+            try db.execute(sql: "DELETE FROM disk_keys WHERE path = ? AND secret_uuid = ?", arguments: [path, secretUUID])
         }
     }
 

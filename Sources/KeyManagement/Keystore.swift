@@ -13,6 +13,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import GRDB
+import HyperwardCore
 
 /// What opens the keystore's root key. The root is a random 256-bit key stored wrapped
 /// (AES-256-GCM) by a key derived from the unlocker, so a further unlocker (a TPM-sealed one)
@@ -119,32 +120,61 @@ public final class Keystore: Sendable {
         guard kdf.logN >= KDFParameters.minimumLogN, kdf.logN <= 22, (1...32).contains(kdf.r), (1...16).contains(kdf.p) else {
             throw KeyError(.invalidArgument, "scrypt parameters out of range (log2 N \(KDFParameters.minimumLogN)...22, r 1...32, p 1...16)")
         }
+        // Half-made keystores of runs that were killed (their process is gone).
+        Cleanup.sweepStale(in: directory, prefix: "\(fileName).new-")
         let identity = UUID().uuidString.lowercased()
         let salt = randomBytes(32)
         let root = SymmetricKey(size: .bits256)
         let unlockKey = try deriveUnlockKey(unlocker, salt: salt, kdf: kdf)
         let wrappedRoot = try seal(root.withUnsafeBytes { Array($0) }, key: unlockKey, aad: rootAAD(identity: identity, kind: unlocker.kind))
-        let temporary = path + ".new-\(getpid())"
+        let temporary = path + ".new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let tokens = ["", "-journal", "-wal", "-shm"].map { Cleanup.track(path: temporary + $0) }
+        defer {
+            for suffix in ["", "-journal", "-wal", "-shm"] { unlink(temporary + suffix) }
+            for token in tokens { Cleanup.untrack(token) }
+        }
         do {
             let queue = try openQueue(temporary)
             try queue.write { db in
                 try db.execute(sql: schema)
+                let created = timestamp()
                 try db.execute(sql: """
-                    INSERT INTO keystore (id, identity, format, unlock, kdf_salt, kdf_log_n, kdf_r, kdf_p, root_wrapped, created)
-                    VALUES (1, ?, 1, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [identity, unlocker.kind, Data(salt), kdf.logN, kdf.r, kdf.p, Data(wrappedRoot), timestamp()])
+                    INSERT INTO keystore (id, identity, format, unlock, kdf_salt, kdf_log_n, kdf_r, kdf_p, root_wrapped, created, checksum)
+                    VALUES (1, ?, \(currentFormat), ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [identity, unlocker.kind, Data(salt), kdf.logN, kdf.r, kdf.p, Data(wrappedRoot), created,
+                                     rootChecksum(identity: identity, format: currentFormat, kind: unlocker.kind, salt: salt, kdf: kdf,
+                                                  wrapped: wrappedRoot, created: created)])
             }
             try queue.close()
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
             throw KeyError(.storage, "cannot create the keystore \(path): \(error)")
         }
-        // Appears whole or not at all.
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
+        // Appears whole or not at all, and never over another keystore: link(2) fails when the
+        // name exists, so of two racing inits exactly one wins (the other reports it).
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST {
+                throw KeyError(.alreadyInitialized, "a keystore already exists at \(path) (created meanwhile by another process): kept, this one discarded")
+            }
             throw KeyError(.storage, "cannot create the keystore \(path): \(String(cString: strerror(errno)))")
         }
         return try open(directory: directory, unlocker: unlocker)
+    }
+
+    /// The root record's layout this code writes and reads.
+    static let currentFormat = 1
+
+    /// A checksum of the root record (not a secret, not a MAC: it tells a damaged record from a
+    /// wrong passphrase, which would otherwise look the same to the unwrapping).
+    static func rootChecksum(identity: String, format: Int, kind: String, salt: [UInt8], kdf: KDFParameters,
+                             wrapped: [UInt8], created: String) -> String {
+        var hash = SHA256()
+        for field in [identity, String(format), kind, String(kdf.logN), String(kdf.r), String(kdf.p), created] {
+            hash.update(data: Array(field.utf8) + [0])
+        }
+        hash.update(data: salt)
+        hash.update(data: [0xFF])
+        hash.update(data: wrapped)
+        return hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// Opens the keystore in `directory`.
@@ -165,8 +195,26 @@ public final class Keystore: Sendable {
         }
         guard let row, let identity = row["identity"] as String?, let kind = row["unlock"] as String?,
               let salt = row["kdf_salt"] as Data?, let wrapped = row["root_wrapped"] as Data?,
-              let logN = row["kdf_log_n"] as Int?, let r = row["kdf_r"] as Int?, let p = row["kdf_p"] as Int? else {
+              let logN = row["kdf_log_n"] as Int?, let r = row["kdf_r"] as Int?, let p = row["kdf_p"] as Int?,
+              let format = row["format"] as Int?, let created = row["created"] as String? else {
             throw KeyError(.corrupted, "the keystore \(path) has no valid root record")
+        }
+        guard format == currentFormat else {
+            throw KeyError(.corrupted, "the keystore \(path) has format \(format); this Hyperward reads format \(currentFormat) only")
+        }
+        guard kind == "passphrase" || kind == "keyfile" else {
+            throw KeyError(.corrupted, "the keystore \(path) has an unknown unlock kind")
+        }
+        // The root record's own checksum (keystores made before it existed have none).
+        if row.hasColumn("checksum"), let stored = row["checksum"] as String? {
+            let expected = rootChecksum(identity: identity, format: format, kind: kind, salt: Array(salt),
+                                        kdf: KDFParameters(logN: logN, r: r, p: p), wrapped: Array(wrapped), created: created)
+            guard stored == expected else {
+                throw KeyError(.corrupted, "the keystore \(path) is corrupted: its root record does not match its checksum (restore it from a backup)")
+            }
+        }
+        guard salt.count == 32, wrapped.count == 12 + 32 + 16 else {
+            throw KeyError(.corrupted, "the keystore \(path) is corrupted: its root record has fields of the wrong size")
         }
         guard kind == unlocker.kind else {
             throw KeyError(.wrongPassphrase, "the keystore \(path) is opened with a \(kind == "keyfile" ? "key file" : "passphrase"), not a \(unlocker.kind == "keyfile" ? "key file" : "passphrase")")
@@ -218,7 +266,8 @@ public final class Keystore: Sendable {
             kdf_r INTEGER NOT NULL,
             kdf_p INTEGER NOT NULL,
             root_wrapped BLOB NOT NULL,
-            created TEXT NOT NULL
+            created TEXT NOT NULL,
+            checksum TEXT
         );
         CREATE TABLE keys (
             name TEXT PRIMARY KEY NOT NULL,

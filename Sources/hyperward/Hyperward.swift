@@ -17,12 +17,35 @@ import HyperwardCore
 struct Hyperward: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hyperward",
-        abstract: "Defends KVM/QEMU/libvirt hosts: posture audit, and (as engines land) network policy, IDS, keys, monitoring.",
+        abstract: "Defends KVM/QEMU/libvirt hosts: posture audit, network policy, intrusion detection, keys, encrypted disks, monitoring, response.",
         discussion: """
-            Exit codes: 0 completed; 1 a --fail-on threshold matched; 3 a check could not run \
-            (status error); 64 usage error; 70 internal or storage error; 78 configuration error.
+            Exit codes (docs/exit-codes.md has the full table): 0 completed; 1 a --fail-on threshold \
+            matched; 3 a check could not run; 64 usage error; 65 invalid data; 66 missing input; \
+            70 internal error; 73 output exists or cannot be created; 74 I/O error; 75 the state \
+            directory is busy (another agent, or another command's change); 78 configuration error. \
+            A command stopped by SIGTERM, SIGINT or SIGHUP removes what it had half-made and ends \
+            with 128 + the signal.
             """,
         version: HyperwardVersion.current,
         subcommands: [AuditCommand.self, NetCommand.self, SenseCommand.self, KeysCommand.self, CertCommand.self, DiskCommand.self, VMCommand.self, MonitorCommand.self, RespondCommand.self, AgentCommand.self, EventsCommand.self]
     )
+
+    /// Parses and runs the command the way ArgumentParser's own entry point does, with the
+    /// process set up first: SIGPIPE ignored (a reader or child that went away is an error to
+    /// report, never a silent death), and every command but the agent (which reloads on SIGHUP
+    /// and stops gracefully on SIGTERM) stopped cleanly by SIGTERM, SIGINT and SIGHUP.
+    static func main() async {
+        Cleanup.ignoreBrokenPipes()
+        do {
+            var command = try parseAsRoot()
+            if !(command is AgentCommand) { Cleanup.installSignalHandlers() }
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Dispatch
+import Foundation
 import HyperwardCore
 import HyperwardStore
 import Logging
@@ -21,7 +23,14 @@ import ServiceLifecycle
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Run the host daemon: periodic audits recorded as events; stops cleanly on SIGTERM/SIGINT."
+        abstract: "Run the host daemon: audits, network enforcement, the sensor, key rotation and VM monitoring, as configured.",
+        discussion: """
+            Runs the periodic audit (events on every change), enforces the network policy in step with \
+            libvirt, runs the sensor on sense.interfaces, rotates keys when keys.* is set, and monitors \
+            VMs when monitor: is set. One agent per state directory: a second one exits with 75. \
+            SIGHUP reloads the configuration (a configuration that does not load is logged and the \
+            running one kept); SIGTERM and SIGINT stop it cleanly.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -41,11 +50,48 @@ struct AgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let configuration = try global.loadConfiguration()
+            var configuration = try global.loadConfiguration()
             let logger = global.bootstrapLogging(configuration)
+            // One agent per state directory, for its whole life (the kernel drops the lock
+            // however the process ends).
+            let agentLock: StateLock
+            do {
+                agentLock = try StateLock.acquire(configuration.stateDirectory, .agent, wait: .zero, holder: "hyperward agent")
+            } catch {
+                throw CLIError(exitCode: ExitCodes.busy, message: "another agent runs on this state directory: \(error)")
+            }
+            defer { withExtendedLifetime(agentLock) {} }
             let store: StateStore
             do { store = try StateStore(stateDirectory: configuration.stateDirectory) }
             catch { throw CLIError(exitCode: ExitCodes.software, message: "\(error)") }
+            let hangups = HangupSignal()
+            logger.info("agent starting", metadata: ["store.path": "\(store.path)", "version": "\(HyperwardVersion.current)"])
+            while true {
+                let reload = ReloadService(hangups: hangups, current: configuration, load: { try global.loadConfiguration() }, logger: logger)
+                var services = try self.services(configuration, logger: logger, store: store)
+                services.append(.init(service: reload, successTerminationBehavior: .gracefullyShutdownGroup))
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: services,
+                        gracefulShutdownSignals: [.sigterm, .sigint],
+                        logger: logger
+                    ))
+                do { try await group.run() }
+                catch {
+                    logger.error("agent stopped on error", metadata: ["error": "\(error)"])
+                    throw CLIError(exitCode: ExitCodes.software, message: "agent stopped on error: \(error)")
+                }
+                guard let next = reload.accepted else { break }
+                configuration = next
+                logger.notice("agent reloaded its configuration (SIGHUP)")
+            }
+            logger.info("agent stopped")
+            return ExitCodes.completed
+        }
+    }
+
+    /// The services the configuration asks for.
+    func services(_ configuration: HyperwardConfiguration, logger: Logger, store: StateStore) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
             let interval = Duration.seconds(intervalSeconds ?? configuration.audit.intervalSeconds)
             let audit = AuditService(runner: AuditRunner(configuration: configuration, root: root), store: store,
                                      interval: interval, logger: logger)
@@ -92,17 +138,63 @@ struct AgentCommand: AsyncParsableCommand {
                                                               stateDirectory: configuration.stateDirectory, namespace: configuration.network.netns,
                                                               store: store, logger: logger)))
             }
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: services,
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger
-                ))
-            logger.info("agent starting", metadata: ["store.path": "\(store.path)", "version": "\(HyperwardVersion.current)"])
-            do { try await group.run() }
-            catch { throw CLIError(exitCode: ExitCodes.software, message: "agent stopped on error: \(error)") }
-            logger.info("agent stopped")
-            return ExitCodes.completed
+            return services
+    }
+}
+
+/// SIGHUP as an async sequence (the signal itself ignored, so it never ends the process).
+final class HangupSignal: @unchecked Sendable {
+    let signals: AsyncStream<Void>
+    private let source: any DispatchSourceSignal
+
+    init() {
+        signal(SIGHUP, SIG_IGN)
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        signals = stream
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler { continuation.yield() }
+        source.resume()
+    }
+}
+
+/// Waits for SIGHUP; loads the configuration again and, when it loads and keeps the same state
+/// directory, ends (which shuts the group down gracefully, so the agent restarts its services
+/// with it). A configuration that does not load is logged and the running one kept.
+final class ReloadService: Service, @unchecked Sendable {
+    let hangups: HangupSignal
+    let current: HyperwardConfiguration
+    let load: @Sendable () throws -> HyperwardConfiguration
+    let logger: Logger
+    private let lock = NSLock()
+    private var _accepted: HyperwardConfiguration?
+
+    /// The configuration to restart with, once a reload was accepted.
+    var accepted: HyperwardConfiguration? { lock.withLock { _accepted } }
+
+    init(hangups: HangupSignal, current: HyperwardConfiguration, load: @escaping @Sendable () throws -> HyperwardConfiguration, logger: Logger) {
+        self.hangups = hangups
+        self.current = current
+        self.load = load
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await _ in self.hangups.signals {
+                self.logger.notice("SIGHUP: reloading the configuration")
+                do {
+                    let next = try self.load()
+                    guard next.stateDirectory == self.current.stateDirectory else {
+                        self.logger.error("reload refused: the state directory cannot change while the agent runs (restart it)",
+                                          metadata: ["state_directory": "\(next.stateDirectory)"])
+                        continue
+                    }
+                    self.lock.withLock { self._accepted = next }
+                    return
+                } catch {
+                    self.logger.error("reload refused: the configuration does not load; the running one is kept", metadata: ["error": "\(error)"])
+                }
+            }
         }
     }
 }

@@ -27,11 +27,10 @@ struct CertCommand: AsyncParsableCommand {
     /// and `ca.crt.pem`; returns the certificate's path.
     static func writeFiles(_ record: IssuedCertificate, keyPEM: String, caPEM: String, to directory: String) throws -> String {
         let base = "\(directory)/\(record.vm)-\(record.kind.rawValue)"
-        try writePrivate(keyPEM, to: base + ".key.pem")
-        try writePrivate(record.certificatePEM, to: base + ".crt.pem")
-        try writePrivate(caPEM, to: "\(directory)/ca.crt.pem")
-        chmod(base + ".crt.pem", 0o644)
-        chmod("\(directory)/ca.crt.pem", 0o644)
+        // Issuing again (or renewing) replaces the VM's previous files, each atomically.
+        try SafeFile.write(Array(keyPEM.utf8), to: base + ".key.pem", mode: 0o600, replace: true)
+        try SafeFile.write(Array(record.certificatePEM.utf8), to: base + ".crt.pem", mode: 0o644, replace: true)
+        try SafeFile.write(Array(caPEM.utf8), to: "\(directory)/ca.crt.pem", mode: 0o644, replace: true)
         return base + ".crt.pem"
     }
 
@@ -48,15 +47,11 @@ struct CertCommand: AsyncParsableCommand {
         }
     }
 
-    /// Writes a file 0600 under a temporary name and renames it into place.
-    static func writePrivate(_ text: String, to path: String) throws {
-        try StreamFiles.writeAtomically(to: path) { fd in
-            let bytes = Array(text.utf8)
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard written == bytes.count else {
-                throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-        }
+    /// A name given to the CA: printable, one line, at most 64 characters (it goes into every
+    /// certificate's issuer).
+    static func validCommonName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy { !$0.properties.isDefaultIgnorableCodePoint && $0.value >= 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value) }
+            && name.trimmingCharacters(in: .whitespaces) == name
     }
 }
 
@@ -68,8 +63,15 @@ extension CertCommand {
         @Option(help: "The CA's common name.") var name = "Hyperward VM CA"
         @Option(help: "Validity in days.") var days = 3650
 
+        func validate() throws {
+            guard CertCommand.validCommonName(name) else {
+                throw ValidationError("--name must be 1 to 64 printable characters on one line, without leading or trailing spaces")
+            }
+            guard (1...36500).contains(days) else { throw ValidationError("--days must be 1 to 36500") }
+        }
+
         func run() async throws {
-            try await runKeyOperation("cert.init-ca", key: nil, global: global, access: access) { store, context in
+            try await runKeyOperation(changes: true, "cert.init-ca", key: nil, global: global, access: access) { store, context in
                 Output.write(try store.initializeCA(commonName: name, days: days))
                 return (nil, "created the CA \(name)")
             }
@@ -91,10 +93,11 @@ extension CertCommand {
 
         func validate() throws {
             guard IssuedCertificate.Kind(rawValue: kind) != nil else { throw ValidationError("--kind must be server or client") }
+            guard (1...8760).contains(hours) else { throw ValidationError("--hours must be 1 to 8760") }
         }
 
         func run() async throws {
-            try await runKeyOperation("cert.issue", key: nil, global: global, access: access) { store, context in
+            try await runKeyOperation(changes: true, "cert.issue", key: nil, global: global, access: access) { store, context in
                 let directory = AuditRunner.absolute(outDir)
                 let (record, keyPEM) = try store.issueCertificate(vm: vm, kind: IssuedCertificate.Kind(rawValue: kind) ?? .server,
                                                                   dnsNames: dns, ipAddresses: ip, validity: Double(hours) * 3600,
@@ -115,7 +118,7 @@ extension CertCommand {
         @Option(help: "Renew what expires within this many hours.") var within = 24
 
         func run() async throws {
-            try await runKeyOperation("cert.renew", key: nil, global: global, access: access) { store, _ in
+            try await runKeyOperation(changes: true, "cert.renew", key: nil, global: global, access: access) { store, _ in
                 let renewed = try CertCommand.renew(store, within: Double(within) * 3600)
                 for line in renewed { Output.write(line + "\n") }
                 return (nil, "renewed \(renewed.count) certificate(s)")
@@ -130,7 +133,10 @@ extension CertCommand {
         @Option(help: "The VM.") var vm: String
 
         func run() async throws {
-            try await runKeyOperation("cert.revoke", key: nil, global: global, access: access) { store, context in
+            try await runKeyOperation(changes: true, "cert.revoke", key: nil, global: global, access: access) { store, context in
+                guard try !store.certificates(vm: vm).isEmpty else {
+                    throw CLIError(exitCode: ExitCodes.unknownKey, message: "no certificate was issued for \(vm.debugDescription): nothing revoked")
+                }
                 let serials = try store.revokeCertificates(vm: vm)
                 Output.write("revoked \(serials.count) certificate(s) of \(vm)\n")
                 return (nil, "revoked \(serials.count) certificate(s) of \(vm): \(serials.joined(separator: ", "))")
@@ -142,15 +148,23 @@ extension CertCommand {
         static let configuration = CommandConfiguration(commandName: "crl", abstract: "Write a signed CRL of the revoked certificates (PEM).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var access: KeyAccessOptions
-        @Option(help: "Validity of the CRL in hours.") var hours = 24
-        @Option(help: ArgumentHelp("Write to FILE instead of standard output.", valueName: "FILE")) var out: String?
+        @Option(help: "Validity of the CRL in hours (1 to 8760).") var hours = 24
+        @Option(help: ArgumentHelp("Write to FILE (0644) instead of standard output; an existing FILE is refused (73) unless --replace.", valueName: "FILE")) var out: String?
+        @Flag(help: "Replace an existing --out file (atomically; it keeps its mode).") var replace = false
+
+        func validate() throws {
+            guard (1...8760).contains(hours) else { throw ValidationError("--hours must be 1 to 8760 (a CRL valid for 0 hours is already stale)") }
+            if replace && out == nil { throw ValidationError("--replace goes with --out") }
+        }
 
         func run() async throws {
-            try await runKeyOperation("cert.crl", key: nil, global: global, access: access) { store, context in
+            try await runKeyOperation(changes: true, "cert.crl", key: nil, global: global, access: access) { store, context in
                 let pem = try store.certificateRevocationListPEM(validity: Double(hours) * 3600)
                 if let out {
-                    try CertCommand.writePrivate(pem, to: out)
-                    chmod(out, 0o644)
+                    // Replacing keeps the file's mode (a CRL the operator made 0600 stays 0600).
+                    var st = stat()
+                    let mode: mode_t = replace && stat(out, &st) == 0 ? st.st_mode & 0o777 : 0o644
+                    try SafeFile.write(Array(pem.utf8), to: out, mode: mode, replace: replace)
                 } else {
                     Output.write(pem)
                 }

@@ -54,31 +54,22 @@ enum VirtHost {
         return state.contains("running") || state.contains("paused")
     }
 
-    /// Writes a secret to a fresh 0600 file in the state directory's 0700 `tmp`, runs `body` with
-    /// its path, and removes it.
-    static func withSecretFile<T>(_ secret: [UInt8], stateDirectory: String, _ body: (String) throws -> T) throws -> T {
-        let directory = stateDirectory + "/tmp"
-        let previous = umask(0o077)
-        defer { umask(previous) }
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw CLIError(exitCode: ExitCodes.software, message: "cannot create \(directory): \(String(cString: strerror(errno)))")
+    /// Runs `body` with the path of a memory file holding `secret` (see `SecretMemoryFile`): a
+    /// client such as virsh reads it, and it never exists on a file system.
+    static func withSecret<T>(_ secret: [UInt8], _ body: (String) throws -> T) throws -> T {
+        let file: SecretMemoryFile
+        do { file = try SecretMemoryFile(secret) } catch let error as FileCreationError {
+            throw CLIError(exitCode: ExitCodes.software, message: error.message)
         }
-        chmod(directory, 0o700)
-        let path = directory + "/secret-\(UUID().uuidString)"
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot create a secret file: \(String(cString: strerror(errno)))") }
-        defer { unlink(path) }
-        let written = secret.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == secret.count else { throw CLIError(exitCode: ExitCodes.software, message: "cannot write a secret file") }
-        return try body(path)
+        return try withExtendedLifetime(file) { try body(file.path) }
     }
 
     /// Sizes like 10G, 512M, 1048576 (bytes), as qemu-img takes them.
     static func validSize(_ size: String) -> Bool {
         guard let last = size.last else { return false }
         let digits = "KMGT".contains(last.uppercased()) ? size.dropLast() : Substring(size)
-        return !digits.isEmpty && digits.count <= 15 && digits.allSatisfy(\.isNumber)
+        return !digits.isEmpty && digits.count <= 15 && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
+            && (Int(digits) ?? 0) > 0
     }
 }
 
@@ -100,62 +91,95 @@ extension DiskCommand {
 
         func validate() throws {
             if (size == nil) == (from == nil) { throw ValidationError("give --size for an empty disk or --from to encrypt an existing raw image") }
-            if let size, !VirtHost.validSize(size) { throw ValidationError("--size must be a number with an optional K, M, G or T") }
+            if let size, !VirtHost.validSize(size) { throw ValidationError("--size must be a positive number with an optional K, M, G or T (e.g. 10G)") }
             if !path.hasPrefix("/") { throw ValidationError("--path must be absolute") }
             if !["luks", "raw", "qcow2"].contains(format) { throw ValidationError("--format must be raw (a raw LUKS image; also called luks) or qcow2") }
             if !target.allSatisfy({ $0.isLetter || $0.isNumber }) { throw ValidationError("--target must be a device name like vda") }
         }
 
+        /// How the image comes to be, so that nothing is ever lost or left behind:
+        /// 1. under the state directory's change lock, refuse a path that exists;
+        /// 2. qemu-img writes the image into an *unnamed* file (O_TMPFILE) in the target
+        ///    directory, reached as /proc/PID/fd/N; the LUKS passphrase reaches it through a
+        ///    memory file (memfd), never a file on disk;
+        /// 3. the key record is stored (replacing only a record whose image does not exist: one
+        ///    left by a run killed between steps 3 and 4);
+        /// 4. the image gets its name with linkat, which fails if the path exists: a concurrent
+        ///    create (another state directory) that won the path keeps its image, and this run
+        ///    removes its own record and exits 73.
+        /// Killed at any point, the run leaves no image, no secret file, and at worst a record for
+        /// a path with no image, which the next create for that path replaces.
         func run() async throws {
             try await reportingErrors {
                 let context = try KeyCommandContext(global: global)
                 guard let vmUUID = uuid?.lowercased() ?? VirtHost.domainUUID(vm) else {
                     throw CLIError(exitCode: 67, message: "no libvirt domain named \(vm.debugDescription): define it first or give --uuid")
                 }
-                guard !FileManager.default.fileExists(atPath: path) else {
-                    throw CLIError(exitCode: 73, message: "\(path) exists: a disk is never overwritten")
-                }
+                if let from { close(try StreamFiles.openInput(from)) }
+                let directory = SafeFile.parent(of: path)
+                do { try SafeFile.checkDirectory(directory, for: path) } catch let error as FileCreationError { throw CLIError(error) }
                 let host = try VirtHost.machineID()
                 let store = try context.open(access)
+                let lock = try StateChange.acquire(context.directory, "disk create")
+                defer { withExtendedLifetime(lock) {} }
+                var st = stat()
+                guard lstat(path, &st) != 0 else {
+                    throw CLIError(exitCode: 73, message: "\(path) exists: a disk is never overwritten")
+                }
                 try context.perform("disk.create", key: Keystore.vmKeyName(vm)) {
                     let format = format == "raw" ? "luks" : format
                     let (record, passphrase) = try store.newDiskKey(vmName: vm, vmUUID: vmUUID, host: host, path: path, format: format)
-                    try VirtHost.withSecretFile(passphrase, stateDirectory: context.directory) { secretFile in
-                        let secret = "secret,id=sec0,file=\(secretFile),format=raw"
-                        let options = format == "luks"
-                            ? "key-secret=sec0,cipher-alg=aes-256,cipher-mode=xts,ivgen-alg=plain64,hash-alg=sha256"
-                            : "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.cipher-alg=aes-256,encrypt.cipher-mode=xts,encrypt.ivgen-alg=plain64,encrypt.hash-alg=sha256"
-                        let argv: [String] = if let from {
-                            ["/usr/bin/qemu-img", "convert", "-f", "raw", "-O", format, "--object", secret, "-o", options, from, path]
-                        } else {
-                            ["/usr/bin/qemu-img", "create", "-q", "-f", format, "--object", secret, "-o", options, path, size ?? "0"]
-                        }
-                        // qemu-img times PBKDF2 to pick the iteration count, and that timing fails
-                        // now and then under load ("Unable to get accurate CPU usage"): that one
-                        // error is retried, a few times, on a clean slate.
-                        var result = Subprocess.run(argv, input: nil)
-                        for _ in 0..<4 where result.status != 0 && result.stderr.contains("Unable to get accurate CPU usage") {
-                            unlink(path)
-                            usleep(200_000)
-                            result = Subprocess.run(argv, input: nil)
-                        }
-                        guard result.status == 0 else {
-                            unlink(path)
-                            throw CLIError(exitCode: ExitCodes.software, message: "qemu-img failed (exit \(result.status)): \(result.stderr.prefix(500))")
-                        }
+                    let secret = try SecretMemoryFile(passphrase, name: "hyperward-disk-key")
+                    let image = try makeImage(in: directory, format: format, secretPath: secret.path)
+                    defer { close(image) }
+                    if try store.store(record, replacingOrphan: true) {
+                        Output.warn("replaced the key record of \(path) left by an interrupted create (it had no image)")
                     }
-                    do {
-                        try store.store(record)
-                    } catch {
-                        unlink(path)
-                        throw error
+                    guard SafeFile.link(unnamed: image, to: path) == 0 else {
+                        let reason = errno
+                        try? store.forgetUnmadeDisk(path: path, secretUUID: record.secretUUID)
+                        if reason == EEXIST {
+                            throw CLIError(exitCode: 73, message: "\(path) was created meanwhile by another process: that disk is kept; this one is discarded")
+                        }
+                        throw CLIError(exitCode: ExitCodes.ioError, message: "cannot name the image \(path): \(String(cString: strerror(reason)))")
                     }
-                    chmod(path, 0o600)
                     Output.write(Self.diskXML(record, target: target))
                     return (nil, "created encrypted disk \(path) (\(format)) for VM \(vm) \(vmUUID)")
                 }
                 return ExitCodes.completed
             }
+        }
+
+        /// Runs qemu-img into a fresh unnamed file in `directory`; returns its descriptor.
+        func makeImage(in directory: String, format: String, secretPath: String) throws -> Int32 {
+            let secret = "secret,id=sec0,file=\(secretPath),format=raw"
+            let options = format == "luks"
+                ? "key-secret=sec0,cipher-alg=aes-256,cipher-mode=xts,ivgen-alg=plain64,hash-alg=sha256"
+                : "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.cipher-alg=aes-256,encrypt.cipher-mode=xts,encrypt.ivgen-alg=plain64,encrypt.hash-alg=sha256"
+            // qemu-img times PBKDF2 to pick the iteration count, and that timing fails now and
+            // then under load ("Unable to get accurate CPU usage"): that one error is retried, on
+            // a fresh unnamed file each time.
+            var last = HostCommand.Result(status: 0, stdout: "", stderr: "", timedOut: false)
+            for attempt in 0..<6 {
+                if attempt > 0 { usleep(200_000) }
+                let fd = SafeFile.openUnnamed(in: directory)
+                guard fd >= 0 else {
+                    throw CLIError(exitCode: ExitCodes.ioError, message: "cannot create the image in \(directory): \(String(cString: strerror(errno))) (the file system must support O_TMPFILE)")
+                }
+                let target = "/proc/\(getpid())/fd/\(fd)"
+                let argv: [String] = if let from {
+                    ["/usr/bin/qemu-img", "convert", "-f", "raw", "-O", format, "--object", secret, "-o", options, from, target]
+                } else {
+                    ["/usr/bin/qemu-img", "create", "-q", "-f", format, "--object", secret, "-o", options, target, size ?? "0"]
+                }
+                last = HostCommand.run(argv)
+                if last.status == 0 { return fd }
+                close(fd)
+                guard last.stderr.contains("Unable to get accurate CPU usage") else { break }
+            }
+            // qemu-img names its output in errors: say the real path instead.
+            let message = last.stderr.replacingOccurrences(of: "/proc/\(getpid())/fd/", with: "fd ").prefix(500)
+            throw CLIError(exitCode: ExitCodes.software, message: "qemu-img failed (exit \(last.status)) creating \(path): \(message)")
         }
 
         static func diskXML(_ record: DiskKeyRecord, target: String) -> String {
@@ -197,9 +221,8 @@ extension DiskCommand {
                 }
                 var passphrase = try store.releaseDiskKey(record, vmUUID: record.vmUUID, host: try VirtHost.machineID())
                 defer { for i in passphrase.indices { passphrase[i] = 0 } }
-                guard let file = FileHandle(forReadingAtPath: record.path) else {
-                    throw CLIError(exitCode: 66, message: "cannot open \(record.path)")
-                }
+                // A regular file only: an image replaced by a FIFO must not hang the command.
+                let file = FileHandle(fileDescriptor: try StreamFiles.openInput(record.path), closeOnDealloc: true)
                 defer { try? file.close() }
                 func read(_ offset: Int, _ count: Int) throws(KeyError) -> [UInt8] {
                     do {
@@ -210,7 +233,14 @@ extension DiskCommand {
                     }
                 }
                 let header = try LUKSHeader(try read(0, LUKSHeader.maxHeaderBytes))
-                var volumeKey = try header.volumeKey(passphrase: passphrase, read: read)
+                var volumeKey: [UInt8]
+                do {
+                    volumeKey = try header.volumeKey(passphrase: passphrase, read: read)
+                } catch let error as KeyError where error.code == .wrongPassphrase {
+                    // The key came authenticated from the keystore: if it opens no keyslot, the
+                    // image's header or keyslots are damaged (or the image was replaced).
+                    throw CLIError(exitCode: ExitCodes.corrupted, message: "\(record.path) is corrupted or was replaced: the stored key, which is authentic, opens none of its LUKS keyslots")
+                }
                 defer { for i in volumeKey.indices { volumeKey[i] = 0 } }
                 let sector = try read(header.payloadOffset, header.sectorSize)
                 guard sector.count == header.sectorSize else { throw CLIError(exitCode: 65, message: "\(record.path) has no payload") }
@@ -259,7 +289,7 @@ extension DiskCommand {
         @Option(name: .customLong("in"), help: ArgumentHelp("The backup file.", valueName: "FILE")) var input: String
 
         func run() async throws {
-            try await runKeyOperation("disk.restore", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
+            try await runKeyOperation(changes: true, "disk.restore", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
                 let record = try VMCommand.disk(of: vm, path: disk, in: store)
                 guard !VirtHost.domainIsActive(vm) else { throw CLIError(exitCode: 64, message: "\(vm) is running: shut it down first") }
                 // Written beside the disk under a temporary name, renamed over it only when whole.

@@ -57,10 +57,10 @@ struct KeyAccessOptions: ParsableArguments {
             return .keyFile(bytes)
         }
         if let passphraseFile {
-            return .passphrase(SecretInput.stripNewline(try SecretInput.readFile(passphraseFile, limit: 4097, what: "passphrase file")))
+            return .passphrase(try SecretInput.passphrase(try SecretInput.readFile(passphraseFile, limit: 4098, what: "passphrase file")))
         }
         if let passphraseFD {
-            return .passphrase(SecretInput.stripNewline(try SecretInput.readDescriptor(passphraseFD, limit: 4097)))
+            return .passphrase(try SecretInput.passphrase(try SecretInput.readDescriptor(passphraseFD, limit: 4098)))
         }
         let first = try SecretInput.prompt("Keystore passphrase: ")
         if confirm {
@@ -95,10 +95,17 @@ enum SecretInput {
             }
             if n == 0 { break }
             bytes += buffer[0..<n]
-            guard bytes.count <= limit else { throw CLIError(exitCode: ExitCodes.usage, message: "the secret is longer than \(limit) bytes") }
+            guard bytes.count <= limit else { throw CLIError(exitCode: ExitCodes.usage, message: "the secret is longer than the limit of \(limit) bytes") }
         }
         for i in buffer.indices { buffer[i] = 0 }
         return bytes
+    }
+
+    /// A passphrase as read (one trailing newline allowed): at most 4,096 bytes.
+    static func passphrase(_ bytes: [UInt8]) throws -> [UInt8] {
+        let stripped = stripNewline(bytes)
+        guard stripped.count <= 4096 else { throw CLIError(exitCode: ExitCodes.usage, message: "the passphrase is longer than the limit of 4096 bytes") }
+        return stripped
     }
 
     static func stripNewline(_ bytes: [UInt8]) -> [UInt8] {
@@ -234,10 +241,13 @@ extension KeysCommand {
                     Output.warn("scrypt cost 2^\(logN) is below the default 2^\(KDFParameters.default.logN): a stolen keystore is cheaper to brute-force")
                 }
                 let kdf = KDFParameters(logN: logN, r: KDFParameters.default.r, p: KDFParameters.default.p)
-                try context.perform("key.init", key: nil) {
-                    let store = try Keystore.initialize(directory: context.directory, unlocker: try access.unlocker(confirm: true), kdf: kdf)
+                let unlocker = try access.unlocker(confirm: true)
+                try StateChange.locked(context.directory, "keys init") {
+                  try context.perform("key.init", key: nil) {
+                    let store = try Keystore.initialize(directory: context.directory, unlocker: unlocker, kdf: kdf)
                     Output.write("keystore created at \(store.path)\n")
                     return (nil, "keystore created (\(access.keyFile == nil ? "passphrase, scrypt N=2^\(logN)" : "key file"))")
+                  }
                 }
                 return ExitCodes.completed
             }
@@ -253,7 +263,7 @@ extension KeysCommand {
         var rotateAfter: Int?
 
         func run() async throws {
-            try await runKeyOperation("key.create", key: name, global: global, access: access) { store, context in
+            try await runKeyOperation(changes: true, "key.create", key: name, global: global, access: access) { store, context in
                 let info = try store.create(name, rotateAfterSeconds: rotateAfter)
                 Output.write(info.summary + "\n")
                 return (1, "created key \(name)")
@@ -270,7 +280,7 @@ extension KeysCommand {
         var keep: Int?
 
         func run() async throws {
-            try await runKeyOperation("key.rotate", key: name, global: global, access: access) { store, context in
+            try await runKeyOperation(changes: true, "key.rotate", key: name, global: global, access: access) { store, context in
                 let info = try store.rotate(name, keep: keep)
                 Output.write(info.summary + "\n")
                 return (info.latestVersion, "rotated key \(name) to version \(info.latestVersion)")
@@ -287,6 +297,8 @@ extension KeysCommand {
             try await reportingErrors {
                 let context = try KeyCommandContext(global: global)
                 let store = try context.open(access)
+                let lock = try StateChange.acquire(context.directory, "keys rotate-due")
+                defer { withExtendedLifetime(lock) {} }
                 var due: [KeyInfo] = []
                 try context.perform("key.rotate-due", key: nil) {
                     due = try store.rotationDue()
@@ -353,7 +365,7 @@ extension KeysCommand {
         }
 
         func run() async throws {
-            try await runKeyOperation("key.config", key: name, global: global, access: access) { store, context in
+            try await runKeyOperation(changes: true, "key.config", key: name, global: global, access: access) { store, context in
                 let info = try store.configure(name, minDecryptionVersion: minDecryption, minEncryptionVersion: minEncryption,
                                                rotateAfterSeconds: rotateAfter)
                 Output.write(info.summary + "\n")
@@ -369,7 +381,7 @@ extension KeysCommand {
         @Argument(help: "The key's name.") var name: String
 
         func run() async throws {
-            try await runKeyOperation("key.trim", key: name, global: global, access: access) { store, context in
+            try await runKeyOperation(changes: true, "key.trim", key: name, global: global, access: access) { store, context in
                 let (info, removed) = try store.trim(name)
                 Output.write(info.summary + "\n")
                 return (info.minDecryptionVersion, "trimmed key \(name): deleted \(removed.isEmpty ? "nothing" : removed.map { "v\($0)" }.joined(separator: ", "))")
@@ -450,7 +462,7 @@ extension KeysCommand {
                 let text = try SecretInput.standardInput(limit: Ciphertext.maxTextLength + 2)
                 let ciphertext = try Ciphertext(parsing: String(decoding: text, as: UTF8.self))
                 let plaintext = try store.decrypt(name, ciphertext, context: encryptionContext)
-                FileHandle.standardOutput.write(Data(plaintext))
+                Output.write(plaintext)
                 return (ciphertext.version, "decrypted \(plaintext.count) bytes with key \(name) v\(ciphertext.version)")
             }
         }
@@ -504,15 +516,14 @@ extension KeysCommand {
 }
 
 /// Files for streams: an input read from a path or standard input, an output written to a path
-/// (0600, under a temporary name beside it, renamed into place only when complete) or standard
-/// output.
+/// (0600, appearing only when complete, never over an existing file unless `replace`) or
+/// standard output.
 enum StreamFiles {
     static func transform(input: String?, output: String?, replace: Bool = false,
                           _ body: (inout FileDescriptorStream, inout FileDescriptorStream) throws -> Void) throws {
         var inputFD = STDIN_FILENO
         if let input {
-            inputFD = open(input, O_RDONLY | O_CLOEXEC)
-            guard inputFD >= 0 else { throw CLIError(exitCode: 66, message: "cannot open \(input): \(String(cString: strerror(errno)))") }
+            inputFD = try openInput(input, allowPipes: true)
         }
         defer { if input != nil { close(inputFD) } }
         guard let output else {
@@ -520,46 +531,62 @@ enum StreamFiles {
             var sink = FileDescriptorStream(fd: STDOUT_FILENO)
             return try body(&source, &sink)
         }
-        if !replace && FileManager.default.fileExists(atPath: output) {
-            throw CLIError(exitCode: 73, message: "\(output) exists: not overwritten")
+        if let input, sameFile(input, output) {
+            throw CLIError(exitCode: ExitCodes.usage, message: "--out \(output) is the input file")
         }
-        try writeAtomically(to: output) { outputFD in
+        // The output is an unnamed file until it is complete: a run killed at any point (even
+        // SIGKILL) leaves no partial file, no plaintext, behind.
+        try SafeFile.create(output, mode: 0o600, replace: replace) { outputFD in
             var source = FileDescriptorStream(fd: inputFD)
             var sink = FileDescriptorStream(fd: outputFD)
             try body(&source, &sink)
         }
     }
 
-    /// Creates `path` 0600 under a temporary name, lets `body` write it, then syncs and renames
-    /// it into place; on any error the temporary file is removed and `path` is untouched.
-    static func writeAtomically(to path: String, _ body: (Int32) throws -> Void) throws {
-        let temporary = path + ".partial-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CLIError(exitCode: 73, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        do {
-            try body(fd)
-        } catch {
+    /// Opens a file to read without blocking on a FIFO's open (a disk image replaced by a FIFO
+    /// must not hang the command): a regular file, or a pipe where `allowPipes`.
+    static func openInput(_ path: String, allowPipes: Bool = false) throws -> Int32 {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw CLIError(exitCode: ExitCodes.noInput, message: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
             close(fd)
-            unlink(temporary)
-            throw error
+            throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(path): \(String(cString: strerror(errno)))")
         }
-        guard fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        let type = st.st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFBLK || (allowPipes && type == S_IFIFO) else {
+            close(fd)
+            let what = type == S_IFDIR ? "a directory" : type == S_IFIFO ? "a FIFO" : type == S_IFCHR ? "a character device" : type == S_IFSOCK ? "a socket" : "not a regular file"
+            throw CLIError(exitCode: ExitCodes.noInput, message: "\(path) is \(what), not a file")
         }
+        // Reads block normally from here on.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
+    }
+
+    /// Whether two paths name the same existing file.
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 }
 
 extension AsyncParsableCommand {
     /// The shape of every keystore command: load the configuration, open the keystore, run one
     /// recorded operation, exit 0 (errors map to their exit codes).
-    func runKeyOperation(_ kind: String, key: String?, global: GlobalOptions, access: KeyAccessOptions,
+    /// `changes`: the operation changes state, and holds the state directory's change lock.
+    func runKeyOperation(changes: Bool = false, _ kind: String, key: String?, global: GlobalOptions, access: KeyAccessOptions,
                          prepare: (KeyCommandContext) throws -> Void = { _ in },
                          _ body: (Keystore, KeyCommandContext) throws -> (version: Int?, message: String)) async throws {
         try await reportingErrors {
             let context = try KeyCommandContext(global: global)
             try prepare(context)
             let store = try context.open(access)
+            let lock = changes ? try StateChange.acquire(context.directory, kind) : nil
+            defer { withExtendedLifetime(lock) {} }
             try context.perform(kind, key: key) { try body(store, context) }
             return ExitCodes.completed
         }

@@ -74,8 +74,10 @@ extension VMCommand {
                     }
                 }
                 var defined: [String] = []
+                var undo: [Int] = []
                 defer {
                     for secret in defined { _ = VirtHost.virsh(["secret-undefine", secret]) }
+                    for token in undo { Cleanup.untrack(token) }
                     for i in released.indices { for j in released[i].1.indices { released[i].1[j] = 0 } }
                 }
                 for (disk, passphrase) in released {
@@ -86,14 +88,17 @@ extension VMCommand {
                           <usage type='volume'><volume>\(DiskCommand.Create.xmlEscaped(disk.path))</volume></usage>
                         </secret>
                         """
-                    try VirtHost.withSecretFile(Array(xml.utf8), stateDirectory: context.directory) { file in
+                    // Stopped by a signal half-way, libvirt's copy of the key is removed all the same.
+                    let uuid = disk.secretUUID
+                    undo.append(Cleanup.track(action: { _ = VirtHost.virsh(["secret-undefine", uuid]) }))
+                    try VirtHost.withSecret(Array(xml.utf8)) { file in
                         let result = VirtHost.virsh(["secret-define", "--file", file])
                         guard result.status == 0 else {
                             throw CLIError(exitCode: ExitCodes.software, message: "virsh secret-define failed: \(result.stderr.prefix(300))")
                         }
                     }
                     defined.append(disk.secretUUID)
-                    try VirtHost.withSecretFile(passphrase, stateDirectory: context.directory) { file in
+                    try VirtHost.withSecret(passphrase) { file in
                         let result = VirtHost.virsh(["secret-set-value", "--secret", disk.secretUUID, "--file", file, "--plain"])
                         guard result.status == 0 else {
                             throw CLIError(exitCode: ExitCodes.software, message: "virsh secret-set-value failed: \(result.stderr.prefix(300))")

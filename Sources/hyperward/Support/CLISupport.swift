@@ -11,15 +11,26 @@
 
 import ArgumentParser
 import Foundation
+import HyperwardCore
 @_exported import Synchronization
 
 /// Documented exit codes (sysexits-style where one exists).
+/// One table for every command: docs/exit-codes.md.
 enum ExitCodes {
     static let completed: Int32 = 0
     static let thresholdMatched: Int32 = 1
     static let checkError: Int32 = 3
     static let usage: Int32 = 64
+    static let invalidData: Int32 = 65
+    static let noInput: Int32 = 66
+    static let unknownKey: Int32 = 67
+    static let refused: Int32 = 69
     static let software: Int32 = 70
+    static let cannotCreate: Int32 = 73
+    static let ioError: Int32 = 74
+    static let busy: Int32 = 75
+    static let corrupted: Int32 = 76
+    static let wrongSecret: Int32 = 77
     static let configuration: Int32 = 78
 }
 
@@ -37,19 +48,84 @@ extension AsyncParsableCommand {
             let code = try await body()
             if code != 0 { throw ExitCode(code) }
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("hyperward: \(error.message)\n".utf8))
+            Output.error(error.message)
             throw ExitCode(error.exitCode)
+        } catch let error as FileCreationError {
+            Output.error(error.message)
+            throw ExitCode(error.kind == .failed ? ExitCodes.ioError : ExitCodes.cannotCreate)
+        } catch let error as StateLockError {
+            Output.error(error.message)
+            throw ExitCode(ExitCodes.busy)
         }
     }
 }
 
-/// Standard output, written in one piece.
+extension CLIError {
+    /// A file that could not be created, as the command's error.
+    init(_ error: FileCreationError) {
+        self.init(exitCode: error.kind == .failed ? ExitCodes.ioError : ExitCodes.cannotCreate, message: error.message)
+    }
+}
+
+/// The state directory's change lock, for the length of one command's change.
+enum StateChange {
+    /// How long a command waits for another's change to finish (HYPERWARD_LOCK_WAIT seconds,
+    /// default 30).
+    static var wait: Duration {
+        let seconds = ProcessInfo.processInfo.environment["HYPERWARD_LOCK_WAIT"].flatMap(Int.init) ?? 30
+        return .seconds(max(0, min(seconds, 3600)))
+    }
+
+    /// Takes `directory`'s change lock (exit 75 when it cannot be had in time); it is held until
+    /// the returned lock is released.
+    static func acquire(_ directory: String, _ what: String) throws -> StateLock {
+        do { return try StateLock.acquire(directory, .changes, wait: wait, holder: "hyperward \(what)") } catch {
+            throw CLIError(exitCode: ExitCodes.busy, message: error.message)
+        }
+    }
+
+    /// Runs `body` holding `directory`'s change lock.
+    static func locked<T>(_ directory: String, _ what: String, _ body: () throws -> T) throws -> T {
+        let lock = try acquire(directory, what)
+        defer { withExtendedLifetime(lock) {} }
+        return try body()
+    }
+}
+
+/// Standard output and error, written with plain write(2): a closed standard output (a reader
+/// that went away) ends the command with 74 and a message instead of a crash.
 enum Output {
     static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        write(Array(text.utf8), to: STDOUT_FILENO)
+    }
+    static func write(_ bytes: [UInt8]) {
+        write(bytes, to: STDOUT_FILENO)
     }
     static func warn(_ text: String) {
-        FileHandle.standardError.write(Data("hyperward: warning: \(text)\n".utf8))
+        write(Array("hyperward: warning: \(text)\n".utf8), to: STDERR_FILENO)
+    }
+    static func error(_ text: String) {
+        write(Array("hyperward: \(text)\n".utf8), to: STDERR_FILENO)
+    }
+    static func note(_ text: String) {
+        write(Array("hyperward: \(text)\n".utf8), to: STDERR_FILENO)
+    }
+
+    private static func write(_ bytes: [UInt8], to fd: Int32) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if fd == STDOUT_FILENO {
+                    let reason = String(cString: strerror(errno))
+                    write(Array("hyperward: standard output failed (\(reason)): the output is incomplete\n".utf8), to: STDERR_FILENO)
+                    exit(ExitCodes.ioError)
+                }
+                return
+            }
+            offset += n
+        }
     }
     /// Whether stdout is a terminal that wants color (honours NO_COLOR).
     static var wantsColor: Bool {

@@ -29,6 +29,10 @@ struct KeyRotationService: Service {
     func rotateDue() -> [String] {
         do {
             let store = try context.open(access)
+            // One change at a time on the state directory (a `keys rotate` by hand waits, or this
+            // round does).
+            let lock = try StateChange.acquire(context.directory, "agent key rotation")
+            defer { withExtendedLifetime(lock) {} }
             var rotated: [String] = []
             for key in try store.rotationDue() {
                 try context.perform("key.rotate", key: key.name) {
