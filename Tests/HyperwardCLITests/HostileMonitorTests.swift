@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import Synchronization
 import Testing
 
 /// Misuse of `monitor`, `sense`, `audit`, `events` and the global options: never a crash, never a
@@ -122,7 +123,7 @@ struct HostileMonitorTests {
         let scratch = Scratch()
         let s = scratch.path
         for (name, text) in c.files { scratch.write(name, text.replacingOccurrences(of: "$S", with: s)) }
-        for (name, bytes) in c.binaryFiles { FileManager.default.createFile(atPath: s + "/" + name, contents: Data(bytes)) }
+        for (name, bytes) in c.binaryFiles { _ = FileManager.default.createFile(atPath: s + "/" + name, contents: Data(bytes)) }
         let before = Self.snapshot(s)
         let r = try Self.run(c.arguments.map { $0.replacingOccurrences(of: "$S", with: s) }, in: c.inScratch ? s : nil)
         #expect(r.status == c.status, "\(c.name): \(r.stderr)")
@@ -167,11 +168,15 @@ struct HostileMonitorTests {
         // Rows repeating one timestamp are accepted (and counted), so one block serves for all.
         let block = Data(String(repeating: "2014-02-14 14:30:00,1\n", count: 1_000).utf8)
         signal(SIGPIPE, SIG_IGN)  // The reader closes the pipe early: the writer sees EPIPE, not a signal.
+        let written = Mutex(0)
+        let finished = DispatchSemaphore(value: 0)
         let writer = Thread {
+            defer { finished.signal() }
             guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
             handle.write(Data("timestamp,value\n".utf8))
             for _ in 0..<3_000 {
                 do { try handle.write(contentsOf: block) } catch { break }
+                written.withLock { $0 += 1 }
             }
             try? handle.close()
         }
@@ -180,6 +185,9 @@ struct HostileMonitorTests {
         #expect(r.status == 65)
         #expect(r.stderr.contains("line 2000002: more than 2000000 rows"), "\(r.stderr)")
         #expect(r.stdout.isEmpty)
+        // The reader stopped at block 2,001 (plus what the pipe buffers): the rest was never read.
+        #expect(finished.wait(timeout: .now() + 30) == .success)
+        #expect(written.withLock { $0 } < 2_100, "the writer was able to write \(written.withLock { $0 }) of 3,000 blocks")
     }
 
     /// Every path under `directory` with its size and modification time.
