@@ -9,6 +9,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Yams
 
 extension HyperwardConfiguration {
@@ -22,9 +29,14 @@ extension HyperwardConfiguration {
     static let logLevels: Set<String> = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     /// Loads the configuration at `path`. A missing file gives the defaults when `isExplicit` is false
-    /// (the default path) and is an error when the operator named it.
+    /// (the default path) and is an error when the operator named it. A relative `path` is relative
+    /// to the working directory; relative paths inside the file are relative to the file's directory.
     /// - Throws: `HyperwardError(.configuration)` naming `file:line:column` and what to fix.
     public static func load(path: String, isExplicit: Bool, fs: any HostFileSystem = RootedFileSystem()) throws(HyperwardError) -> HyperwardConfiguration {
+        let path = absolute(path, in: currentDirectory())
+        if fs.isDirectory(path) {
+            throw HyperwardError(.configuration, "cannot read the configuration: \(path) is a directory; give a file")
+        }
         let text: String
         do {
             text = try fs.readText(path, limit: 1 << 20)
@@ -35,7 +47,52 @@ extension HyperwardConfiguration {
         return try parse(text, file: path)
     }
 
-    /// Parses configuration YAML; `file` names it in errors.
+    /// The working directory ("/" if it cannot be read).
+    static func currentDirectory() -> String {
+        guard let cwd = getcwd(nil, 0) else { return "/" }
+        defer { free(cwd) }
+        return String(cString: cwd)
+    }
+
+    /// `path` if absolute, else `path` under `directory`.
+    public static func absolute(_ path: String, in directory: String) -> String {
+        if path.hasPrefix("/") || path.isEmpty { return path }
+        return directory.hasSuffix("/") ? directory + path : directory + "/" + path
+    }
+
+    /// Why `text` is not an address or CIDR that `sense --allow` accepts, or nil: an IPv4 or IPv6
+    /// address, optionally `/prefix` within the family's length, without host bits beyond it
+    /// (the same rules as the network engine's `IPNetwork`).
+    public static func allowProblem(_ text: String) -> String? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = parts.first.map(String.init) else { return "not an address or CIDR" }
+        var bytes: [UInt8]
+        if address.contains(":") {
+            var a = in6_addr()
+            guard inet_pton(AF_INET6, address, &a) == 1 else { return "not a valid IPv4 or IPv6 address" }
+            bytes = withUnsafeBytes(of: &a) { Array($0) }
+        } else {
+            var a = in_addr()
+            guard inet_pton(AF_INET, address, &a) == 1 else { return "not a valid IPv4 or IPv6 address" }
+            bytes = withUnsafeBytes(of: &a) { Array($0) }
+        }
+        let maxPrefix = bytes.count * 8
+        var prefix = maxPrefix
+        if parts.count == 2 {
+            guard let p = Int(parts[1]), (0...maxPrefix).contains(p) else { return "the prefix length must be 0...\(maxPrefix)" }
+            prefix = p
+        }
+        for (index, byte) in bytes.enumerated() {
+            let keep = max(0, min(8, prefix - index * 8))
+            let mask: UInt8 = keep == 8 ? 0xff : UInt8(truncatingIfNeeded: 0xff << (8 - keep))
+            if byte & ~mask != 0 { return "host bits are set beyond /\(prefix)" }
+        }
+        return nil
+    }
+
+    /// Parses configuration YAML; `file` names it in errors. When `file` is absolute, relative paths
+    /// in it (audit.feeds, audit.waivers, sense.inventory, network.policy, keys.passphrase_file,
+    /// keys.key_file) are made absolute against its directory.
     public static func parse(_ text: String, file: String) throws(HyperwardError) -> HyperwardConfiguration {
         var config = HyperwardConfiguration()
         let root: Node?
@@ -72,9 +129,9 @@ extension HyperwardConfiguration {
                             throw error("audit.interval_seconds must be an integer from 1 to 604800", at: v, file: file)
                         }
                         config.audit.intervalSeconds = n
-                    case "feeds": config.audit.feeds = try strings(v, key: "audit.feeds", file: file)
+                    case "feeds": config.audit.feeds = try strings(v, key: "audit.feeds", file: file).map { relative($0, to: file) }
                     case "skip": config.audit.skip = try strings(v, key: "audit.skip", file: file)
-                    case "waivers": config.audit.waivers = try string(v, key: "audit.waivers", file: file)
+                    case "waivers": config.audit.waivers = relative(try string(v, key: "audit.waivers", file: file), to: file)
                     case "all_packages":
                         guard let b = v.bool else { throw error("audit.all_packages must be true or false", at: v, file: file) }
                         config.audit.allPackages = b
@@ -87,8 +144,8 @@ extension HyperwardConfiguration {
                 for (k, v) in keysMap {
                     let sub = k.string ?? ""
                     switch sub {
-                    case "passphrase_file": config.keys.passphraseFile = try string(v, key: "keys.passphrase_file", file: file)
-                    case "key_file": config.keys.keyFile = try string(v, key: "keys.key_file", file: file)
+                    case "passphrase_file": config.keys.passphraseFile = relative(try string(v, key: "keys.passphrase_file", file: file), to: file)
+                    case "key_file": config.keys.keyFile = relative(try string(v, key: "keys.key_file", file: file), to: file)
                     case "rotation_check_seconds":
                         guard let n = v.int, n >= 60, n <= 7 * 86400 else {
                             throw error("keys.rotation_check_seconds must be an integer from 60 to 604800", at: v, file: file)
@@ -107,8 +164,19 @@ extension HyperwardConfiguration {
                     let sub = k.string ?? ""
                     switch sub {
                     case "interfaces": config.sense.interfaces = try strings(v, key: "sense.interfaces", file: file)
-                    case "inventory": config.sense.inventory = try string(v, key: "sense.inventory", file: file)
-                    case "allow": config.sense.allow = try strings(v, key: "sense.allow", file: file)
+                    case "inventory": config.sense.inventory = relative(try string(v, key: "sense.inventory", file: file), to: file)
+                    case "allow":
+                        // Checked here as `sense --allow` checks it: an entry dropped silently would
+                        // leave that address open to prevention.
+                        guard let seq = v.sequence else { throw error("sense.allow must be a list of addresses or CIDRs", at: v, file: file) }
+                        config.sense.allow = []
+                        for item in seq {
+                            let entry = try string(item, key: "sense.allow", file: file)
+                            if let problem = allowProblem(entry) {
+                                throw error("sense.allow entry '\(entry)' is not an address or CIDR: \(problem)", at: item, file: file)
+                            }
+                            config.sense.allow.append(entry)
+                        }
                     case "prevent", "show_secrets":
                         guard let b = v.bool else { throw error("sense.\(sub) must be true or false", at: v, file: file) }
                         if sub == "prevent" { config.sense.prevent = b } else { config.sense.showSecrets = b }
@@ -136,7 +204,7 @@ extension HyperwardConfiguration {
                             config.network.policy = file
                             config.network.policyIsInline = true
                         } else {
-                            config.network.policy = try string(v, key: "network.policy", file: file)
+                            config.network.policy = relative(try string(v, key: "network.policy", file: file), to: file)
                         }
                     case "netns": config.network.netns = try string(v, key: "network.netns", file: file)
                     default:
@@ -148,6 +216,13 @@ extension HyperwardConfiguration {
             }
         }
         return config
+    }
+
+    /// A path from the file `file`: relative ones are relative to its directory (when `file` is absolute).
+    static func relative(_ path: String, to file: String) -> String {
+        guard file.hasPrefix("/"), let slash = file.lastIndex(of: "/") else { return path }
+        let directory = String(file[..<slash])
+        return absolute(path, in: directory.isEmpty ? "/" : directory)
     }
 
     static func error(_ message: String, at node: Node, file: String) -> HyperwardError {

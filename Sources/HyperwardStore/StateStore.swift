@@ -63,6 +63,37 @@ public final class StateStore: Sendable {
         try self.init(writer: queue, path: path)
     }
 
+    /// Opens the store in `stateDirectory` for reading only: nothing is created, migrated or
+    /// tightened, so a mistyped `--state-dir` cannot leave a directory behind.
+    /// - Throws: `HyperwardError(.notFound)` when the directory or its database does not exist,
+    ///   `.storage` when it cannot be opened.
+    public static func openExisting(stateDirectory: String) throws(HyperwardError) -> StateStore {
+        var st = stat()
+        guard stat(stateDirectory, &st) == 0 else {
+            throw HyperwardError(.notFound, "the state directory \(stateDirectory) does not exist: \(String(cString: strerror(errno))) (nothing recorded there; use --state-dir)")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw HyperwardError(.notFound, "the state directory \(stateDirectory) is not a directory")
+        }
+        let path = "\(stateDirectory)/\(StateStore.fileName)"
+        guard stat(path, &st) == 0 else {
+            throw HyperwardError(.notFound, "no state store in \(stateDirectory) (\(StateStore.fileName): \(String(cString: strerror(errno)))); nothing has been recorded there")
+        }
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(5)
+            return StateStore(unmigrated: try DatabaseQueue(path: path, configuration: configuration), path: path)
+        } catch {
+            throw HyperwardError(.storage, "cannot open the state store \(path): \(error)")
+        }
+    }
+
+    init(unmigrated writer: any DatabaseWriter, path: String) {
+        self.writer = writer
+        self.path = path
+    }
+
     /// Wraps an existing database (an in-memory queue in tests) and migrates it.
     public init(writer: any DatabaseWriter, path: String = ":memory:") throws(HyperwardError) {
         self.writer = writer

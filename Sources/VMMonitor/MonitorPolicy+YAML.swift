@@ -55,8 +55,13 @@ extension MonitorPolicy {
 
     /// The policy in `file`: either a monitor policy file, or a configuration file whose `monitor`
     /// section holds it (`section: true`).
+    /// A relative `file` is relative to the working directory.
     public static func load(_ file: String, section: Bool = false) throws(HyperwardError) -> (MonitorPolicy, uri: String, response: AutoResponse) {
+        let file = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
         let text: String
+        if RootedFileSystem().isDirectory(file) {
+            throw HyperwardError(.configuration, "cannot read the monitor policy: \(file) is a directory; give a file")
+        }
         do { text = try RootedFileSystem().readText(file, limit: 1 << 20) } catch {
             throw HyperwardError(.configuration, "cannot read the monitor policy: \(error.message)", location: .init(file: file))
         }
@@ -80,7 +85,13 @@ extension MonitorPolicy {
             case "uri": uri = try scalarText(v, "uri", file)
             case "vms":
                 guard let seq = v.sequence else { throw fail("vms must be a list of VM name patterns", v, file) }
-                for item in seq { policy.vms.append(try scalarText(item, "vms", file)) }
+                for item in seq {
+                    let pattern = try scalarText(item, "vms", file)
+                    if let problem = patternProblem(pattern) {
+                        throw fail("vms: \(pattern.debugDescription) is not a valid VM name pattern: \(problem)", item, file)
+                    }
+                    policy.vms.append(pattern)
+                }
             case "quiet_samples": policy.quietSamples = Int(try number(v, "quiet_samples", 1...10_000, file))
             case "update_every": policy.updateEvery = Int(try number(v, "update_every", 1...1_000_000, file))
             case "limits":
@@ -149,6 +160,35 @@ extension MonitorPolicy {
         policy.seasonSeconds = seasonSeconds
         policy.baseline.season = policy.seasonSamples
         return (policy, uri, response)
+    }
+
+    /// Why `pattern` is not a shell pattern `fnmatch(3)` reads as meant, or nil. glibc takes an
+    /// unclosed `[` or a trailing `\` literally, so such a pattern silently matches no VM.
+    static func patternProblem(_ pattern: String) -> String? {
+        let characters = Array(pattern)
+        var i = 0
+        while i < characters.count {
+            switch characters[i] {
+            case "\\":
+                guard i + 1 < characters.count else { return "it ends with a lone backslash" }
+                i += 2
+            case "[":
+                // A bracket expression: `[!` or `[^` negates; a `]` right after the opening is literal.
+                var j = i + 1
+                if j < characters.count, characters[j] == "!" || characters[j] == "^" { j += 1 }
+                if j < characters.count, characters[j] == "]" { j += 1 }
+                while j < characters.count, characters[j] != "]" { j += 1 }
+                guard j < characters.count else { return "the '[' at character \(i + 1) is never closed (write \\[ for a literal bracket)" }
+                let body = Array(characters[(i + 1)..<j])
+                for k in body.indices.dropFirst().dropLast() where body[k] == "-" && body[k - 1] > body[k + 1] && body[k - 1] != "!" && body[k - 1] != "^" {
+                    return "the range \(body[k - 1])-\(body[k + 1]) is reversed"
+                }
+                i = j + 1
+            default:
+                i += 1
+            }
+        }
+        return nil
     }
 
     static func fail(_ message: String, _ node: Node, _ file: String) -> HyperwardError {

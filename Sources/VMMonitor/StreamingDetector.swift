@@ -292,35 +292,42 @@ public struct StreamingDetector: Sendable {
     }
 }
 
-/// A NAB-format series: `timestamp,value` rows.
+/// A NAB-format series: `timestamp,value` rows (read by ``SeriesReader``).
 public struct Series: Sendable {
     public var timestamps: [String]
     public var values: [Double]
+    /// How many rows repeat the previous row's timestamp; they are replayed in file order (NAB's
+    /// own corpus has such rows, e.g. a repeated hour at a daylight-saving change).
+    public var duplicateTimestamps = 0
+    /// The line of the first row that repeats the previous row's timestamp.
+    public var firstDuplicateLine: Int?
 
-    /// The most rows read (NAB files have at most ~22,000).
+    /// The most rows read (NAB files have at most ~22,000); row 2,000,001 is an error as soon as it is seen.
     public static let maxRows = 2_000_000
+    /// The longest line accepted, in bytes (a NAB row is about 25).
+    public static let maxLineBytes = 1024
+    /// The timestamp formats accepted, for error messages and the docs.
+    public static let timestampFormats =
+        "YYYY-MM-DD HH:MM:SS (NAB) or YYYY-MM-DDTHH:MM:SS, optionally with fractional seconds (.123) and Z or a ±HH:MM offset"
 
-    /// Parses CSV text with a `timestamp,value` header; a bad row is an error naming its line.
-    public init(csv text: String) throws {
+    /// An empty series.
+    public init() {
         timestamps = []
         values = []
-        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).makeIterator()
-        guard let header = lines.next(), header.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }).prefix(2) == ["timestamp", "value"] else {
-            throw MonitorError("the series must start with a `timestamp,value` header")
+    }
+
+    /// Parses CSV text with a `timestamp,value` header; a bad row is an error naming its line.
+    /// - Throws: `MonitorError` for a missing header, a malformed or out-of-order row, an overlong
+    ///   line, or more than ``maxRows`` rows.
+    public init(csv text: String) throws(MonitorError) {
+        var reader = SeriesReader()
+        var failure: MonitorError?
+        var copy = text
+        copy.withUTF8 { bytes in
+            do throws(MonitorError) { try reader.consume(UnsafeRawBufferPointer(bytes)) } catch { failure = error }
         }
-        var line = 1
-        while let row = lines.next() {
-            line += 1
-            guard timestamps.count < Series.maxRows else { throw MonitorError("more than \(Series.maxRows) rows") }
-            let fields = row.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count >= 2, let value = Double(fields[1].trimmingCharacters(in: .whitespaces)), value.isFinite else {
-                throw MonitorError("line \(line): expected `timestamp,value` with a finite number")
-            }
-            let timestamp = fields[0].trimmingCharacters(in: .whitespaces)
-            guard timestamp.count >= 19, timestamp.count <= 40 else { throw MonitorError("line \(line): timestamp \(timestamp.prefix(40).debugDescription)") }
-            timestamps.append(timestamp)
-            values.append(value)
-        }
+        if let failure { throw failure }
+        self = try reader.finish()
     }
 
     /// Runs the detector over the series: `timestamp,value,anomaly_score,alert` rows.

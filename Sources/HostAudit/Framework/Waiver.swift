@@ -44,9 +44,16 @@ public struct WaiverSet: Sendable {
 
     private struct File: Decodable { var waivers: [Waiver]? }
 
+    /// The keys a waivers file may have, at the top and in each waiver.
+    static let fileKeys: Set<String> = ["waivers"]
+    static let waiverKeys: Set<String> = ["id", "subject", "reason", "expires"]
+
     /// Parses a waivers file's text; `file` names it in errors.
-    /// - Throws: `HyperwardError(.invalidInput)` with the file and, where known, the line.
+    /// - Throws: `HyperwardError(.invalidInput)` with the file and, where known, the line. An
+    ///   unknown key (`waiver:` for `waivers:`, `expire:`) is an error naming it and its line: a
+    ///   misspelt file must not silently waive nothing, or waive without its expiry.
     public static func parse(_ text: String, file: String) throws(HyperwardError) -> WaiverSet {
+        try checkKeys(text, file: file)
         let decoded: File
         do {
             decoded = try YAMLDecoder().decode(File.self, from: text)
@@ -69,6 +76,28 @@ public struct WaiverSet: Sendable {
             }
         }
         return WaiverSet(waivers)
+    }
+
+    static func checkKeys(_ text: String, file: String) throws(HyperwardError) {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw HyperwardError(.invalidInput, "not a valid waivers file: \(WaiverSet.describe(error))", location: .init(file: file))
+        }
+        guard let mapping = root?.mapping else { return }  // Empty, or not a mapping: the decoder says so.
+        func unknown(_ key: Node, _ known: Set<String>, _ place: String) -> HyperwardError {
+            HyperwardError(.invalidInput, "unknown key '\(key.string ?? "")'\(place) (known: \(known.sorted().joined(separator: ", ")))",
+                           location: .init(file: file, line: key.mark?.line, column: key.mark?.column))
+        }
+        for (key, value) in mapping {
+            guard fileKeys.contains(key.string ?? "") else { throw unknown(key, fileKeys, "") }
+            guard let items = value.sequence else { continue }
+            for (index, item) in items.enumerated() {
+                guard let fields = item.mapping else { continue }
+                for (itemKey, _) in fields where !waiverKeys.contains(itemKey.string ?? "") {
+                    throw unknown(itemKey, waiverKeys, " in waiver #\(index + 1)")
+                }
+            }
+        }
     }
 
     static func describe(_ error: any Error) -> String {

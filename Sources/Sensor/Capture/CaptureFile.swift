@@ -51,6 +51,9 @@ public final class CaptureFile {
         public var maxInterfaces: Int = 4096
         /// How much is read from the file at a time.
         public var chunkSize: Int = 1 << 20
+        /// The link types accepted; an interface of another type is an `unsupported` error naming
+        /// it and these. Nil (the default): every link type is delivered.
+        public var linkTypes: [LinkType]?
 
         /// The default limits.
         public init() {}
@@ -369,6 +372,7 @@ public final class CaptureFile {
             let snapLength = Int(u32(16))
             // The top bits of the link-type field carry FCS information (pcap spec §4): keep the low 16.
             let linkType = LinkType(rawValue: u32(20) & 0xFFFF)
+            try checkLinkType(linkType, at: 20)
             var interface = Interface(linkType: linkType, snapLength: snapLength)
             interface.setResolution(nanosecondPCAP ? 9 : 6)
             interfaces = [interface]
@@ -377,6 +381,12 @@ public final class CaptureFile {
         default:
             throw fail(.notACapture, String(format: "unknown magic number 0x%08x: not a pcap or pcapng file", UInt32(bigEndian: magic)), at: 0)
         }
+    }
+
+    private func checkLinkType(_ linkType: LinkType, at offset: Int64) throws(CaptureError) {
+        guard let accepted = options.linkTypes, !accepted.contains(linkType) else { return }
+        let names = accepted.map { "\($0) (\($0.rawValue))" }.joined(separator: ", ")
+        throw fail(.unsupported, "link type \(linkType) (\(linkType.rawValue)) is not supported (supported: \(names))", at: offset)
     }
 
     // MARK: pcap
@@ -524,7 +534,9 @@ public final class CaptureFile {
         guard interfaces.count < options.maxInterfaces else {
             throw fail(.tooLarge, "more than \(options.maxInterfaces) interfaces in one section", at: blockOffset)
         }
-        var interface = Interface(linkType: LinkType(rawValue: UInt32(u16(8))), snapLength: Int(u32(12)))
+        let linkType = LinkType(rawValue: UInt32(u16(8)))
+        try checkLinkType(linkType, at: blockOffset)
+        var interface = Interface(linkType: linkType, snapLength: Int(u32(12)))
         interface.setResolution(6)
         // Options (pcapng §3.5): code, length, value padded to 32 bits; bounded by the block.
         var cursor = 16

@@ -34,6 +34,14 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// Linux cooked capture v2 (LINKTYPE_LINUX_SLL2, 276), what `tcpdump -i any` writes now.
     public static let linuxSLL2 = LinkType(rawValue: 276)
 
+    /// The link types the packet decoder reads; any other makes every frame malformed.
+    public static let decodable: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .raw, .rawBSD12, .rawBSD14, .ipv4, .ipv6]
+
+    /// `EN10MB (1), LINUX_SLL (113), …`: the decodable link types, for error messages.
+    public static var decodableList: String {
+        decodable.map { "\($0) (\($0.rawValue))" }.joined(separator: ", ")
+    }
+
     /// Whether the frame starts with an IP header (101, 12, 14, 228, 229).
     public var isRawIP: Bool {
         self == .raw || self == .rawBSD12 || self == .rawBSD14 || self == .ipv4 || self == .ipv6

@@ -29,7 +29,7 @@ struct AuditCommand: AsyncParsableCommand {
         discussion: """
             Every read goes through --root (default /), so a directory laid out like a host is audited \
             exactly like the host. Exit codes: 0 completed; 1 --fail-on matched; 3 a check could not \
-            run; 64 usage; 78 configuration.
+            run; 64 usage (a bad waivers file too); 73 --output cannot be written; 78 configuration.
             """
     )
 
@@ -113,8 +113,8 @@ struct AuditCommand: AsyncParsableCommand {
             case .markdown: text = ""
             }
             if let output {
-                do { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) }
-                catch { throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(output): \(error.localizedDescription)") }
+                // The path and strerror's reason (Foundation's errors read "NSCocoaErrorDomain error 512").
+                try OperatorFiles.save(text, to: output, replacing: true)
             } else {
                 Output.write(text)
             }

@@ -18,7 +18,8 @@ import HyperwardStore
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "Show recorded events (audit runs, finding changes), oldest first."
+        abstract: "Show recorded events (audit runs, finding changes), oldest first.",
+        discussion: "Reads the state store without creating anything. Exit 66 when the state directory or its store does not exist."
     )
 
     enum Format: String, ExpressibleByArgument { case text, json }
@@ -28,25 +29,27 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only events of this kind or kind prefix (audit.run, finding).", valueName: "KIND"))
     var kind: String?
 
-    @Option(help: "How many of the most recent events to show.")
+    // `.unconditional`: `--limit -5` gets validate()'s message, not ArgumentParser's "Missing value".
+    @Option(parsing: .unconditional, help: "How many of the most recent events to show.")
     var limit: Int = 50
 
     @Option(help: "text or json (one object per line).")
     var format: Format = .text
 
     func validate() throws {
-        if limit < 1 || limit > 100_000 { throw ValidationError("--limit must be from 1 to 100000") }
+        if limit < 1 || limit > 100_000 { throw ValidationError("--limit must be a positive number of events, from 1 to 100000 (got \(limit))") }
     }
 
     func run() async throws {
         try await reportingErrors {
             let configuration = try global.loadConfiguration()
             let events: [Event]
-            do {
-                let store = try StateStore(stateDirectory: configuration.stateDirectory)
+            do throws(HyperwardError) {
+                // Reading never creates the state directory or the database (exit 66 instead).
+                let store = try StateStore.openExisting(stateDirectory: configuration.stateDirectory)
                 events = try store.events(kindPrefix: kind, limit: limit)
             } catch {
-                throw CLIError(exitCode: ExitCodes.software, message: "\(error)")
+                throw CLIError(exitCode: error.code == .notFound ? 66 : ExitCodes.software, message: error.message)
             }
             var out = ""
             switch format {

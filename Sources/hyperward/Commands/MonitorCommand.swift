@@ -41,24 +41,31 @@ struct MonitorCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("Monitor policy (YAML: interval_seconds, limits, baseline, peers, response).", valueName: "FILE")) var policy: String?
         @Option(help: "libvirt connection (read-only).") var uri: String?
-        @Option(help: ArgumentHelp("Seconds between samples (overrides the policy).", valueName: "SECONDS")) var interval: Double?
-        @Option(help: ArgumentHelp("Stop after this many seconds (default: until SIGINT/SIGTERM).", valueName: "SECONDS")) var duration: Double?
+        // `.unconditional`: `--interval -5` reaches validate() and gets its message, instead of
+        // ArgumentParser reading `-5` as a flag and saying "Missing value".
+        @Option(parsing: .unconditional, help: ArgumentHelp("Seconds between samples (overrides the policy).", valueName: "SECONDS")) var interval: Double?
+        @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many seconds (default: until SIGINT/SIGTERM).", valueName: "SECONDS")) var duration: Double?
         @Option(help: "Output: text or json (one object per line).") var format: Format = .text
         @Flag(help: "Also print every VM's rates each round.") var rates = false
         @Flag(help: "Record alerts as events in the state store.") var record = false
         @Flag(help: "Exit 1 if any incident opened.") var failOnAlert = false
+
+        func validate() throws {
+            if let interval, !(interval >= 0.2 && interval <= 3600) {
+                throw ValidationError("--interval must be a positive number of seconds from 0.2 to 3600 (got \(String(format: "%g", interval)))")
+            }
+            if let duration, !(duration.isFinite && duration > 0) {
+                throw ValidationError("--duration must be a positive number of seconds (got \(String(format: "%g", duration)))")
+            }
+        }
 
         func run() async throws {
             try await reportingErrors {
                 let configuration = try global.loadConfiguration()
                 var (monitorPolicy, policyURI, _) = try MonitorSetup.policy(file: policy, configuration: configuration)
                 if let interval {
-                    guard interval >= 0.2, interval <= 3600 else { throw CLIError(exitCode: ExitCodes.usage, message: "--interval must be from 0.2 to 3600 seconds") }
                     monitorPolicy.interval = interval
                     monitorPolicy.baseline.season = monitorPolicy.seasonSamples
-                }
-                if let duration, !(duration.isFinite && duration > 0) {
-                    throw CLIError(exitCode: ExitCodes.usage, message: "--duration must be a positive number of seconds")
                 }
                 let loop = try MonitorLoop(uri: uri ?? policyURI, policy: monitorPolicy)
                 let store = record ? try StateStore(stateDirectory: configuration.stateDirectory) : nil
@@ -96,27 +103,63 @@ struct MonitorCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "replay",
             abstract: "Run the streaming detector over a `timestamp,value` CSV; write `timestamp,value,anomaly_score,alert`.",
-            discussion: "The alert column is exactly what the live detector would raise (same code, same defaults). Exit 65 for a malformed series.")
+            discussion: """
+                The alert column is exactly what the live detector would raise (same code, same defaults). \
+                Rows must be in time order (a row repeating the previous timestamp is replayed and warned \
+                about); at most 2,000,000 rows of at most 1024 bytes. --out never overwrites: an existing \
+                file, or the input itself, is refused. Exit 65 for a malformed series, 66 when the input \
+                cannot be read, 73 when the output cannot be created.
+                """)
         @Argument(help: "The series (NAB format).") var file: String
-        @Option(help: ArgumentHelp("Write here instead of standard output.", valueName: "FILE")) var out: String?
+        @Option(help: ArgumentHelp("Write here instead of standard output (a new file).", valueName: "FILE")) var out: String?
 
         func run() async throws {
             try await reportingErrors {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw CLIError(exitCode: 66, message: "cannot read \(file)")
+                if let out { try OperatorFiles.checkNewOutput(out, input: file) }
+                let series = try Self.readSeries(file)
+                if series.duplicateTimestamps > 0 {
+                    Output.warn("\(file): \(series.duplicateTimestamps) row(s) repeat the previous row's timestamp (first at line \(series.firstDuplicateLine ?? 0)); replayed in file order")
                 }
-                let series: Series
-                do { series = try Series(csv: text) } catch { throw CLIError(exitCode: 65, message: "\(file): \(error)") }
                 let result = series.replay()  // The detector's defaults, the live baseline's algorithm.
                 if let out {
-                    do { try result.csv.write(toFile: out, atomically: true, encoding: .utf8) } catch {
-                        throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(out): \(error)")
-                    }
+                    try OperatorFiles.save(result.csv, to: out, replacing: false)
                 } else {
                     Output.write(result.csv)
                 }
                 return ExitCodes.completed
             }
+        }
+
+        /// Reads the series in chunks, checking its limits as it goes: reading stops at the first
+        /// bad line, so an oversized file is refused without being read whole.
+        static func readSeries(_ file: String) throws(CLIError) -> Series {
+            let fd = open(file, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw CLIError(exitCode: 66, message: "cannot read \(file): \(OperatorFiles.reason(errno))") }
+            defer { close(fd) }
+            var st = stat()
+            if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+                throw CLIError(exitCode: 66, message: "\(file) is a directory; give a CSV file")
+            }
+            var reader = SeriesReader()
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+            defer { chunk.deallocate() }
+            var readError: Int32 = 0
+            do throws(MonitorError) {
+                while true {
+                    let n = read(fd, chunk.baseAddress, chunk.count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        readError = errno
+                        break
+                    }
+                    if n == 0 { break }
+                    try reader.consume(UnsafeRawBufferPointer(rebasing: chunk[..<n]))
+                }
+                if readError == 0 { return try reader.finish() }
+            } catch {
+                throw CLIError(exitCode: 65, message: "\(file): \(error)")
+            }
+            throw CLIError(exitCode: 66, message: "cannot read \(file): \(OperatorFiles.reason(readError))")
         }
     }
 }

@@ -25,7 +25,8 @@ struct SenseCommand: AsyncParsableCommand {
             such as virbr0, or a VM's tap). Alerts go to standard output, one per incident and \
             updated with counts; a summary follows (text: on standard error; JSON: a last object \
             with "type": "stats"). Exit codes: 0 completed; 1 an alert at or above --fail-on; \
-            64 usage; 66 unreadable capture; 70 capture or internal error; 78 bad inventory.
+            64 usage; 65 a link type the decoder does not read (or an unsupported version); \
+            66 unreadable capture or not a capture; 70 capture or internal error; 78 bad inventory.
             """)
 
     @Option(help: ArgumentHelp("Capture file to read (pcap or pcapng).", valueName: "FILE"))
@@ -52,7 +53,8 @@ struct SenseCommand: AsyncParsableCommand {
     @Flag(name: .customLong("show-secrets"), help: "Show captured passwords instead of redacting them.")
     var showSecrets = false
 
-    @Option(help: ArgumentHelp("Stop a live capture after this many seconds.", valueName: "SECONDS"))
+    // `.unconditional`: `--duration -5` gets validate()'s message, not ArgumentParser's "Missing value".
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop a live capture after this many seconds.", valueName: "SECONDS"))
     var duration: Double?
 
     @Option(name: .customLong("fail-on"), help: "Exit 1 when an alert reaches this severity (info|low|medium|high|critical).")
@@ -76,21 +78,27 @@ struct SenseCommand: AsyncParsableCommand {
             configuration.showSecrets = showSecrets
             if showSecrets { Output.warn("--show-secrets: captured passwords are printed in clear") }
             if let inventory {
+                try OperatorFiles.refuseDirectory(inventory, exitCode: ExitCodes.configuration, what: "--inventory ")
                 do { configuration.inventory = try SensorInventory.load(path: AuditRunner.absolute(inventory)) } catch {
                     throw CLIError(exitCode: ExitCodes.configuration, message: "\(error)")
                 }
             }
             var run = SenseRun(engine: SensorEngine(configuration: configuration), json: format == "json",
-                               prevention: prevent ? PreventionRunner(allow: allow, seconds: Blocklist.seconds(ttl) ?? 600, namespace: netns) : nil,
+                               prevention: prevent ? try PreventionRunner(allow: allow, seconds: Blocklist.seconds(ttl) ?? 600, namespace: netns) : nil,
                                failOn: failOn.flatMap(Severity.init(rawValue:)))
             let start = ContinuousClock.now
             var drops: Int?
             if let pcap {
+                try OperatorFiles.refuseDirectory(pcap, exitCode: 66)
                 let file: CaptureFile
-                do { file = try CaptureFile(path: AuditRunner.absolute(pcap)) } catch {
-                    throw CLIError(exitCode: 66, message: "\(pcap): \(error)")
+                var options = CaptureFile.Options()
+                // A link type the decoder cannot read would make every frame "malformed" and the run
+                // look clean: refuse the file instead.
+                options.linkTypes = LinkType.decodable
+                do throws(CaptureError) { file = try CaptureFile(path: AuditRunner.absolute(pcap), options: options) } catch {
+                    throw CLIError(exitCode: error.code == .unsupported ? 65 : 66, message: "\(pcap): \(error.code == .system ? error.message : error.description)")
                 }
-                do {
+                do throws(CaptureError) {
                     var frames: [CapturedFrame] = []
                     frames.reserveCapacity(32)
                     while true {
@@ -101,7 +109,7 @@ struct SenseCommand: AsyncParsableCommand {
                 } catch {
                     // What was read is reported; the error says where the file went bad.
                     _ = run.finish(elapsed: ContinuousClock.now - start, drops: nil, error: "\(error)")
-                    throw CLIError(exitCode: ExitCodes.software, message: "\(pcap): \(error)")
+                    throw CLIError(exitCode: error.code == .unsupported ? 65 : ExitCodes.software, message: "\(pcap): \(error)")
                 }
             } else if let interface {
                 let live: LiveCapture
@@ -204,8 +212,16 @@ struct PreventionRunner {
     let blocklist: Blocklist
     let seconds: Int
 
-    init(allow: [String], seconds: Int, namespace: String?) {
-        policy = PreventionPolicy(allowlist: allow.compactMap { try? IPNetwork(parsing: $0) })
+    /// - Throws: `CLIError` (78) for an allowlist entry that is not an address or CIDR: dropping
+    ///   it would leave that address open to blocking.
+    init(allow: [String], seconds: Int, namespace: String?) throws(CLIError) {
+        var allowlist: [IPNetwork] = []
+        for entry in allow {
+            do { allowlist.append(try IPNetwork(parsing: entry)) } catch {
+                throw CLIError(exitCode: ExitCodes.configuration, message: "allow entry '\(entry)' is not an address or CIDR: \(error.text)")
+            }
+        }
+        policy = PreventionPolicy(allowlist: allowlist)
         blocklist = Blocklist(applier: NftApplier(namespace: namespace))
         self.seconds = seconds
     }

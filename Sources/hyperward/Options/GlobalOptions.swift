@@ -24,7 +24,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
-    /// The configuration: `--config`, else the default file if present, else defaults; flags override it.
+    /// The levels `--log-level` accepts, in swift-log's order (most verbose first).
+    static let logLevels = Logger.Level.allCases.map(\.rawValue)
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level '\(logLevel)' is not a log level; use one of \(GlobalOptions.logLevels.joined(separator: ", "))")
+        }
+        if let config, config.isEmpty { throw ValidationError("--config needs a file name") }
+        if let stateDirectory, stateDirectory.isEmpty { throw ValidationError("--state-dir needs a directory") }
+    }
+
+    /// The configuration: `--config` (relative to the working directory), else the default file if present, else defaults; flags override it.
     func loadConfiguration() throws -> HyperwardConfiguration {
         var configuration: HyperwardConfiguration
         do {

@@ -41,6 +41,7 @@ struct AuditRunner: Sendable {
     /// Loads the waivers file (from the auditing machine, not the audited root).
     func loadWaivers() throws(CLIError) -> WaiverSet {
         guard let waiversPath else { return WaiverSet() }
+        try OperatorFiles.refuseDirectory(waiversPath, exitCode: ExitCodes.usage, what: "waivers file ")
         do {
             let text = try RootedFileSystem().readText(waiversPath, limit: 1 << 20)
             return try WaiverSet.parse(text, file: waiversPath)

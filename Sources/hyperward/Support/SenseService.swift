@@ -34,10 +34,12 @@ struct SenseService: Service {
     func run() async throws {
         let stop = StopSignal()
         let done = DispatchGroup()
+        // Before any capture starts: an allowlist entry that does not parse stops the service.
+        let prevention = prevent ? try PreventionRunner(allow: allow, seconds: ttlSeconds, namespace: namespace) : nil
         for name in interfaces {
             done.enter()
             let worker = SenseWorker(interface: name, configuration: configuration, store: store, logger: logger,
-                                     prevention: prevent ? PreventionRunner(allow: allow, seconds: ttlSeconds, namespace: namespace) : nil)
+                                     prevention: prevention)
             Thread.detachNewThread {
                 worker.run(until: stop)
                 done.leave()

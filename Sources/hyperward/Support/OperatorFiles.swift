@@ -1,0 +1,81 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// Files the operator names on the command line: errors say the path and the system's reason
+/// (`strerror`), never a Foundation error domain and code.
+enum OperatorFiles {
+    /// The system's reason for `code` (`No such file or directory`).
+    static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+    /// Refuses a directory where a file is expected: `PATH is a directory` (exit `exitCode`).
+    static func refuseDirectory(_ path: String, exitCode: Int32, what: String = "") throws(CLIError) {
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            throw CLIError(exitCode: exitCode, message: "\(what)\(path) is a directory; give a file")
+        }
+    }
+
+    /// Checks that `output` may be created: not the input (same path or same file), not an existing
+    /// file (exit 73, as other commands refuse to overwrite), not a directory.
+    static func checkNewOutput(_ output: String, input: String?) throws(CLIError) {
+        var out = stat()
+        guard lstat(output, &out) == 0 else { return }  // Nothing there: it will be created.
+        var followed = stat()
+        if let input, stat(output, &followed) == 0 {
+            var source = stat()
+            if stat(input, &source) == 0, source.st_dev == followed.st_dev, source.st_ino == followed.st_ino {
+                throw CLIError(exitCode: 73, message: "\(output) is the input \(input); refusing to write over it (choose another --out)")
+            }
+        }
+        if (out.st_mode & S_IFMT) == S_IFDIR { throw CLIError(exitCode: 73, message: "\(output) is a directory; give a file name to create") }
+        throw CLIError(exitCode: 73, message: "\(output) already exists; remove it or choose another --out")
+    }
+
+    /// Writes `text` to `path`: a new file only (`O_EXCL`, so nothing is ever clobbered, even in a
+    /// race), or with `replacing`, through a temporary file renamed over it.
+    /// - Throws: `CLIError` 73 naming the path and the system's reason.
+    static func save(_ text: String, to path: String, replacing: Bool) throws(CLIError) {
+        if replacing { try refuseDirectory(path, exitCode: 73) }
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = (directory.isEmpty ? "" : directory + "/") + ".\((path as NSString).lastPathComponent).hyperward-\(getpid())"
+        let target = replacing ? temporary : path
+        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let code = errno
+            if code == EEXIST && !replacing { throw CLIError(exitCode: 73, message: "\(path) already exists; remove it or choose another file") }
+            if code == EISDIR { throw CLIError(exitCode: 73, message: "\(path) is a directory; give a file name to create") }
+            throw CLIError(exitCode: 73, message: "cannot write \(path): \(reason(code))")
+        }
+        var failure: Int32 = 0
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                done += n
+            }
+        }
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        if close(fd) != 0 && failure == 0 { failure = errno }
+        if failure == 0 && replacing && rename(target, path) != 0 { failure = errno }
+        if failure != 0 {
+            unlink(target)
+            throw CLIError(exitCode: 73, message: "cannot write \(path): \(reason(failure))")
+        }
+    }
+}
