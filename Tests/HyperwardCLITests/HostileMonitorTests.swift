@@ -54,7 +54,7 @@ struct HostileMonitorTests {
              arguments: ["monitor", "replay", "$S/f.csv", "--out", "$S"], status: 73, fragments: ["is a directory"]),
         Case(name: "replay --out in a missing directory", files: ["f.csv": series],
              arguments: ["monitor", "replay", "$S/f.csv", "--out", "$S/missing/out.csv"], status: 73,
-             fragments: ["cannot write $S/missing/out.csv: No such file or directory"]),
+             fragments: ["cannot create $S/missing/out.csv: the directory $S/missing does not exist"]),
         // 3. Time order.
         Case(name: "replay of unsorted timestamps", files: ["u.csv": "timestamp,value\n2014-02-14 14:35:00,1\n2014-02-14 14:30:00,2\n"],
              arguments: ["monitor", "replay", "$S/u.csv"], status: 65, fragments: ["line 3", "earlier than line 2"]),
@@ -108,7 +108,7 @@ struct HostileMonitorTests {
              arguments: ["audit", "--root", "$S/host", "--waivers", "$S", "--no-record"], status: 64, fragments: ["$S is a directory"]),
         Case(name: "audit --output in a missing directory", files: ["host/proc/cmdline": "quiet\n"],
              arguments: ["audit", "--root", "$S/host", "--no-record", "--output", "$S/missing/r.txt"], status: 73,
-             fragments: ["cannot write $S/missing/r.txt: No such file or directory"]),
+             fragments: ["cannot create $S/missing/r.txt: the directory $S/missing does not exist"]),
         // 7. Negative numbers get the option's own message, with or without `=`.
         Case(name: "--interval=-5", arguments: ["monitor", "--interval=-5"], status: 64, fragments: ["--interval must be a positive number"]),
         Case(name: "--interval -5", arguments: ["monitor", "--interval", "-5"], status: 64, fragments: ["--interval must be a positive number"]),

@@ -49,10 +49,11 @@ struct KeysCLITests {
         }
     }
 
-    static func run(_ arguments: [String], stdin: Data, command: String? = "keys") throws -> CLI.Result {
+    static func run(_ arguments: [String], stdin: Data, command: String? = "keys", environment: [String: String] = [:]) throws -> CLI.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = (command.map { [$0] } ?? []) + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let input = Pipe(), out = Pipe(), err = Pipe()
         process.standardInput = input
         process.standardOutput = out

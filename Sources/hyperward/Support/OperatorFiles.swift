@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HyperwardCore
 
 /// Files the operator names on the command line: errors say the path and the system's reason
 /// (`strerror`), never a Foundation error domain and code.
@@ -41,41 +42,16 @@ enum OperatorFiles {
         throw CLIError(exitCode: 73, message: "\(output) already exists; remove it or choose another --out")
     }
 
-    /// Writes `text` to `path`: a new file only (`O_EXCL`, so nothing is ever clobbered, even in a
-    /// race), or with `replacing`, through a temporary file renamed over it.
+    /// Writes `text` to `path` (0644): a new file only, or with `replacing`, atomically over the
+    /// old one; it appears only when complete (`SafeFile`), so a kill leaves nothing behind.
     /// - Throws: `CLIError` 73 naming the path and the system's reason.
     static func save(_ text: String, to path: String, replacing: Bool) throws(CLIError) {
-        if replacing { try refuseDirectory(path, exitCode: 73) }
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "" : directory + "/") + ".\((path as NSString).lastPathComponent).hyperward-\(getpid())"
-        let target = replacing ? temporary : path
-        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            let code = errno
-            if code == EEXIST && !replacing { throw CLIError(exitCode: 73, message: "\(path) already exists; remove it or choose another file") }
-            if code == EISDIR { throw CLIError(exitCode: 73, message: "\(path) is a directory; give a file name to create") }
-            throw CLIError(exitCode: 73, message: "cannot write \(path): \(reason(code))")
-        }
-        var failure: Int32 = 0
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                done += n
-            }
-        }
-        if failure == 0 && fsync(fd) != 0 { failure = errno }
-        if close(fd) != 0 && failure == 0 { failure = errno }
-        if failure == 0 && replacing && rename(target, path) != 0 { failure = errno }
-        if failure != 0 {
-            unlink(target)
-            throw CLIError(exitCode: 73, message: "cannot write \(path): \(reason(failure))")
+        do {
+            try SafeFile.write(Array(text.utf8), to: path, mode: 0o644, replace: replacing)
+        } catch let error as FileCreationError {
+            throw CLIError(exitCode: 73, message: error.message)
+        } catch {
+            throw CLIError(exitCode: 73, message: "cannot write \(path): \(error)")
         }
     }
 }
