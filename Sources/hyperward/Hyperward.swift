@@ -32,13 +32,17 @@ struct Hyperward: AsyncParsableCommand {
 
     /// Parses and runs the command the way ArgumentParser's own entry point does, with the
     /// process set up first: SIGPIPE ignored (a reader or child that went away is an error to
-    /// report, never a silent death), and every command but the agent (which reloads on SIGHUP
-    /// and stops gracefully on SIGTERM) stopped cleanly by SIGTERM, SIGINT and SIGHUP.
+    /// report, never a silent death), and every command stopped cleanly by SIGTERM, SIGINT and
+    /// SIGHUP, except those that handle these signals themselves: the agent (reload on SIGHUP,
+    /// graceful stop), `sense` and `monitor watch` (which stop at the next packet or round and
+    /// print their summary).
     static func main() async {
         Cleanup.ignoreBrokenPipes()
         do {
             var command = try parseAsRoot()
-            if !(command is AgentCommand) { Cleanup.installSignalHandlers() }
+            if !(command is AgentCommand || command is SenseCommand || command is MonitorCommand.Watch) {
+                Cleanup.installSignalHandlers()
+            }
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {

@@ -79,9 +79,24 @@ enum StateChange {
     /// Takes `directory`'s change lock (exit 75 when it cannot be had in time); it is held until
     /// the returned lock is released.
     static func acquire(_ directory: String, _ what: String) throws -> StateLock {
-        do { return try StateLock.acquire(directory, .changes, wait: wait, holder: "hyperward \(what)") } catch {
+        let lock: StateLock
+        do { lock = try StateLock.acquire(directory, .changes, wait: wait, holder: "hyperward \(what)") } catch {
             throw CLIError(exitCode: ExitCodes.busy, message: error.message)
         }
+        removeLegacySecretFiles(directory)
+        return lock
+    }
+
+    /// Earlier builds handed disk keys to qemu-img and virsh through files in the state
+    /// directory's `tmp`, which a killed run left behind; nothing writes there any more, so any
+    /// such file is a leftover holding a key: removed (and said) by the next change.
+    static func removeLegacySecretFiles(_ directory: String) {
+        let tmp = directory + "/tmp"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: tmp) else { return }
+        let secrets = names.filter { $0.hasPrefix("secret-") }
+        for name in secrets { unlink(tmp + "/" + name) }
+        if !secrets.isEmpty { Output.warn("removed \(secrets.count) secret file(s) left in \(tmp) by an interrupted run of an earlier version") }
+        rmdir(tmp)
     }
 
     /// Runs `body` holding `directory`'s change lock.
