@@ -126,6 +126,42 @@ struct HostileNetTests {
         #expect(try !ports().contains("hwtap0"), "the explicit opt-out applied")
     }
 
+    /// The agent has no opt-out: an emptied policy file is logged as an error on each re-apply and
+    /// the kernel keeps the previous ruleset. Waits for one periodic resync (30 s).
+    @Test(.enabled(if: rootAndNft, "needs root and nft"), .timeLimit(.minutes(2)))
+    func theAgentKeepsThePreviousRulesetWhenThePolicyEmpties() async throws {
+        let namespace = try Namespace(tap: "hwtap0")
+        let scratch = Scratch()
+        let policy = scratch.write("policy.yaml", "vms:\n  web:\n    interfaces: [{ device: hwtap0, mac: \"52:54:00:aa:00:01\", ipv4: [10.0.0.1] }]\n")
+        let config = scratch.write("hyperward.yaml", "network:\n  netns: \(namespace.name)\n")
+        let log = scratch.path + "/agent.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: CLI.binary)
+        agent.arguments = ["agent", "--config", config, "--policy", policy, "--root", scratch.weakHost(),
+                           "--state-dir", scratch.path + "/state", "--interval", "3600"]
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try agent.run()
+        defer { agent.terminate(); agent.waitUntilExit() }
+        func ports() throws -> String { try CLI.shell("ip netns exec \(namespace.name) nft list set bridge hyperward ports").stdout }
+        func poll(seconds: Int, _ condition: () throws -> Bool) async throws -> Bool {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline {
+                if try condition() { return true }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return try condition()
+        }
+        #expect(try await poll(seconds: 20) { try ports().contains("\"hwtap0\"") }, "the start-up apply filters the tap")
+        scratch.write("policy.yaml", "")
+        let refused = try await poll(seconds: 60) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("it would leave every running VM unfiltered")
+        }
+        #expect(refused, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        #expect(try ports().contains("\"hwtap0\""), "the previous ruleset is kept")
+    }
+
     /// A missing namespace used to kill `net apply` by SIGPIPE (exit 141, no message) in about a
     /// quarter of runs with a large ruleset: the child `ip netns exec` exits before reading it.
     @Test func aMissingNamespaceIsAClearErrorEveryTime() throws {
