@@ -73,6 +73,19 @@ struct AddressBindingTests {
         }
     }
 
+    /// Many VMs sharing one allowed pair is fine, and one VM owning it breaks it for all.
+    @Test func aSharedPairThatOneVMOwnsIsRefused() throws {
+        var policy = NetworkPolicy()
+        let vip = try IPNetwork(address: "10.0.0.254")
+        for i in 0..<3000 {
+            policy.vms["r\(i)"] = VMBinding(interfaces: [VMInterface(device: "t\(i)", mac: try MACAddress(parsing: String(format: "52:54:00:00:%02x:%02x", i / 256, i % 256)))],
+                                           allowedPairs: [AddressPair(mac: nil, address: vip)])
+        }
+        _ = try RulesetCompiler.compile(policy)
+        policy.vms["r1500"]?.interfaces[0].ipv4 = [vip]
+        #expect(throws: HyperwardError.self) { _ = try RulesetCompiler.compile(policy) }
+    }
+
     @Test func vmsMayShareAnAllowedPairLikeAVRRPAddress() throws {
         let text = """
             vms:
@@ -185,6 +198,15 @@ struct CompilerScaleTests {
                 let want = (family == .ipv4 ? reference.buckets[0] + reference.buckets[1] : reference.buckets[2] + reference.buckets[3]).map { "m . \($0.element)" }
                 #expect(got == want)
             }
+        }
+    }
+
+    @Test func aRuleListsAtMostOneEntryPerPort() {
+        let text = "groups:\n  g:\n    ingress:\n      - { proto: tcp, ports: [" + Array(repeating: "80", count: 65536).joined(separator: ", ") + "] }\n"
+        #expect {
+            _ = try NetworkPolicy.parse(text, file: "p.yaml")
+        } throws: { error in
+            "\(error)".hasPrefix("p.yaml:4:30: ports lists 65536 entries; at most 65535")
         }
     }
 

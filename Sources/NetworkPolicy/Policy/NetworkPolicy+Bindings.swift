@@ -72,10 +72,14 @@ extension NetworkPolicy {
             let la = locations[a.element.key]?.line ?? Int.max, lb = locations[b.element.key]?.line ?? Int.max
             return la != lb ? la < lb : a.offset < b.offset
         }.map(\.element)
-        var holders: [String: [AddressBinding]] = [:]
+        // Per value, its first exclusive holder and its first holders of two different VMs: enough
+        // to find a conflict (only one VM can hold a value exclusively without one), in one pass.
+        struct Holders { var exclusive: AddressBinding?; var first: AddressBinding?; var otherVM: AddressBinding? }
+        var holders: [String: Holders] = [:]
         for binding in bindings {
-            let earlier = holders[binding.key.value] ?? []
-            if let other = earlier.first(where: { $0.key.vm != binding.key.vm && ($0.key.isExclusive || binding.key.isExclusive) }) {
+            let earlier = holders[binding.key.value] ?? Holders()
+            let conflicting = binding.key.isExclusive ? [earlier.first, earlier.otherVM] : [earlier.exclusive]
+            if let other = conflicting.lazy.compactMap({ $0 }).first(where: { $0.key.vm != binding.key.vm }) {
                 let what = binding.key.value.hasPrefix("mac ") ? "MAC \(binding.key.value.dropFirst(4))" : "address \(binding.key.value)"
                 let otherWhere = locations[other.key].map { ", \($0)" } ?? ""
                 let advice = other.key.isExclusive && binding.key.isExclusive
@@ -87,7 +91,14 @@ extension NetworkPolicy {
                         + "each could send as the other; \(advice) (VMs may share only allowed pairs, e.g. a VRRP address)",
                     location: locations[binding.key])
             }
-            holders[binding.key.value, default: []].append(binding)
+            var updated = earlier
+            if binding.key.isExclusive && updated.exclusive == nil { updated.exclusive = binding }
+            if updated.first == nil {
+                updated.first = binding
+            } else if updated.otherVM == nil, updated.first?.key.vm != binding.key.vm {
+                updated.otherVM = binding
+            }
+            holders[binding.key.value] = updated
         }
     }
 }
