@@ -33,9 +33,11 @@ public struct ConntrackFlusher: Sendable {
     /// Creates a flusher acting in `namespace` (or the current one).
     public init(namespace: String?) { self.namespace = namespace }
 
-    /// Deletes the entries from or to each address; returns how many were deleted.
+    /// Deletes the entries from or to each address; returns how many were deleted (none in a
+    /// namespace that does not exist: no child is started there).
     @discardableResult
     public func flush(addresses: [IPNetwork]) -> Int {
+        guard (try? NetworkNamespace.require(namespace)) != nil else { return 0 }
         var total = 0
         for address in addresses {
             for direction in ["-s", "-d"] {
@@ -79,12 +81,38 @@ public struct Blocklist: Sendable {
         return n * unit
     }
 
-    /// Blocks `address` for `seconds`, unless it is allowlisted.
+    /// Why `address` cannot be blocked as a source, or nil when it can: addresses no packet a
+    /// VM or the network sends carries as its source, so blocking them stops nothing and names
+    /// something else (0.0.0.0 is a DHCP client's source before it has an address: blocking it
+    /// would cut every VM's DHCP).
+    public static func refusal(for address: IPNetwork) -> String? {
+        let b = address.bytes
+        if address.family == .ipv4 {
+            if b == [0, 0, 0, 0] { return "it is the unspecified address (a DHCP client's source before it has one)" }
+            if b == [255, 255, 255, 255] { return "it is the limited broadcast address, never a source" }
+            if b[0] == 127 { return "it is a loopback address (127.0.0.0/8), never a source on the network" }
+            if b[0] >= 224 && b[0] <= 239 { return "it is a multicast address (224.0.0.0/4), never a source" }
+            if b[0] >= 240 { return "it is a reserved address (240.0.0.0/4), never a source" }
+            return nil
+        }
+        if b.allSatisfy({ $0 == 0 }) { return "it is the unspecified address (::, the source of duplicate address detection)" }
+        if b == [UInt8](repeating: 0, count: 15) + [1] { return "it is a loopback address (::1), never a source on the network" }
+        if b[0] == 0xff { return "it is a multicast address (ff00::/8), never a source" }
+        if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xff && b[11] == 0xff {
+            return "it is an IPv4-mapped address (::ffff:0:0/96), never an IPv6 source: block the IPv4 address"
+        }
+        return nil
+    }
+
+    /// Blocks `address` for `seconds`, unless it is allowlisted or never a source (`refusal(for:)`).
     /// - Returns: what was done, for the operator.
     public func block(_ address: String, seconds: Int) throws(HyperwardError) -> String {
         let network: IPNetwork
         do { network = try IPNetwork(address: address) } catch {
             throw HyperwardError(.invalidInput, error.text)
+        }
+        if let reason = Blocklist.refusal(for: network) {
+            throw HyperwardError(.invalidInput, "cannot block \(network.addressText): \(reason)")
         }
         let suffix = network.family == .ipv4 ? "v4" : "v6"
         let table = "inet \(Ruleset.ipsTable)"
@@ -116,11 +144,21 @@ public struct Blocklist: Sendable {
     }
 
     /// Unblocks `address`.
-    public func unblock(_ address: String) throws(HyperwardError) {
+    /// - Returns: false when it was not blocked (never, or its block expired; also when no IPS
+    ///   table exists yet), true when its block was removed.
+    /// - Throws: `HyperwardError` when nft could not be asked.
+    @discardableResult
+    public func unblock(_ address: String) throws(HyperwardError) -> Bool {
         let network: IPNetwork
         do { network = try IPNetwork(address: address) } catch { throw HyperwardError(.invalidInput, error.text) }
         let suffix = network.family == .ipv4 ? "v4" : "v6"
-        _ = try applier.nft(["delete", "element", "inet", Ruleset.ipsTable, "block_\(suffix)", "{ \(network.addressText) }"], input: nil)
+        do throws(HyperwardError) {
+            _ = try applier.nft(["delete", "element", "inet", Ruleset.ipsTable, "block_\(suffix)", "{ \(network.addressText) }"], input: nil)
+            return true
+        } catch where error.code == .nftFailed && error.message.contains("No such file or directory") {
+            // ENOENT: no such element, or no such set or table.
+            return false
+        }
     }
 }
 

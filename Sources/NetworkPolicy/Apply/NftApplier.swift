@@ -24,15 +24,44 @@ public protocol RulesetApplier: Sendable {
     /// Where kernel switches (br_netfilter's sysctls) are set: `""` for the current namespace, a
     /// namespace's name, or nil for an applier that touches no kernel (test doubles).
     var namespaceForSysctl: String? { get }
+    /// The network interfaces that exist where the rules apply (a VM's tap exists while it runs),
+    /// or nil when that cannot be known.
+    func interfaceNames() throws(HyperwardError) -> Set<String>?
 }
 
 extension RulesetApplier {
     public var namespaceForSysctl: String? { nil }
+    public func interfaceNames() throws(HyperwardError) -> Set<String>? { nil }
 }
 
 extension HyperwardError.Code {
     /// nft refused a ruleset or command.
     public static let nftFailed = HyperwardError.Code("nft-failed")
+    /// A named network namespace does not exist.
+    public static let noNamespace = HyperwardError.Code("no-namespace")
+}
+
+/// Named network namespaces, as `ip netns` keeps them: a bind-mounted file per name in `/run/netns`.
+public enum NetworkNamespace {
+    /// Where `ip netns` keeps named namespaces.
+    public static let directory = "/run/netns"
+
+    /// Checks that `name` (nil: the current namespace) exists, before any child is started in it:
+    /// `ip netns exec` into a missing one exits at once, and a child that exits before reading
+    /// the ruleset written to it used to end the writer by SIGPIPE.
+    /// - Throws: `HyperwardError` (`invalid-input` for a name `ip netns` cannot hold,
+    ///   `no-namespace` for one that does not exist).
+    public static func require(_ name: String?) throws(HyperwardError) {
+        guard let name else { return }
+        // `ip netns` names are file names in /run/netns: no '/', not '.' or '..', no NUL.
+        guard !name.isEmpty, name.utf8.count <= 255, name != ".", name != "..",
+              !name.contains("/"), !name.unicodeScalars.contains("\0") else {
+            throw HyperwardError(.invalidInput, "'\(name.terminalSafe)' is not a network namespace name")
+        }
+        guard FileManager.default.fileExists(atPath: directory + "/" + name) else {
+            throw HyperwardError(.noNamespace, "no network namespace \(name.terminalSafe) (ip netns list shows those that exist)")
+        }
+    }
 }
 
 /// The real applier: `nft`, optionally inside a network namespace (`ip netns exec NAME`).
@@ -63,6 +92,7 @@ public struct NftApplier: RulesetApplier {
     }
 
     public func nft(_ arguments: [String], input: String?) throws(HyperwardError) -> String {
+        try NetworkNamespace.require(namespace)
         var argv = [nftPath] + arguments
         if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
         let result = Subprocess.run(argv, input: input)
@@ -71,6 +101,24 @@ public struct NftApplier: RulesetApplier {
             throw HyperwardError(.nftFailed, "nft \(arguments.joined(separator: " ")) failed (exit \(result.status)): \(message)")
         }
         return result.stdout
+    }
+
+    /// The interfaces of the namespace (`ip -o link show`); nil when `ip` fails.
+    public func interfaceNames() throws(HyperwardError) -> Set<String>? {
+        try NetworkNamespace.require(namespace)
+        var argv = ["/usr/sbin/ip", "-o", "link", "show"]
+        if let namespace { argv = ["/usr/sbin/ip", "-n", namespace, "-o", "link", "show"] }
+        let result = Subprocess.run(argv, input: nil)
+        guard result.status == 0 else { return nil }
+        // "3: vnet0@if2: <BROADCAST,…> mtu 1500 …": the name, without a veth's "@peer".
+        var names: Set<String> = []
+        for line in result.stdout.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 2)
+            guard fields.count >= 2, fields[1].hasSuffix(":") else { continue }
+            let name = fields[1].dropLast().split(separator: "@", maxSplits: 1).first ?? ""
+            if !name.isEmpty { names.insert(String(name)) }
+        }
+        return names
     }
 }
 
@@ -94,7 +142,10 @@ public enum Subprocess {
             let handle = inp.fileHandleForWriting
             let data = Data(input.utf8)
             Thread.detachNewThread {
-                handle.write(data)
+                // The throwing write: a child that exits without reading its input makes the write
+                // fail with EPIPE, which `write(_:)` turns into a trap. The child's exit status
+                // tells what went wrong; the unwritten rest does not matter.
+                try? handle.write(contentsOf: data)
                 try? handle.close()
             }
         }

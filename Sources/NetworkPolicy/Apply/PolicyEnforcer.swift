@@ -35,6 +35,11 @@ public enum BridgeNetfilter {
     }
 }
 
+extension HyperwardError.Code {
+    /// A policy would leave every running VM unfiltered (see `PolicyEnforcer.enforce`).
+    public static let wouldUnprotect = HyperwardError.Code("would-unprotect")
+}
+
 /// What one `PolicyEnforcer.enforce` did.
 public struct EnforcementOutcome: Sendable {
     /// How the kernel was changed.
@@ -75,10 +80,31 @@ public final class PolicyEnforcer: Sendable {
     public var current: Ruleset? { applied.withLock { $0 } }
 
     /// Makes the kernel enforce `policy`. `full` forces a whole replacement (periodic repair).
-    public func enforce(_ policy: NetworkPolicy, full: Bool = false) throws(HyperwardError) -> EnforcementOutcome {
+    ///
+    /// A policy that would leave every running VM unfiltered — the kernel filters ports whose
+    /// interfaces exist (running VMs' taps) and the new ruleset filters none that exists: an empty
+    /// policy file, VM names libvirt does not know, a typo'd device — is refused and nothing is
+    /// changed, unless `allowUnprotecting` (then the outcome carries a warning naming the ports).
+    /// - Throws: `HyperwardError` with code `would-unprotect` for such a policy; the compiler's
+    ///   and nft's errors. On any error the kernel keeps the previous ruleset.
+    public func enforce(_ policy: NetworkPolicy, full: Bool = false, allowUnprotecting: Bool = false) throws(HyperwardError) -> EnforcementOutcome {
         try applied.withLock { (state: inout Ruleset?) throws(HyperwardError) -> EnforcementOutcome in
             let previous = state
             let ruleset = try RulesetCompiler.compile(policy, previous: previous)
+            var warnings: [String] = []
+            // The same ports as this enforcer's last apply lose nothing (the agent's usual resync).
+            if previous.map({ Set($0.devices.keys) != Set(ruleset.devices.keys) }) ?? true {
+                let lost = try unprotectedPorts(by: ruleset)
+                if !lost.isEmpty {
+                    let ports = lost.joined(separator: ", ")
+                    guard allowUnprotecting else {
+                        throw HyperwardError(.wouldUnprotect,
+                            "the policy filters no running VM: applying it would remove the filtering of every running VM's port (\(ports)); "
+                                + "the previous ruleset is kept. Is the policy empty, or are its VM names or devices wrong?")
+                    }
+                    warnings.append("the policy filters no running VM: ports \(ports) are no longer filtered (explicitly allowed)")
+                }
+            }
             var reason: String? = full ? "forced" : nil
             if previous == nil { reason = "first apply" }
             if reason == nil, let previous, let delta = RulesetCompiler.delta(from: previous, to: ruleset) {
@@ -89,7 +115,8 @@ public final class PolicyEnforcer: Sendable {
                     // gone the kernel refuses the batch and the whole ruleset follows).
                     if tablesPresent() {
                         state = ruleset
-                        return EnforcementOutcome(mode: .unchanged, reason: nil, ruleset: ruleset, changedVMs: changed, flushed: 0, commands: 0)
+                        return EnforcementOutcome(mode: .unchanged, reason: nil, ruleset: ruleset, changedVMs: changed, flushed: 0, commands: 0,
+                                                  warnings: warnings)
                     }
                     reason = "Hyperward's tables are missing from the kernel"
                 } else {
@@ -98,7 +125,7 @@ public final class PolicyEnforcer: Sendable {
                         state = ruleset
                         let flushed = flush(changed, old: previous, new: ruleset)
                         return EnforcementOutcome(mode: .delta, reason: nil, ruleset: ruleset, changedVMs: changed, flushed: flushed,
-                                                  commands: delta.utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 })
+                                                  commands: delta.utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 }, warnings: warnings)
                     } catch {
                         reason = "the kernel refused the update (\(String(describing: error).prefix(200)))"
                     }
@@ -106,7 +133,9 @@ public final class PolicyEnforcer: Sendable {
             } else if reason == nil {
                 reason = "an object changed its type"
             }
-            let warning = applier.namespaceForSysctl.flatMap { BridgeNetfilter.ensure(namespace: $0.isEmpty ? nil : $0) }
+            if let warning = applier.namespaceForSysctl.flatMap({ BridgeNetfilter.ensure(namespace: $0.isEmpty ? nil : $0) }) {
+                warnings.append(warning)
+            }
             try applier.apply(ruleset.text)
             state = ruleset
             // After a first, forced-by-drift or refused update nobody knows which flows the kernel
@@ -117,8 +146,19 @@ public final class PolicyEnforcer: Sendable {
             let flushed = flush(changed, old: previous, new: ruleset)
             return EnforcementOutcome(mode: .full, reason: reason, ruleset: ruleset, changedVMs: changed, flushed: flushed,
                                       commands: ruleset.text.utf8.reduce(0) { $1 == 0x0a ? $0 + 1 : $0 },
-                                      warnings: warning.map { [$0] } ?? [])
+                                      warnings: warnings)
         }
+    }
+
+    /// The ports the kernel filters now whose interfaces exist (running VMs), when `ruleset`
+    /// filters none that exists; empty otherwise. Interfaces that cannot be listed all count as
+    /// existing.
+    func unprotectedPorts(by ruleset: Ruleset) throws(HyperwardError) -> [String] {
+        let live = try applier.interfaceNames()
+        func exists(_ port: String) -> Bool { live?.contains(port) ?? true }
+        if ruleset.devices.keys.contains(where: exists) { return [] }
+        guard let listing = try? applier.nft(["list", "set", "bridge", Ruleset.bridgeTable, "ports"], input: nil) else { return [] }
+        return NetworkStatus.quotedElements(of: "set ports", in: listing).filter(exists).sorted()
     }
 
     /// Whether Hyperward's bridge and inet tables exist. Asked of one small map in each: nft

@@ -16,6 +16,10 @@ extension NetworkPolicy {
     /// The policy error code.
     public static let errorCode = HyperwardError.Code("policy")
 
+    /// The most entries (ports or ranges) one rule's `ports` may list: one per port. More can only
+    /// repeat ports; ranges (`"1024-65535"`) cover any span in one entry.
+    public static let maxPortsPerRule = 65_535
+
     /// Parses a policy (YAML: `groups:` and `vms:`); every problem names `file:line:column`.
     /// - Throws: `HyperwardError` with code `policy`.
     /// With `path` (e.g. `["network", "policy"]`), the policy is the mapping at that key path of
@@ -23,7 +27,9 @@ extension NetworkPolicy {
     public static func parse(_ text: String, file: String, under path: [String] = []) throws(HyperwardError) -> NetworkPolicy {
         let document: Node?
         do { document = try Yams.compose(yaml: text) } catch {
-            throw HyperwardError.yaml(error, file: file, code: errorCode)
+            var wrapped = HyperwardError.yaml(error, file: file, code: errorCode)
+            wrapped.message = wrapped.message.terminalSafe
+            throw wrapped
         }
         var root = document
         for key in path {
@@ -38,9 +44,21 @@ extension NetworkPolicy {
 
 struct PolicyParser {
     let file: String
+    /// Where each VM's MACs and addresses are written, for the overlap check's messages.
+    var bindingLocations: [AddressBinding.Key: HyperwardError.SourceLocation] = [:]
 
+    init(file: String) { self.file = file }
+
+    /// An error at `node`. Messages echo names and values from the file, which may hold terminal
+    /// escapes, bidi overrides or line ends (a hostile or garbled policy): they are escaped.
     func fail(_ message: String, _ node: Node) -> HyperwardError {
-        HyperwardError(NetworkPolicy.errorCode, message, location: location(node))
+        HyperwardError(NetworkPolicy.errorCode, message.terminalSafe, location: location(node))
+    }
+
+    /// Records where `vm` binds `value` (the first place wins).
+    mutating func record(_ vm: String, _ value: String, exclusive: Bool, _ node: Node) {
+        let key = AddressBinding.Key(vm: vm, value: value, isExclusive: exclusive)
+        if bindingLocations[key] == nil { bindingLocations[key] = location(node) }
     }
 
     func location(_ node: Node) -> HyperwardError.SourceLocation {
@@ -111,6 +129,7 @@ struct PolicyParser {
             }
             policy.vms[name] = binding
         }
+        try policy.validateBindings(locations: bindingLocations)
         return policy
     }
 
@@ -148,7 +167,11 @@ struct PolicyParser {
                     }
                     proto = parsed
                 case "ports":
-                    for portNode in try list(value, what: "ports") { rule.ports.append(try portRange(portNode)) }
+                    let portNodes = try list(value, what: "ports")
+                    guard portNodes.count <= NetworkPolicy.maxPortsPerRule else {
+                        throw fail("ports lists \(portNodes.count) entries; at most \(NetworkPolicy.maxPortsPerRule) (one per port: write spans as ranges like \"1024-65535\")", value)
+                    }
+                    for portNode in portNodes { rule.ports.append(try portRange(portNode)) }
                 case remoteKey:
                     for n in try list(value, what: remoteKey) {
                         let text = try string(n, what: remoteKey)
@@ -191,7 +214,7 @@ struct PolicyParser {
         return low...high
     }
 
-    func vm(_ node: Node, name: String, known: Set<String>) throws(HyperwardError) -> VMBinding {
+    mutating func vm(_ node: Node, name: String, known: Set<String>) throws(HyperwardError) -> VMBinding {
         var binding = VMBinding()
         for (key, _, value) in try entries(node, what: "VM \(name)", allowed: ["groups", "interfaces", "allowed_pairs", "description"]) {
             switch key {
@@ -209,8 +232,15 @@ struct PolicyParser {
                     var address: IPNetwork?
                     for (k, _, v) in try entries(p, what: "allowed pair", allowed: ["mac", "ip"]) {
                         let text = try string(v, what: k)
-                        if k == "mac" { mac = try at(v) { () throws(PolicyMessage) in try MACAddress(parsing: text) } }
-                        else { address = try at(v) { () throws(PolicyMessage) in try IPNetwork(address: text) } }
+                        if k == "mac" {
+                            let parsed = try at(v) { () throws(PolicyMessage) in try MACAddress(parsing: text) }
+                            record(name, "mac \(parsed)", exclusive: false, v)
+                            mac = parsed
+                        } else {
+                            let parsed = try at(v) { () throws(PolicyMessage) in try IPNetwork(address: text) }
+                            record(name, parsed.addressText, exclusive: false, v)
+                            address = parsed
+                        }
                     }
                     guard let address else { throw fail("an allowed pair needs ip", p) }
                     binding.allowedPairs.append(AddressPair(mac: mac, address: address))
@@ -221,7 +251,7 @@ struct PolicyParser {
         return binding
     }
 
-    func interface(_ node: Node, vm: String) throws(HyperwardError) -> VMInterface {
+    mutating func interface(_ node: Node, vm: String) throws(HyperwardError) -> VMInterface {
         var device: String?
         var mac: MACAddress?
         var v4: [IPNetwork] = []
@@ -237,13 +267,17 @@ struct PolicyParser {
                 device = d
             case "mac":
                 let text = try string(value, what: "mac")
-                mac = try at(value) { () throws(PolicyMessage) in try MACAddress(parsing: text) }
+                let parsed = try at(value) { () throws(PolicyMessage) in try MACAddress(parsing: text) }
+                record(vm, "mac \(parsed)", exclusive: true, value)
+                record(vm, IPNetwork.linkLocal(for: parsed).addressText, exclusive: true, value)
+                mac = parsed
             default:
                 let family: IPNetwork.Family = key == "ipv4" ? .ipv4 : .ipv6
                 for a in try list(value, what: key) {
                     let text = try string(a, what: key)
                     let n = try at(a) { () throws(PolicyMessage) in try IPNetwork(address: text) }
                     guard n.family == family else { throw fail("'\(n)' is not an \(key == "ipv4" ? "IPv4" : "IPv6") address", a) }
+                    record(vm, n.addressText, exclusive: true, a)
                     if key == "ipv4" { v4.append(n) } else { v6.append(n) }
                 }
             }

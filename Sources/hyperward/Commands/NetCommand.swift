@@ -37,20 +37,37 @@ struct NetOptions: ParsableArguments {
     var netns: String?
 
     func loadPolicy() throws(CLIError) -> NetworkPolicy {
-        if let policy { return try PolicyLoader.load(policy, warn: Output.warn) }
+        try loadPolicyCounting().policy
+    }
+
+    /// The policy, and how many VMs its file names (before libvirt leaves out those not running).
+    func loadPolicyCounting() throws(CLIError) -> (policy: NetworkPolicy, named: Int, source: String) {
+        if let policy {
+            let loaded = try PolicyLoader.loadCounting(policy, warn: Output.warn)
+            return (loaded.policy, loaded.named, policy)
+        }
         let configuration: HyperwardConfiguration
         do {
             configuration = try HyperwardConfiguration.load(path: config ?? HyperwardConfiguration.defaultPath, isExplicit: config != nil)
         } catch {
-            throw CLIError(exitCode: ExitCodes.configuration, message: error.description)
+            throw CLIError(exitCode: ExitCodes.configuration, message: error.description.terminalSafe)
         }
-        guard let configured = configuration.network.policy else { return try PolicyLoader.load(NetOptions.defaultPolicy, warn: Output.warn) }
-        return try PolicyLoader.load(configured, inline: configuration.network.policyIsInline, warn: Output.warn)
+        let source = configuration.network.policy ?? NetOptions.defaultPolicy
+        let loaded = try PolicyLoader.loadCounting(source, inline: configuration.network.policy != nil && configuration.network.policyIsInline,
+                                                   warn: Output.warn)
+        return (loaded.policy, loaded.named, source)
     }
 
     func compiled(_ policy: NetworkPolicy) throws(CLIError) -> Ruleset {
         do { return try RulesetCompiler.compile(policy) } catch {
-            throw CLIError(exitCode: ExitCodes.configuration, message: error.description)
+            throw CLIError(exitCode: ExitCodes.configuration, message: error.description.terminalSafe)
+        }
+    }
+
+    /// Checks `--netns` names an existing namespace before anything runs in it (exit 64).
+    func requireNamespace() throws(CLIError) {
+        do { try NetworkNamespace.require(netns) } catch {
+            throw CLIError(exitCode: ExitCodes.usage, message: "--netns: \(error.message)")
         }
     }
 
@@ -72,32 +89,55 @@ struct NetCompileCommand: AsyncParsableCommand {
 struct NetApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
-        abstract: "Check, then apply the ruleset as one transaction; flush connections of VMs whose rules changed.")
+        abstract: "Check, then apply the ruleset as one transaction; flush connections of VMs whose rules changed.",
+        discussion: """
+            A policy that names no VMs, or that would leave every running VM unfiltered (the kernel \
+            filters ports whose interfaces exist, and the new ruleset filters none of the existing \
+            ones: an empty file, VM names libvirt does not know or are not running, wrong devices), \
+            is refused with exit 78 and the previous ruleset is kept. --allow-empty applies it \
+            anyway, with a warning.
+            """)
     @OptionGroup var options: NetOptions
 
     @Flag(name: .customLong("dry-run"), help: "Check the ruleset against the kernel (nft -c) and print it; change nothing.")
     var dryRun = false
 
+    @Flag(name: .customLong("allow-empty"), help: "Apply a policy that names no VMs or filters no running VM (removing their protection).")
+    var allowEmpty = false
+
     func run() async throws {
         try await reportingErrors {
-            let policy = try options.loadPolicy()
+            try options.requireNamespace()
+            let (policy, named, source) = try options.loadPolicyCounting()
             let ruleset = try options.compiled(policy)
             let applier = options.applier
+            if named == 0 && !dryRun {
+                guard allowEmpty else {
+                    throw CLIError(exitCode: ExitCodes.configuration, message: "\(source.terminalSafe): the policy names no VMs: applying it would "
+                        + "remove every VM's filtering; the previous ruleset is kept (--allow-empty applies it anyway)")
+                }
+                Output.warn("--allow-empty: \(source.terminalSafe) names no VMs: no VM is filtered after this apply")
+            }
             let outcome: EnforcementOutcome
-            do {
+            do throws(HyperwardError) {
                 if dryRun {
                     try applier.check(ruleset.text)
                     Output.write(ruleset.text)
                     FileHandle.standardError.write(Data("hyperward: dry run: the ruleset passed nft -c; nothing applied\n".utf8))
                     return ExitCodes.completed
                 }
-                outcome = try PolicyEnforcer(applier: applier, flusher: ConntrackFlusher(namespace: options.netns)).enforce(policy)
+                outcome = try PolicyEnforcer(applier: applier, flusher: ConntrackFlusher(namespace: options.netns))
+                    .enforce(policy, allowUnprotecting: allowEmpty)
+            } catch where error.code == .wouldUnprotect {
+                throw CLIError(exitCode: ExitCodes.configuration, message: "\(source.terminalSafe): \(error.message.terminalSafe) (--allow-empty applies it anyway)")
+            } catch where error.code == .noNamespace {
+                throw CLIError(exitCode: ExitCodes.usage, message: "--netns: \(error.message)")
             } catch {
-                throw CLIError(exitCode: ExitCodes.software, message: "\(error) (the previous ruleset is unchanged)")
+                throw CLIError(exitCode: ExitCodes.software, message: terminalSafeLines("\(error) (the previous ruleset is unchanged)"))
             }
             // Revocation must end live flows: the conntrack entries of every policy address were
             // deleted, so surviving flows are re-evaluated against the new rules on their next packet.
-            for warning in outcome.warnings { FileHandle.standardError.write(Data("hyperward: warning: \(warning)\n".utf8)) }
+            for warning in outcome.warnings { Output.warn(warning.terminalSafe) }
             let flushed = outcome.flushed
             Output.write("applied: \(ruleset.vmIDs.count) VMs; conntrack entries flushed: \(flushed)\n")
             return ExitCodes.completed
@@ -114,10 +154,11 @@ struct NetStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            try options.requireNamespace()
             let ruleset = try options.compiled(options.loadPolicy())
             let status: NetworkStatus
             do { status = try NetworkStatus.read(applier: options.applier, expected: ruleset) } catch {
-                throw CLIError(exitCode: ExitCodes.software, message: "\(error)")
+                throw CLIError(exitCode: ExitCodes.software, message: terminalSafeLines("\(error)"))
             }
             if format == "json" {
                 let encoder = JSONEncoder()
@@ -138,36 +179,52 @@ struct NetBlockCommand: AsyncParsableCommand {
     @Option(help: "How long, e.g. 600s, 10m, 1h, 1d (default 1h).") var ttl: String = "1h"
 
     func validate() throws {
-        guard (try? IPNetwork(address: address)) != nil else { throw ValidationError("'\(address)' is not an IPv4 or IPv6 address") }
-        guard Blocklist.seconds(ttl) != nil else { throw ValidationError("--ttl '\(ttl)' must be like 600s, 10m, 1h or 1d (at most 30d)") }
+        guard let network = try? IPNetwork(address: address) else { throw ValidationError("'\(address.terminalSafe)' is not an IPv4 or IPv6 address") }
+        if let reason = Blocklist.refusal(for: network) { throw ValidationError("cannot block \(network.addressText): \(reason)") }
+        guard Blocklist.seconds(ttl) != nil else { throw ValidationError("--ttl '\(ttl.terminalSafe)' must be like 600s, 10m, 1h or 1d (at most 30d)") }
     }
 
     func run() async throws {
         try await reportingErrors {
+            try options.requireNamespace()
             do {
-                let outcome = try Blocklist(applier: options.applier).block(address, seconds: Blocklist.seconds(ttl) ?? 3600)
+                let blocklist = Blocklist(applier: options.applier)
+                // The IPS table, if no apply has declared it yet (idempotent: elements are kept).
+                try blocklist.prepare()
+                let outcome = try blocklist.block(address, seconds: Blocklist.seconds(ttl) ?? 3600)
                 Output.write(outcome + "\n")
-            } catch { throw CLIError(exitCode: ExitCodes.software, message: "\(error)") }
+            } catch { throw CLIError(exitCode: ExitCodes.software, message: terminalSafeLines("\(error)")) }
             return ExitCodes.completed
         }
     }
 }
 
 struct NetUnblockCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "unblock", abstract: "Remove an address from the IPS blocklist.")
+    static let configuration = CommandConfiguration(
+        commandName: "unblock", abstract: "Remove an address from the IPS blocklist.",
+        discussion: """
+            Exit 0 when the address is not blocked afterwards: "unblocked ADDRESS" when a block was \
+            removed, "ADDRESS is not blocked; nothing to do" when there was none (never blocked, \
+            its block expired, or no IPS table exists yet). Exit 64 for an address that can never \
+            be blocked, 70 when nft could not be asked.
+            """)
     @OptionGroup var options: NetOptions
     @Argument(help: "IPv4 or IPv6 address.") var address: String
 
     func validate() throws {
-        guard (try? IPNetwork(address: address)) != nil else { throw ValidationError("'\(address)' is not an IPv4 or IPv6 address") }
+        guard let network = try? IPNetwork(address: address) else { throw ValidationError("'\(address.terminalSafe)' is not an IPv4 or IPv6 address") }
+        if let reason = Blocklist.refusal(for: network) { throw ValidationError("\(network.addressText) is never blocked: \(reason)") }
     }
 
     func run() async throws {
         try await reportingErrors {
-            do { try Blocklist(applier: options.applier).unblock(address) } catch {
-                throw CLIError(exitCode: ExitCodes.software, message: "\(error)")
+            try options.requireNamespace()
+            let removed: Bool
+            do { removed = try Blocklist(applier: options.applier).unblock(address) } catch {
+                throw CLIError(exitCode: ExitCodes.software, message: terminalSafeLines("\(error)"))
             }
-            Output.write("unblocked \(address)\n")
+            let text = (try? IPNetwork(address: address).addressText) ?? address
+            Output.write(removed ? "unblocked \(text)\n" : "\(text) is not blocked; nothing to do\n")
             return ExitCodes.completed
         }
     }
@@ -187,16 +244,31 @@ struct NetExplainCommand: AsyncParsableCommand {
     @Option(help: "text or json.") var format: String = "text"
 
     func validate() throws {
-        guard (try? IPNetwork(address: from)) != nil else { throw ValidationError("--from '\(from)' is not an address") }
-        guard (try? IPNetwork(address: to)) != nil else { throw ValidationError("--to '\(to)' is not an address") }
+        guard let source = try? IPNetwork(address: from) else { throw ValidationError("--from '\(from.terminalSafe)' is not an address") }
+        guard let destination = try? IPNetwork(address: to) else { throw ValidationError("--to '\(to.terminalSafe)' is not an address") }
+        // A packet has one family: a mixed question has no answer, not an ACCEPT.
+        guard source.family == destination.family else {
+            throw ValidationError("--from and --to must be of the same family (both IPv4 or both IPv6): \(from) and \(to)")
+        }
         guard let p = Rule.Proto(rawValue: proto), p != .any else { throw ValidationError("--proto must be tcp, udp, icmp or icmpv6") }
-        if let port, !(1...65535).contains(port) { throw ValidationError("--port \(port) is out of range 1...65535") }
+        if p == .icmp && source.family == .ipv6 { throw ValidationError("--proto icmp is IPv4's ICMP; IPv6 uses icmpv6") }
+        if p == .icmpv6 && source.family == .ipv4 { throw ValidationError("--proto icmpv6 is IPv6's ICMP; IPv4 uses icmp") }
+        if let port {
+            guard p == .tcp || p == .udp else { throw ValidationError("--port applies only to tcp and udp, not \(p.rawValue)") }
+            guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is out of range 1...65535") }
+        }
         if (p == .tcp || p == .udp) && port == nil { throw ValidationError("--port is required for \(proto)") }
     }
 
     func run() async throws {
         try await reportingErrors {
             let policy = try options.loadPolicy()
+            if let fromVM, policy.vms[fromVM] == nil {
+                // Not an ACCEPT for a VM nobody filters: most likely a typo.
+                let known = policy.vms.keys.sorted()
+                throw CLIError(exitCode: ExitCodes.usage, message: "--from-vm '\(fromVM.terminalSafe)' is not a VM of the policy (or its libvirt domain "
+                    + "is not running); its VMs: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+            }
             guard let source = try? IPNetwork(address: from), let destination = try? IPNetwork(address: to),
                   let p = Rule.Proto(rawValue: proto) else { return ExitCodes.usage }
             let explanation = PolicyModel(policy: policy).explain(
@@ -211,4 +283,10 @@ struct NetExplainCommand: AsyncParsableCommand {
             return explanation.verdict == .accept ? ExitCodes.completed : ExitCodes.thresholdMatched
         }
     }
+}
+
+/// `text` with each line made `terminalSafe` and its line breaks kept: nft's multi-line errors
+/// (the message, the offending line, a caret line) stay readable.
+private func terminalSafeLines(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).terminalSafe }.joined(separator: "\n")
 }

@@ -81,7 +81,7 @@ struct NetworkService: Service {
                 "net.changed_vms": "\(outcome.changedVMs.joined(separator: ","))", "net.flushed": "\(outcome.flushed)",
             ]
             if let why = outcome.reason { metadata["net.full_because"] = "\(why)" }
-            for warning in outcome.warnings { logger.warning("\(warning)") }
+            for warning in outcome.warnings { logger.warning("\(warning.terminalSafe)") }
             if outcome.mode == .unchanged {
                 logger.debug("network policy unchanged", metadata: metadata)
             } else {
@@ -89,8 +89,14 @@ struct NetworkService: Service {
             }
         } catch let error as CLIError {
             logger.error("network policy not applied", metadata: ["error": "\(error.message)", "net.reason": "\(reason)"])
+        } catch let error as HyperwardError where error.code == .wouldUnprotect {
+            // An emptied or broken policy file must not silently drop every VM's protection: the
+            // kernel keeps the previous ruleset until the policy names a running VM again (or an
+            // operator runs `hyperward net apply --allow-empty`).
+            logger.error("network policy not applied: it would leave every running VM unfiltered; the previous ruleset is kept",
+                         metadata: ["error": "\(error.message.terminalSafe)", "net.reason": "\(reason)", "net.policy": "\(policyPath)"])
         } catch {
-            logger.error("network policy not applied", metadata: ["error": "\(error)", "net.reason": "\(reason)"])
+            logger.error("network policy not applied", metadata: ["error": "\(String(describing: error).terminalSafe)", "net.reason": "\(reason)"])
         }
     }
 }

@@ -17,18 +17,27 @@ enum PolicyLoader {
     /// The policy at `path`; VMs listed without interfaces are resolved from libvirt.
     /// With `inline`, the policy is the `network.policy` mapping of the configuration file `path`.
     static func load(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(CLIError) -> NetworkPolicy {
+        try loadCounting(path, inline: inline, warn: warn).policy
+    }
+
+    /// Like `load`, also returning how many VMs the file names (libvirt domains that are not
+    /// running are left out of the policy, not of this count).
+    static func loadCounting(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(CLIError) -> (policy: NetworkPolicy, named: Int) {
         let absolute = AuditRunner.absolute(path)
         do {
             let text = try RootedFileSystem().readText(absolute, limit: 16 << 20)
             let parsed = try NetworkPolicy.parse(text, file: path, under: inline ? ["network", "policy"] : [])
             // VMs listed without interfaces are libvirt domains: their taps and MACs come from the
             // domain XML, their addresses from the network's DHCP host entries.
-            guard parsed.vms.values.contains(where: { $0.interfaces.isEmpty || $0.interfaces.contains { $0.device.isEmpty } }) else { return parsed }
+            guard parsed.vms.values.contains(where: { $0.interfaces.isEmpty || $0.interfaces.contains { $0.device.isEmpty } }) else {
+                return (parsed, parsed.vms.count)
+            }
             let (resolved, notes) = parsed.resolvingLibvirt(VirshXMLSource())
-            for note in notes { warn(note) }
-            return resolved
+            // Notes carry virsh's own messages: escaped like everything echoed from outside.
+            for note in notes { warn(note.terminalSafe) }
+            return (resolved, parsed.vms.count)
         } catch {
-            throw CLIError(exitCode: error.code == .notFound ? ExitCodes.usage : ExitCodes.configuration, message: error.description)
+            throw CLIError(exitCode: error.code == .notFound ? ExitCodes.usage : ExitCodes.configuration, message: error.description.terminalSafe)
         }
     }
 }
