@@ -113,7 +113,7 @@ extension DiskCommand {
             try await reportingErrors {
                 let context = try KeyCommandContext(global: global)
                 guard let vmUUID = uuid?.lowercased() ?? VirtHost.domainUUID(vm) else {
-                    throw CLIError(exitCode: 67, message: "no libvirt domain named \(vm.debugDescription): define it first or give --uuid")
+                    throw CLIError(exitCode: ExitCodes.unknownKey, message: "no libvirt domain named \(vm.debugDescription): define it first or give --uuid")
                 }
                 if let from { close(try StreamFiles.openInput(from)) }
                 let directory = SafeFile.parent(of: path)
@@ -124,7 +124,7 @@ extension DiskCommand {
                 defer { withExtendedLifetime(lock) {} }
                 var st = stat()
                 guard lstat(path, &st) != 0 else {
-                    throw CLIError(exitCode: 73, message: "\(path) exists: a disk is never overwritten")
+                    throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(path) exists: a disk is never overwritten")
                 }
                 try context.perform("disk.create", key: Keystore.vmKeyName(vm)) {
                     let format = format == "raw" ? "luks" : format
@@ -139,7 +139,7 @@ extension DiskCommand {
                         let reason = errno
                         try? store.forgetUnmadeDisk(path: path, secretUUID: record.secretUUID)
                         if reason == EEXIST {
-                            throw CLIError(exitCode: 73, message: "\(path) was created meanwhile by another process: that disk is kept; this one is discarded")
+                            throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(path) was created meanwhile by another process: that disk is kept; this one is discarded")
                         }
                         throw CLIError(exitCode: ExitCodes.ioError, message: "cannot name the image \(path): \(String(cString: strerror(reason)))")
                     }
@@ -217,7 +217,7 @@ extension DiskCommand {
             try await runKeyOperation("disk.verify", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
                 let record = try VMCommand.disk(of: vm, path: disk, in: store)
                 guard record.format == "luks" else {
-                    throw CLIError(exitCode: 64, message: "\(record.path) is a qcow2 disk: its LUKS header lies inside the qcow2 container, which this reader does not open")
+                    throw CLIError(exitCode: ExitCodes.usage, message: "\(record.path) is a qcow2 disk: its LUKS header lies inside the qcow2 container, which this reader does not open")
                 }
                 var passphrase = try store.releaseDiskKey(record, vmUUID: record.vmUUID, host: try VirtHost.machineID())
                 defer { for i in passphrase.indices { passphrase[i] = 0 } }
@@ -243,7 +243,7 @@ extension DiskCommand {
                 }
                 defer { for i in volumeKey.indices { volumeKey[i] = 0 } }
                 let sector = try read(header.payloadOffset, header.sectorSize)
-                guard sector.count == header.sectorSize else { throw CLIError(exitCode: 65, message: "\(record.path) has no payload") }
+                guard sector.count == header.sectorSize else { throw CLIError(exitCode: ExitCodes.invalidData, message: "\(record.path) has no payload") }
                 let plain = try header.decryptPayload(sector, volumeKey: volumeKey, firstSector: 0)
                 let digest = SHA256.hash(data: plain).map { String(format: "%02x", $0) }.joined()
                 Output.write("ok: \(record.path): LUKS\(header.version) \(header.cipher), \(header.keyBytes * 8)-bit key, uuid \(header.uuid); "
@@ -267,7 +267,7 @@ extension DiskCommand {
             try await runKeyOperation("disk.backup", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
                 let record = try VMCommand.disk(of: vm, path: disk, in: store)
                 if VirtHost.domainIsActive(vm) {
-                    guard allowRunning else { throw CLIError(exitCode: 64, message: "\(vm) is running: shut it down (or pass --allow-running)") }
+                    guard allowRunning else { throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) is running: shut it down (or pass --allow-running)") }
                     Output.warn("backing up the disk of running VM \(vm): the copy may be inconsistent")
                 }
                 var bytes = 0
@@ -291,7 +291,7 @@ extension DiskCommand {
         func run() async throws {
             try await runKeyOperation(changes: true, "disk.restore", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
                 let record = try VMCommand.disk(of: vm, path: disk, in: store)
-                guard !VirtHost.domainIsActive(vm) else { throw CLIError(exitCode: 64, message: "\(vm) is running: shut it down first") }
+                guard !VirtHost.domainIsActive(vm) else { throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) is running: shut it down first") }
                 // Written beside the disk under a temporary name, renamed over it only when whole.
                 var bytes = 0
                 try StreamFiles.transform(input: input, output: record.path, replace: true) { source, sink in

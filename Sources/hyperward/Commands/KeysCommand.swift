@@ -75,7 +75,7 @@ struct KeyAccessOptions: ParsableArguments {
 enum SecretInput {
     static func readFile(_ path: String, limit: Int, what: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CLIError(exitCode: 66, message: "cannot open the \(what) \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw CLIError(exitCode: ExitCodes.noInput, message: "cannot open the \(what) \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
         if fstat(fd, &st) == 0, st.st_mode & 0o077 != 0 {
@@ -91,7 +91,7 @@ enum SecretInput {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw CLIError(exitCode: 66, message: "cannot read the secret: \(String(cString: strerror(errno)))")
+                throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read the secret: \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
             bytes += buffer[0..<n]

@@ -134,11 +134,11 @@ struct MonitorCommand: AsyncParsableCommand {
         /// bad line, so an oversized file is refused without being read whole.
         static func readSeries(_ file: String) throws(CLIError) -> Series {
             let fd = open(file, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw CLIError(exitCode: 66, message: "cannot read \(file): \(OperatorFiles.reason(errno))") }
+            guard fd >= 0 else { throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(file): \(OperatorFiles.reason(errno))") }
             defer { close(fd) }
             var st = stat()
             if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-                throw CLIError(exitCode: 66, message: "\(file) is a directory; give a CSV file")
+                throw CLIError(exitCode: ExitCodes.noInput, message: "\(file) is a directory; give a CSV file")
             }
             var reader = SeriesReader()
             let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
@@ -157,9 +157,9 @@ struct MonitorCommand: AsyncParsableCommand {
                 }
                 if readError == 0 { return try reader.finish() }
             } catch {
-                throw CLIError(exitCode: 65, message: "\(file): \(error)")
+                throw CLIError(exitCode: ExitCodes.invalidData, message: "\(file): \(error)")
             }
-            throw CLIError(exitCode: 66, message: "cannot read \(file): \(OperatorFiles.reason(readError))")
+            throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(file): \(OperatorFiles.reason(readError))")
         }
     }
 }

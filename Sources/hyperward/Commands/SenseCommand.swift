@@ -89,7 +89,7 @@ struct SenseCommand: AsyncParsableCommand {
             let start = ContinuousClock.now
             var drops: Int?
             if let pcap {
-                try OperatorFiles.refuseDirectory(pcap, exitCode: 66)
+                try OperatorFiles.refuseDirectory(pcap, exitCode: ExitCodes.noInput)
                 let file: CaptureFile
                 var options = CaptureFile.Options()
                 // A link type the decoder cannot read would make every frame "malformed" and the run

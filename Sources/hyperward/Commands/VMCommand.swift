@@ -27,12 +27,12 @@ struct VMCommand: AsyncParsableCommand {
         let disks = try store.diskKeys(vmName: vm)
         if let path {
             guard let record = disks.first(where: { $0.path == path }) else {
-                throw CLIError(exitCode: 67, message: "\(path) is not a recorded disk of \(vm)")
+                throw CLIError(exitCode: ExitCodes.unknownKey, message: "\(path) is not a recorded disk of \(vm)")
             }
             return record
         }
         guard disks.count == 1, let record = disks.first else {
-            throw CLIError(exitCode: 67, message: disks.isEmpty ? "\(vm) has no encrypted disk recorded" : "\(vm) has \(disks.count) disks: name one with --disk")
+            throw CLIError(exitCode: ExitCodes.unknownKey, message: disks.isEmpty ? "\(vm) has no encrypted disk recorded" : "\(vm) has \(disks.count) disks: name one with --disk")
         }
         return record
     }
@@ -57,7 +57,7 @@ extension VMCommand {
             try await reportingErrors {
                 let context = try KeyCommandContext(global: global)
                 guard let uuid = VirtHost.domainUUID(name) else {
-                    throw CLIError(exitCode: 67, message: "no libvirt domain named \(name.debugDescription)")
+                    throw CLIError(exitCode: ExitCodes.unknownKey, message: "no libvirt domain named \(name.debugDescription)")
                 }
                 let host = try VirtHost.machineID()
                 let store = try context.open(access)

@@ -22,7 +22,7 @@ final class MonitorLoop: @unchecked Sendable {
 
     init(uri: String, policy: MonitorPolicy) throws {
         do { collector = try LibvirtCollector(uri: uri) } catch {
-            throw CLIError(exitCode: 69, message: "\(error)")
+            throw CLIError(exitCode: ExitCodes.refused, message: "\(error)")
         }
         engine = MonitorEngine(policy: policy)
     }
@@ -41,7 +41,7 @@ final class MonitorLoop: @unchecked Sendable {
         let samples: [DomainSample] = try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 do { continuation.resume(returning: try self.collector.collect()) } catch {
-                    continuation.resume(throwing: CLIError(exitCode: 69, message: "\(error)"))
+                    continuation.resume(throwing: CLIError(exitCode: ExitCodes.refused, message: "\(error)"))
                 }
             }
         }

@@ -35,11 +35,11 @@ enum OperatorFiles {
         if let input, stat(output, &followed) == 0 {
             var source = stat()
             if stat(input, &source) == 0, source.st_dev == followed.st_dev, source.st_ino == followed.st_ino {
-                throw CLIError(exitCode: 73, message: "\(output) is the input \(input); refusing to write over it (choose another --out)")
+                throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(output) is the input \(input); refusing to write over it (choose another --out)")
             }
         }
-        if (out.st_mode & S_IFMT) == S_IFDIR { throw CLIError(exitCode: 73, message: "\(output) is a directory; give a file name to create") }
-        throw CLIError(exitCode: 73, message: "\(output) already exists; remove it or choose another --out")
+        if (out.st_mode & S_IFMT) == S_IFDIR { throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(output) is a directory; give a file name to create") }
+        throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(output) already exists; remove it or choose another --out")
     }
 
     /// Writes `text` to `path` (0644): a new file only, or with `replacing`, atomically over the
@@ -49,9 +49,9 @@ enum OperatorFiles {
         do {
             try SafeFile.write(Array(text.utf8), to: path, mode: 0o644, replace: replacing)
         } catch let error as FileCreationError {
-            throw CLIError(exitCode: 73, message: error.message)
+            throw CLIError(exitCode: ExitCodes.cannotCreate, message: error.message)
         } catch {
-            throw CLIError(exitCode: 73, message: "cannot write \(path): \(error)")
+            throw CLIError(exitCode: ExitCodes.cannotCreate, message: "cannot write \(path): \(error)")
         }
     }
 }

@@ -265,12 +265,12 @@ struct Responder {
             }
             let chosen = record.snapshots.filter { $0.name == name }
             guard !chosen.isEmpty else {
-                throw CLIError(exitCode: 66, message: "no snapshot \(name) of \(vm) (known: \(Set(record.snapshots.map(\.name)).sorted().joined(separator: ", ")))")
+                throw CLIError(exitCode: ExitCodes.noInput, message: "no snapshot \(name) of \(vm) (known: \(Set(record.snapshots.map(\.name)).sorted().joined(separator: ", ")))")
             }
             for snap in chosen {
                 let digest = try Self.sha256(file: snap.base).digest
                 guard digest == snap.sha256 else {
-                    throw CLIError(exitCode: 65, message: "the base image \(snap.base) of \(name) changed since it was recorded (sha256 \(digest.prefix(16))…, expected \(snap.sha256.prefix(16))…): not restoring from it")
+                    throw CLIError(exitCode: ExitCodes.invalidData, message: "the base image \(snap.base) of \(name) changed since it was recorded (sha256 \(digest.prefix(16))…, expected \(snap.sha256.prefix(16))…): not restoring from it")
                 }
             }
             let state = Self.state(of: vm)
@@ -404,7 +404,7 @@ struct Responder {
     /// Runs `body` on the VM's case, holding the case's lock (the agent and an operator may act at
     /// once), and saves it after.
     func withCase(_ body: (inout Case) throws -> Void) throws {
-        guard let uuid = VirtHost.domainUUID(vm) else { throw CLIError(exitCode: 66, message: "no domain \(vm) in libvirt") }
+        guard let uuid = VirtHost.domainUUID(vm) else { throw CLIError(exitCode: ExitCodes.noInput, message: "no domain \(vm) in libvirt") }
         let previous = umask(0o077)
         defer { umask(previous) }
         for path in [stateDirectory, "\(stateDirectory)/response", directory] {
@@ -420,10 +420,10 @@ struct Responder {
         var record = Case(vm: vm, uuid: uuid)
         if let data = FileManager.default.contents(atPath: file) {
             guard data.count < 8 << 20, let decoded = try? JSONDecoder().decode(Case.self, from: data) else {
-                throw CLIError(exitCode: 65, message: "\(file) is not a response case file; move it aside to start afresh")
+                throw CLIError(exitCode: ExitCodes.invalidData, message: "\(file) is not a response case file; move it aside to start afresh")
             }
             guard decoded.uuid == uuid else {
-                throw CLIError(exitCode: 65, message: "\(file) is for another domain named \(vm) (uuid \(decoded.uuid)); move it aside")
+                throw CLIError(exitCode: ExitCodes.invalidData, message: "\(file) is for another domain named \(vm) (uuid \(decoded.uuid)); move it aside")
             }
             record = decoded
         }
@@ -455,7 +455,7 @@ struct Responder {
 
         static func read(_ vm: String) throws -> DomainInfo {
             let r = VirtHost.virsh(["dumpxml", "--", vm])
-            guard r.status == 0 else { throw CLIError(exitCode: 66, message: "cannot read \(vm)'s definition: \(r.stderr.prefix(200))") }
+            guard r.status == 0 else { throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(vm)'s definition: \(r.stderr.prefix(200))") }
             return try parse(r.stdout)
         }
 
@@ -575,7 +575,7 @@ struct Responder {
     }
 
     static func sha256(file path: String) throws -> (digest: String, bytes: Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError(exitCode: 66, message: "cannot read \(path) to hash it") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(path) to hash it") }
         defer { try? handle.close() }
         var hasher = SHA256()
         var total: Int64 = 0
