@@ -24,6 +24,7 @@ let package = Package(
     products: [
         .executable(name: "hyperward", targets: ["hyperward"]),
         .library(name: "HyperwardCore", targets: ["HyperwardCore"]),
+        .library(name: "HyperwardHost", targets: ["HyperwardHost"]),
         .library(name: "HostAudit", targets: ["HostAudit"]),
         .library(name: "HyperwardStore", targets: ["HyperwardStore"]),
         .library(name: "NetworkPolicy", targets: ["NetworkPolicy"]),
@@ -47,10 +48,18 @@ let package = Package(
         .target(
             name: "HyperwardCore",
             dependencies: [
-                "CHostSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The system's libvirt through its C API (domains, their XML and lifecycle events, and
+        // the monitor's statistics).
+        .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt", providers: [.apt(["libvirt-dev"])]),
+        // The one OS layer: processes, libvirt, secure files, locks, signals, sysctl, namespaces.
+        .target(
+            name: "HyperwardHost",
+            dependencies: ["HyperwardCore", "CHostSupport", "CLibvirt"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -64,6 +73,7 @@ let package = Package(
         .target(
             name: "NetworkPolicy",
             dependencies: [
+                "HyperwardHost",
                 "HyperwardCore",
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -89,6 +99,7 @@ let package = Package(
         .target(
             name: "KeyManagement",
             dependencies: [
+                "HyperwardHost",
                 "HyperwardCore",
                 "COpenSSLCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -99,22 +110,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The system's libvirt, read through its C API (domain statistics for the monitor).
-        .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt", providers: [.apt(["libvirt-dev"])]),
         .target(
             name: "VMMonitor",
-            dependencies: ["HyperwardCore", "CLibvirt", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HyperwardHost", "HyperwardCore", "CLibvirt", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         // Test support only: a real-packet lab of network namespaces on a bridge.
         .target(
             name: "NetTestSupport",
-            dependencies: ["HyperwardCore"],
+            dependencies: ["HyperwardHost", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "hyperward",
             dependencies: [
+                "HyperwardHost",
                 "HyperwardCore",
                 "HostAudit",
                 "HyperwardStore",
@@ -134,32 +144,32 @@ let package = Package(
         // libFuzzer.
         .executableTarget(
             name: "HyperwardFuzz",
-            dependencies: ["HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "VMMonitor", "HyperwardCore"],
+            dependencies: ["HyperwardHost", "HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "VMMonitor", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "NetBench",
-            dependencies: ["NetworkPolicy", "NetTestSupport", "HyperwardCore"],
+            dependencies: ["HyperwardHost", "NetworkPolicy", "NetTestSupport", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "KeyBench",
-            dependencies: ["KeyManagement"],
+            dependencies: ["HyperwardHost", "KeyManagement"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "MonitorBench",
-            dependencies: ["VMMonitor"],
+            dependencies: ["HyperwardHost", "VMMonitor"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "SenseBench",
-            dependencies: ["Sensor"],
+            dependencies: ["HyperwardHost", "Sensor"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HyperwardCoreTests",
-            dependencies: ["HyperwardCore"],
+            dependencies: ["HyperwardHost", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -169,18 +179,18 @@ let package = Package(
         ),
         .testTarget(
             name: "NetworkPolicyTests",
-            dependencies: ["NetworkPolicy", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
+            dependencies: ["HyperwardHost", "NetworkPolicy", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SensorTests",
-            dependencies: ["Sensor", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
+            dependencies: ["HyperwardHost", "Sensor", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KeyManagementTests",
-            dependencies: ["KeyManagement", "HyperwardCore"],
+            dependencies: ["HyperwardHost", "KeyManagement", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -196,12 +206,12 @@ let package = Package(
         ),
         .testTarget(
             name: "NetTestSupportTests",
-            dependencies: ["NetTestSupport", "HyperwardCore"],
+            dependencies: ["HyperwardHost", "NetTestSupport", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardCore", "HyperwardStore", "KeyManagement", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
     ],

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import HyperwardCore
+import HyperwardHost
 import NetworkPolicy
 
 /// The targets of `hyperward net`: the policy file and the libvirt XML it resolves VMs from.
@@ -102,8 +103,8 @@ extension FuzzTarget {
     static func libvirtXML(_ bytes: [UInt8]) throws(FuzzFailure) {
         let f = FuzzTarget.libvirtXML
         let text = String(decoding: bytes, as: UTF8.self)
-        let interfaces = (try? LibvirtXML.interfaces(ofDomain: text)) ?? []
-        let hosts = (try? LibvirtXML.dhcpHosts(ofNetwork: text)) ?? []
+        let interfaces = (try? DomainXML.interfaces(ofDomain: text)) ?? []
+        let hosts = (try? DomainXML.dhcpHosts(ofNetwork: text)) ?? []
         for interface in interfaces where interface.mac.isEmpty {
             throw f.fail("an interface without a MAC (device \(interface.device ?? "none"))")
         }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardHost
 import Foundation
 import KeyManagement
 
@@ -80,16 +81,7 @@ struct KeyBench {
 
     /// `openssl speed`'s AES-256-GCM rate on 16 KiB blocks, in bytes per second.
     static func opensslSpeed() throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["speed", "-evp", "aes-256-gcm", "-bytes", "16384", "-seconds", "2"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        let text = HostCommand.run(["/usr/bin/openssl", "speed", "-evp", "aes-256-gcm", "-bytes", "16384", "-seconds", "2"]).stdout
         guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("AES-256-GCM") || $0.hasPrefix("aes-256-gcm") }),
               let field = line.split(separator: " ").last, field.hasSuffix("k"), let thousands = Double(field.dropLast()) else {
             throw BenchError("cannot read openssl speed's output: \(text.suffix(300))")

@@ -14,6 +14,7 @@ import CryptoExtras
 import Foundation
 import GRDB
 import HyperwardCore
+import HyperwardHost
 
 /// What opens the keystore's root key. The root is a random 256-bit key stored wrapped
 /// (AES-256-GCM) by a key derived from the unlocker, so a further unlocker (a TPM-sealed one)

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardHost
 import Foundation
 import HyperwardCore
 import NetTestSupport
@@ -134,15 +135,11 @@ struct NetBench {
     }
 
     static func throughput(lab: BridgeLab, from: BridgeLab.VM, to: BridgeLab.VM, seconds: Int) throws -> Double {
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        server.arguments = ["netns", "exec", to.name, "iperf3", "-s", "-1"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let null = URL(fileURLWithPath: "/dev/null")
+        let server = try HostChild(["/usr/sbin/ip", "netns", "exec", to.name, "iperf3", "-s", "-1"], stdout: null, stderr: null)
         Thread.sleep(forTimeInterval: 0.5)
         let r = try lab.run(in: from.name, ["iperf3", "-c", to.ipv4, "-t", "\(seconds)", "-J"], timeout: .seconds(seconds + 10))
-        server.terminate()
+        server.stop()
         guard let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
               let end = json["end"] as? [String: Any], let sum = end["sum_received"] as? [String: Any],
               let bps = sum["bits_per_second"] as? Double

@@ -12,6 +12,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 
 /// Traffic probes. Each answers "did it get through" within a short, bounded time.
 extension BridgeLab {

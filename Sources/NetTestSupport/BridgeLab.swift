@@ -12,6 +12,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 
 #if canImport(Glibc)
 import Glibc
@@ -323,7 +324,7 @@ public final class BridgeLab: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(at: scratch) }
         func direct(_ argv: [String]) -> CommandResult? {
             let out = scratch.appendingPathExtension("out"), err = scratch.appendingPathExtension("err")
-            guard let child = try? Subprocess(argv, stdout: out, stderr: err) else { return nil }
+            guard let child = try? Subprocess.start(argv, stdout: out, stderr: err) else { return nil }
             let status = child.wait(timeout: .seconds(10))
             child.signalGroup(SIGKILL)
             defer { for url in [out, err] { try? FileManager.default.removeItem(at: url) } }
@@ -401,7 +402,7 @@ public final class BridgeLab: @unchecked Sendable {
         defer {
             for url in [out, err] + (input.map { [$0] } ?? []) { try? FileManager.default.removeItem(at: url) }
         }
-        let child = try Subprocess(argv, stdout: out, stderr: err, stdin: input)
+        let child = try Subprocess.start(argv, stdout: out, stderr: err, stdin: input)
         var status = child.wait(timeout: timeout)
         let timedOut = status == nil
         // Kill the group either way: on timeout the command, otherwise anything it left behind.
@@ -415,7 +416,7 @@ public final class BridgeLab: @unchecked Sendable {
     func startBackground(in namespace: String, _ argv: [String], label: String) throws -> Subprocess {
         let full = try namespaced(namespace, argv)
         let base = scratchFile(label)
-        let child = try Subprocess(full, stdout: base.appendingPathExtension("out"), stderr: base.appendingPathExtension("err"))
+        let child = try Subprocess.start(full, stdout: base.appendingPathExtension("out"), stderr: base.appendingPathExtension("err"))
         lock.lock()
         let lateStart = isShutDown
         if !lateStart { children.append(child) }
@@ -477,7 +478,7 @@ public final class BridgeLab: @unchecked Sendable {
             let base = probeDir.appendingPathComponent("hw-python-probe-\(getpid())-\(UInt32.random(in: .min ... .max))")
             let out = base.appendingPathExtension("out"), err = base.appendingPathExtension("err")
             defer { for url in [out, err] { try? FileManager.default.removeItem(at: url) } }
-            guard let child = try? Subprocess([candidate, "-c", "import scapy"], stdout: out, stderr: err) else { continue }
+            guard let child = try? Subprocess.start([candidate, "-c", "import scapy"], stdout: out, stderr: err) else { continue }
             let status = child.wait(timeout: .seconds(10))
             if status == nil { child.kill() }
             if status == 0 { return candidate }

@@ -12,6 +12,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 
 /// A background echo server in a lab VM, started by ``BridgeLab/listen(in:tcp:)`` or
 /// ``BridgeLab/listen(in:udp:)``. It listens dual-stack on `[::]:port`, echoes what it receives,

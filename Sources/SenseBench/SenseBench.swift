@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardHost
 import Foundation
 import Sensor
 
@@ -107,14 +108,8 @@ struct SenseBench {
     }
 
     static func run(_ argv: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError("\(argv[0]) exited \(process.terminationStatus)") }
+        let result = HostCommand.run(argv, outputLimit: 0)
+        guard result.status == 0 else { throw BenchError("\(argv[0]) exited \(result.status)") }
     }
 
     static func time(_ body: () throws -> Void) throws -> Double {

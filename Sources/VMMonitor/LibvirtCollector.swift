@@ -11,6 +11,7 @@
 
 import CLibvirt
 import Foundation
+import HyperwardHost
 
 /// Reads every running domain's statistics from libvirt in one call
 /// (`virConnectGetAllDomainStats`) over a **read-only** connection: the monitor needs nothing
@@ -29,7 +30,7 @@ public final class LibvirtCollector: @unchecked Sendable {
 
     /// Opens a read-only connection to `uri` (default: the system QEMU driver).
     public init(uri: String = "qemu:///system") throws(MonitorError) {
-        Self.silenceDefaultErrorPrinting
+        Libvirt.silenceDefaultErrorPrinting()
         guard let connection = virConnectOpenReadOnly(uri) else {
             throw MonitorError("cannot connect to libvirt at \(uri): \(Self.lastError())")
         }
@@ -39,15 +40,7 @@ public final class LibvirtCollector: @unchecked Sendable {
 
     deinit { virConnectClose(connection) }
 
-    /// libvirt prints every error to stderr by default; the monitor reports them itself.
-    private static let silenceDefaultErrorPrinting: Void = {
-        virSetErrorFunc(nil) { _, _ in }
-    }()
-
-    static func lastError() -> String {
-        guard let message = virGetLastErrorMessage() else { return "unknown libvirt error" }
-        return String(cString: message)
-    }
+    static func lastError() -> String { Libvirt.lastError() }
 
     /// The statistics groups read: state, CPU, balloon, vCPU, interfaces, block devices.
     static let groups: UInt32 = VIR_DOMAIN_STATS_STATE.rawValue | VIR_DOMAIN_STATS_CPU_TOTAL.rawValue

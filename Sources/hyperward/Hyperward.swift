@@ -11,6 +11,7 @@
 
 import ArgumentParser
 import HyperwardCore
+import HyperwardHost
 
 /// The `hyperward` command: one subcommand per engine.
 @main

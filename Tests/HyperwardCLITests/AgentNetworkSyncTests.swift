@@ -79,7 +79,10 @@ struct AgentNetworkSyncTests {
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         // Where the time went: each apply's reason, mode and duration (net.apply_ms).
         for line in text.split(separator: "\n") where line.contains("network policy") { print("agent sync log: \(line)") }
-        #expect(text.contains("event 'lifecycle'"), "rules followed libvirt's events, not only the periodic resync")
+        // (An apply that changes nothing logs at debug level; the removal at least follows an event:
+        // destroy sends "shutdown" and then "stopped".)
+        #expect(text.contains("net.reason=lifecycle ") && text.contains(" of domain \(name)"),
+                "rules followed libvirt's lifecycle events (C API), not only the periodic resync")
     }
 
     static func ports() throws -> String { try CLI.shell("nft list set bridge hyperward ports").stdout }

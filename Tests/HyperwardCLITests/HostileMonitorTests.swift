@@ -203,19 +203,6 @@ struct HostileMonitorTests {
 
     /// Runs the binary, in `directory` when given.
     static func run(_ arguments: [String], in directory: String?) throws -> CLI.Result {
-        guard let directory else { return try CLI.run(arguments) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: String(decoding: errData, as: UTF8.self))
+        try CLI.run(arguments, in: directory)
     }
 }

@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import KeyManagement
 import Testing
 
@@ -66,8 +67,14 @@ struct HostileStateTests {
         }
     }
 
-    static var qemuImgUsable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-img") }
     static var required: Bool { ProcessInfo.processInfo.environment["HYPERWARD_REQUIRE_LIBVIRT"] == "1" }
+
+    /// Whether qemu-img is installed; its absence fails the test where the run requires it.
+    static func qemuImgReady() -> Bool {
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-img") { return true }
+        if required { Issue.record("qemu-img is missing") }
+        return false
+    }
 
     // MARK: Bad input, table-driven
 
@@ -186,10 +193,7 @@ struct HostileStateTests {
     /// Two `disk create` for one path, each with its own keystore: one wins; the loser exits 73
     /// and keeps no record; the winner's disk opens with the winner's key.
     @Test func concurrentDiskCreatesForOnePathKeepTheWinnersDisk() throws {
-        guard Self.qemuImgUsable else {
-            if Self.required { Issue.record("qemu-img is missing") }
-            return
-        }
+        guard Self.qemuImgReady() else { return }
         let a = try Lab(), b = try Lab()
         let uuid = UUID().uuidString.lowercased()
         var outcomes: [String] = []
@@ -217,10 +221,7 @@ struct HostileStateTests {
     /// `disk create` killed at points spread over its run (SIGKILL and SIGTERM in turn): no
     /// image, no hidden temporary, no secret file is ever left; the next create succeeds.
     @Test func diskCreateKilledAnywhereLeavesNothing() async throws {
-        guard Self.qemuImgUsable else {
-            if Self.required { Issue.record("qemu-img is missing") }
-            return
-        }
+        guard Self.qemuImgReady() else { return }
         let lab = try Lab()
         let uuid = UUID().uuidString.lowercased()
         let path = lab.out + "/killed.img"
@@ -430,10 +431,7 @@ struct HostileStateTests {
 
     /// A disk image replaced by a FIFO: `disk verify` answers at once instead of hanging.
     @Test func diskVerifyOfAFIFODoesNotHang() throws {
-        guard Self.qemuImgUsable else {
-            if Self.required { Issue.record("qemu-img is missing") }
-            return
-        }
+        guard Self.qemuImgReady() else { return }
         let lab = try Lab()
         let path = lab.out + "/fifo.img"
         #expect(try lab.run(["disk", "create", "--vm", "f", "--uuid", UUID().uuidString.lowercased(), "--size", "8M", "--path", path]).status == 0)
@@ -449,10 +447,7 @@ struct HostileStateTests {
     /// A LUKS image whose keyslot area was damaged: the authentic stored key opens nothing, which
     /// is corruption (76), not a wrong passphrase (77).
     @Test func aDamagedKeyslotIsCorruption() throws {
-        guard Self.qemuImgUsable else {
-            if Self.required { Issue.record("qemu-img is missing") }
-            return
-        }
+        guard Self.qemuImgReady() else { return }
         let lab = try Lab()
         let path = lab.out + "/damaged.img"
         #expect(try lab.run(["disk", "create", "--vm", "d", "--uuid", UUID().uuidString.lowercased(), "--size", "8M", "--path", path]).status == 0)

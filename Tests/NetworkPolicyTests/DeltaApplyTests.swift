@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Testing
 
 @testable import NetworkPolicy
@@ -25,12 +26,12 @@ struct DeltaApplyTests {
         let incremental = "hw-delta-\(UInt32.random(in: 0...UInt32.max))"
         let whole = "hw-whole-\(UInt32.random(in: 0...UInt32.max))"
         init() {
-            _ = Subprocess.run(["/usr/sbin/ip", "netns", "add", incremental], input: nil)
-            _ = Subprocess.run(["/usr/sbin/ip", "netns", "add", whole], input: nil)
+            _ = HostCommand.run(["/usr/sbin/ip", "netns", "add", incremental])
+            _ = HostCommand.run(["/usr/sbin/ip", "netns", "add", whole])
         }
         deinit {
-            _ = Subprocess.run(["/usr/sbin/ip", "netns", "del", incremental], input: nil)
-            _ = Subprocess.run(["/usr/sbin/ip", "netns", "del", whole], input: nil)
+            _ = HostCommand.run(["/usr/sbin/ip", "netns", "del", incremental])
+            _ = HostCommand.run(["/usr/sbin/ip", "netns", "del", whole])
         }
     }
 

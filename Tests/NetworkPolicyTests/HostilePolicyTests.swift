@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Synchronization
 import Testing
 
@@ -26,14 +27,14 @@ private let rootAndNft = getuid() == 0 && FileManager.default.isExecutableFile(a
 private final class ScratchNamespace {
     let name = "hw-hostile-\(UInt32.random(in: 0...UInt32.max))"
     init() throws {
-        let added = Subprocess.run(["/usr/sbin/ip", "netns", "add", name], input: nil)
+        let added = HostCommand.run(["/usr/sbin/ip", "netns", "add", name])
         try #require(added.status == 0, "ip netns add: \(added.stderr)")
     }
-    deinit { _ = Subprocess.run(["/usr/sbin/ip", "netns", "del", name], input: nil) }
+    deinit { _ = HostCommand.run(["/usr/sbin/ip", "netns", "del", name]) }
 
     /// Creates an interface (one end of a veth pair: a stand-in for a running VM's tap).
     func addInterface(_ device: String) throws {
-        let added = Subprocess.run(["/usr/sbin/ip", "-n", name, "link", "add", device, "type", "veth", "peer", "name", device + "p"], input: nil)
+        let added = HostCommand.run(["/usr/sbin/ip", "-n", name, "link", "add", device, "type", "veth", "peer", "name", device + "p"])
         try #require(added.status == 0, "ip link add: \(added.stderr)")
     }
 }
@@ -353,7 +354,7 @@ struct NamespaceTests {
         signal(SIGPIPE, SIG_IGN)
         let input = String(repeating: "add element inet hyperward x { 10.0.0.1 }\n", count: 50_000)
         for _ in 0..<20 {
-            let result = Subprocess.run(["/bin/true"], input: input)
+            let result = HostCommand.run(["/bin/true"], input: input)
             #expect(result.status == 0)
         }
     }

@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Testing
 
 @testable import NetworkPolicy
@@ -59,7 +60,7 @@ struct LibvirtInventoryTests {
         """
 
     @Test func readsInterfacesFromDomainXML() throws {
-        let interfaces = try LibvirtXML.interfaces(ofDomain: Self.domain)
+        let interfaces = try DomainXML.interfaces(ofDomain: Self.domain)
         #expect(interfaces.count == 2)
         #expect(interfaces[0] == DomainInterface(mac: "52:54:00:77:00:01", device: "vnet0", network: "default"))
         #expect(interfaces[1].device == "vnet1")
@@ -106,7 +107,7 @@ struct LibvirtInventoryTests {
 
     @Test func malformedXMLIsAClearError() {
         for xml in ["<domain><devices><interface>", "\u{0}\u{1}"] {
-            #expect(throws: HyperwardError.self) { try LibvirtXML.interfaces(ofDomain: xml) }
+            #expect(throws: HyperwardError.self) { try DomainXML.interfaces(ofDomain: xml) }
         }
     }
 
@@ -117,19 +118,19 @@ struct LibvirtInventoryTests {
         "<!DOCTYPE d [<!ENTITY e \"&#60;?x?&#62;\">]><domain>&e;</domain>", "<!doctype d><domain/>",
     ])
     func dataLessProcessingInstructionsAndDTDsAreRefused(_ xml: String) {
-        #expect(throws: HyperwardError.self) { try LibvirtXML.interfaces(ofDomain: xml) }
-        #expect(throws: HyperwardError.self) { try LibvirtXML.dhcpHosts(ofNetwork: xml) }
+        #expect(throws: HyperwardError.self) { try DomainXML.interfaces(ofDomain: xml) }
+        #expect(throws: HyperwardError.self) { try DomainXML.dhcpHosts(ofNetwork: xml) }
     }
 
     @Test func processingInstructionsWithDataAndTheXMLDeclarationAreRead() throws {
         let xml = "<?xml version='1.0'?>\n<domain><?app some data?><devices><interface><mac address='52:54:00:00:00:01'/>"
             + "<target dev='v'/></interface></devices></domain>"
-        #expect(try LibvirtXML.interfaces(ofDomain: xml).map(\.device) == ["v"])
+        #expect(try DomainXML.interfaces(ofDomain: xml).map(\.device) == ["v"])
     }
 
     @Test func externalEntitiesAreNeverResolved() {
         let xml = "<!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><domain><devices><interface><mac address='&e;'/><target dev='v'/></interface></devices></domain>"
-        let result = try? LibvirtXML.interfaces(ofDomain: xml)
+        let result = try? DomainXML.interfaces(ofDomain: xml)
         #expect(!(result ?? []).contains { $0.mac.contains("root:") })
     }
 }

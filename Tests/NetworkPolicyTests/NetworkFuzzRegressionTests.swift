@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Testing
 
 @testable import HyperwardFuzz
@@ -61,6 +62,6 @@ struct NetworkFuzzRegressionTests {
         #expect(text.contains("SYSTEM \"file:///etc/passwd\""))
         #expect(!FuzzTarget.leakCanaries.isEmpty)
         // A document type declaration is refused outright, so no entity is ever expanded.
-        #expect(throws: HyperwardError.self) { try LibvirtXML.interfaces(ofDomain: text) }
+        #expect(throws: HyperwardError.self) { try DomainXML.interfaces(ofDomain: text) }
     }
 }

@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Testing
 
 @testable import NetworkPolicy
@@ -157,8 +158,8 @@ struct RulesetCompilerTests {
     @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "needs root and nft"))
     func overlappingPortRulesLoad() throws {
         let ns = "hw-ovl-\(UInt32.random(in: 0...UInt32.max))"
-        #expect(Subprocess.run(["/usr/sbin/ip", "netns", "add", ns], input: nil).status == 0)
-        defer { _ = Subprocess.run(["/usr/sbin/ip", "netns", "del", ns], input: nil) }
+        #expect(HostCommand.run(["/usr/sbin/ip", "netns", "add", ns]).status == 0)
+        defer { _ = HostCommand.run(["/usr/sbin/ip", "netns", "del", ns]) }
         var generator = SystemRandomNumberGenerator()
         let networks = ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3", "192.168.0.0/16", "fd00::/8", "fd00:1::/32", "fd00:1::5"]
         var policy = NetworkPolicy()
@@ -183,8 +184,8 @@ struct RulesetCompilerTests {
     @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "needs root and nft"))
     func nftAcceptsTheGeneratedRuleset() throws {
         let ns = "hw-nftc-\(UInt32.random(in: 0...UInt32.max))"
-        #expect(Subprocess.run(["/usr/sbin/ip", "netns", "add", ns], input: nil).status == 0)
-        defer { _ = Subprocess.run(["/usr/sbin/ip", "netns", "del", ns], input: nil) }
+        #expect(HostCommand.run(["/usr/sbin/ip", "netns", "add", ns]).status == 0)
+        defer { _ = HostCommand.run(["/usr/sbin/ip", "netns", "del", ns]) }
         let ruleset = try RulesetCompiler.compile(try Self.example())
         try NftApplier(namespace: ns).check(ruleset.text)
         // A broken ruleset is refused with nft's own message.

@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 
 extension NetworkPolicy {
     /// Every address any VM may use (interfaces and allowed pairs).
@@ -41,9 +42,8 @@ public struct ConntrackFlusher: Sendable {
         var total = 0
         for address in addresses {
             for direction in ["-s", "-d"] {
-                var argv = [conntrackPath, "-D", "-f", address.family == .ipv4 ? "ipv4" : "ipv6", direction, address.addressText]
-                if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
-                let result = Subprocess.run(argv, input: nil)
+                let argv = NetworkNamespace.argv([conntrackPath, "-D", "-f", address.family == .ipv4 ? "ipv4" : "ipv6", direction, address.addressText], in: namespace)
+                let result = HostCommand.run(argv)
                 // "conntrack v1.4.7 (conntrack-tools): 3 flow entries have been deleted."
                 if let range = result.stderr.range(of: " flow entries have been deleted") {
                     let digits = result.stderr[..<range.lowerBound].reversed().prefix { $0.isNumber }

@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 
 /// Loads rulesets into the kernel and reads state back. The real one runs `nft`; tests use doubles
 /// for edge cases and the real one inside network namespaces.
@@ -37,31 +38,6 @@ extension RulesetApplier {
 extension HyperwardError.Code {
     /// nft refused a ruleset or command.
     public static let nftFailed = HyperwardError.Code("nft-failed")
-    /// A named network namespace does not exist.
-    public static let noNamespace = HyperwardError.Code("no-namespace")
-}
-
-/// Named network namespaces, as `ip netns` keeps them: a bind-mounted file per name in `/run/netns`.
-public enum NetworkNamespace {
-    /// Where `ip netns` keeps named namespaces.
-    public static let directory = "/run/netns"
-
-    /// Checks that `name` (nil: the current namespace) exists, before any child is started in it:
-    /// `ip netns exec` into a missing one exits at once, and a child that exits before reading
-    /// the ruleset written to it used to end the writer by SIGPIPE.
-    /// - Throws: `HyperwardError` (`invalid-input` for a name `ip netns` cannot hold,
-    ///   `no-namespace` for one that does not exist).
-    public static func require(_ name: String?) throws(HyperwardError) {
-        guard let name else { return }
-        // `ip netns` names are file names in /run/netns: no '/', not '.' or '..', no NUL.
-        guard !name.isEmpty, name.utf8.count <= 255, name != ".", name != "..",
-              !name.contains("/"), !name.unicodeScalars.contains("\0") else {
-            throw HyperwardError(.invalidInput, "'\(name.terminalSafe)' is not a network namespace name")
-        }
-        guard FileManager.default.fileExists(atPath: directory + "/" + name) else {
-            throw HyperwardError(.noNamespace, "no network namespace \(name.terminalSafe) (ip netns list shows those that exist)")
-        }
-    }
 }
 
 /// The real applier: `nft`, optionally inside a network namespace (`ip netns exec NAME`).
@@ -93,9 +69,8 @@ public struct NftApplier: RulesetApplier {
 
     public func nft(_ arguments: [String], input: String?) throws(HyperwardError) -> String {
         try NetworkNamespace.require(namespace)
-        var argv = [nftPath] + arguments
-        if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
-        let result = Subprocess.run(argv, input: input)
+        let argv = NetworkNamespace.argv([nftPath] + arguments, in: namespace)
+        let result = input.map { HostCommand.run(argv, input: $0) } ?? HostCommand.run(argv)
         guard result.status == 0 else {
             let message = result.stderr.split(separator: "\n").prefix(6).joined(separator: "\n")
             throw HyperwardError(.nftFailed, "nft \(arguments.joined(separator: " ")) failed (exit \(result.status)): \(message)")
@@ -108,7 +83,7 @@ public struct NftApplier: RulesetApplier {
         try NetworkNamespace.require(namespace)
         var argv = ["/usr/sbin/ip", "-o", "link", "show"]
         if let namespace { argv = ["/usr/sbin/ip", "-n", namespace, "-o", "link", "show"] }
-        let result = Subprocess.run(argv, input: nil)
+        let result = HostCommand.run(argv)
         guard result.status == 0 else { return nil }
         // "3: vnet0@if2: <BROADCAST,…> mtu 1500 …": the name, without a veth's "@peer".
         var names: Set<String> = []
@@ -120,48 +95,4 @@ public struct NftApplier: RulesetApplier {
         }
         return names
     }
-}
-
-/// A child process run to completion, with its output captured.
-public enum Subprocess {
-    public struct Result: Sendable { public var status: Int32; public var stdout: String; public var stderr: String }
-
-    public static func run(_ argv: [String], input: String?) -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input == nil ? FileHandle.nullDevice : inp
-        do { try process.run() } catch {
-            return Result(status: 127, stdout: "", stderr: "cannot run \(argv[0]): \(error.localizedDescription)")
-        }
-        if let input {
-            // Write from another thread so a large ruleset cannot deadlock against a full stdout pipe.
-            let handle = inp.fileHandleForWriting
-            let data = Data(input.utf8)
-            Thread.detachNewThread {
-                // The throwing write: a child that exits without reading its input makes the write
-                // fail with EPIPE, which `write(_:)` turns into a trap. The child's exit status
-                // tells what went wrong; the unwritten rest does not matter.
-                try? handle.write(contentsOf: data)
-                try? handle.close()
-            }
-        }
-        let errBox = DataBox()
-        let group = DispatchGroup()
-        group.enter()
-        Thread.detachNewThread {
-            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errBox.data, as: UTF8.self))
-    }
-
-    final class DataBox: @unchecked Sendable { var data = Data() }
 }

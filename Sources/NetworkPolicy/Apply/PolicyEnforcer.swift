@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import HyperwardCore
+import HyperwardHost
 import Synchronization
 
 /// br_netfilter: bridged IPv4/IPv6 reaches the inet family's hooks (where the stateful security
@@ -21,16 +22,10 @@ public enum BridgeNetfilter {
     /// Turns it on in `namespace` (loading `br_netfilter` when needed).
     /// - Returns: nil when on, else why it could not be (security groups are then not enforced).
     public static func ensure(namespace: String?) -> String? {
-        func sysctl() -> Subprocess.Result {
-            var argv = ["/usr/sbin/sysctl", "-q", "-w"] + keys
-            if let namespace { argv = ["/usr/sbin/ip", "netns", "exec", namespace] + argv }
-            return Subprocess.run(argv, input: nil)
-        }
-        if sysctl().status == 0 { return nil }
-        _ = Subprocess.run(["/usr/sbin/modprobe", "br_netfilter"], input: nil)
-        let again = sysctl()
-        if again.status == 0 { return nil }
-        return "bridge netfilter is off and could not be enabled (\(again.stderr.split(separator: "\n").first ?? "")): "
+        if Sysctl.write(keys, namespace: namespace) == nil { return nil }
+        _ = Sysctl.loadModule("br_netfilter")
+        guard let failure = Sysctl.write(keys, namespace: namespace) else { return nil }
+        return "bridge netfilter is off and could not be enabled (\(failure)): "
             + "security groups are NOT enforced on bridged traffic; anti-spoofing is"
     }
 }

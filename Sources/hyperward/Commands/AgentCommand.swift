@@ -13,6 +13,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import HyperwardStore
 import Logging
 import Sensor

@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import KeyManagement
 
 /// `hyperward cert`: the internal CA for TLS between VMs.

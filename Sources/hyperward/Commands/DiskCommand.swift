@@ -13,6 +13,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import KeyManagement
 import NetworkPolicy
 
@@ -24,53 +25,6 @@ struct DiskCommand: AsyncParsableCommand {
         discussion: "Exit codes as for `hyperward keys`, plus 69 refused (VM or host not authorized) and 70 when qemu-img or virsh fails.",
         subcommands: [Create.self, Verify.self, Backup.self, Restore.self]
     )
-}
-
-/// The host facts a disk key is bound to, and libvirt/QEMU plumbing.
-enum VirtHost {
-    /// This host's identity: /etc/machine-id.
-    static func machineID() throws -> String {
-        guard let text = try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8) else {
-            throw CLIError(exitCode: ExitCodes.software, message: "cannot read /etc/machine-id (the host's identity)")
-        }
-        let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard id.count == 32, id.allSatisfy(\.isHexDigit) else { throw CLIError(exitCode: ExitCodes.software, message: "/etc/machine-id is not a machine id") }
-        return id
-    }
-
-    static func virsh(_ arguments: [String]) -> Subprocess.Result {
-        Subprocess.run(["/usr/bin/virsh", "-c", "qemu:///system"] + arguments, input: nil)
-    }
-
-    /// The UUID of a defined domain, or nil.
-    static func domainUUID(_ name: String) -> String? {
-        let result = virsh(["domuuid", "--", name])
-        let uuid = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        return result.status == 0 && UUID(uuidString: uuid) != nil ? uuid : nil
-    }
-
-    static func domainIsActive(_ name: String) -> Bool {
-        let state = virsh(["domstate", "--", name]).stdout
-        return state.contains("running") || state.contains("paused")
-    }
-
-    /// Runs `body` with the path of a memory file holding `secret` (see `SecretMemoryFile`): a
-    /// client such as virsh reads it, and it never exists on a file system.
-    static func withSecret<T>(_ secret: [UInt8], _ body: (String) throws -> T) throws -> T {
-        let file: SecretMemoryFile
-        do { file = try SecretMemoryFile(secret) } catch let error as FileCreationError {
-            throw CLIError(exitCode: ExitCodes.software, message: error.message)
-        }
-        return try withExtendedLifetime(file) { try body(file.path) }
-    }
-
-    /// Sizes like 10G, 512M, 1048576 (bytes), as qemu-img takes them.
-    static func validSize(_ size: String) -> Bool {
-        guard let last = size.last else { return false }
-        let digits = "KMGT".contains(last.uppercased()) ? size.dropLast() : Substring(size)
-        return !digits.isEmpty && digits.count <= 15 && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
-            && (Int(digits) ?? 0) > 0
-    }
 }
 
 extension DiskCommand {

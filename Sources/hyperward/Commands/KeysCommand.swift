@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import HyperwardStore
 import KeyManagement
 

@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import NetworkPolicy
 
 /// `hyperward net`: per-VM firewalls and anti-spoofing on nftables.

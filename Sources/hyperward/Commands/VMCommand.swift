@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import KeyManagement
 
 /// `hyperward vm`: VM operations that need the key service.

@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardHost
 @_exported import Synchronization
 
 /// Documented exit codes (sysexits-style where one exists).

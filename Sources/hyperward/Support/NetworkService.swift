@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Logging
 import NetworkPolicy
 import ServiceLifecycle
@@ -40,17 +41,25 @@ struct NetworkService: Service {
     }
 
     func run() async throws {
-        let events = LibvirtEvents(logger: logger)
+        // Lifecycle events from libvirt's C API; without them (no libvirtd, or it restarted) the
+        // periodic resync still runs.
+        let events: LibvirtLifecycleEvents?
+        do { events = try LibvirtLifecycleEvents() } catch {
+            logger.warning("libvirt events unavailable; relying on periodic resync", metadata: ["error": "\(error.message)"])
+            events = nil
+        }
         logger.info("network service started", metadata: ["net.policy": "\(policyPath)"])
         applyOnce(reason: "start")
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await line in events.stream {
-                        applyOnce(reason: line)
+                if let events {
+                    group.addTask {
+                        for await event in events.stream {
+                            applyOnce(reason: event.description)
+                        }
+                        // Without events (libvirtd stopped or restarted) the periodic resync still runs.
+                        if !Task.isCancelled { logger.warning("libvirt event stream ended; relying on periodic resync") }
                     }
-                    // Without events (no libvirtd, or it restarted) the periodic resync still runs.
-                    if !Task.isCancelled { logger.warning("libvirt event stream ended; relying on periodic resync") }
                 }
                 group.addTask {
                     var rounds = 0
@@ -63,7 +72,7 @@ struct NetworkService: Service {
                 await group.waitForAll()
             }
         }
-        events.stop()
+        events?.stop()
         logger.info("network service stopped")
     }
 
@@ -98,48 +107,5 @@ struct NetworkService: Service {
         } catch {
             logger.error("network policy not applied", metadata: ["error": "\(String(describing: error).terminalSafe)", "net.reason": "\(reason)"])
         }
-    }
-}
-
-/// `virsh event --loop --event lifecycle` (every domain), as an async stream of event lines.
-final class LibvirtEvents: @unchecked Sendable {
-    let stream: AsyncStream<String>
-    private let process = Process()
-
-    init(logger: Logger, uri: String = "qemu:///system") {
-        var continuation: AsyncStream<String>.Continuation!
-        stream = AsyncStream { continuation = $0 }
-        let sink = continuation!
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/virsh")
-        process.arguments = ["-c", uri, "event", "--loop", "--event", "lifecycle"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            logger.warning("libvirt events unavailable; relying on periodic resync", metadata: ["error": "\(error)"])
-            sink.finish()
-            return
-        }
-        let handle = out.fileHandleForReading
-        Thread.detachNewThread {
-            var buffer = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: 0x0a) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    // "event 'lifecycle' for domain 'web1': Started Booted"
-                    if line.contains("event 'lifecycle'") { sink.yield(line) }
-                }
-            }
-            sink.finish()
-        }
-    }
-
-    func stop() {
-        if process.isRunning { process.terminate() }
     }
 }

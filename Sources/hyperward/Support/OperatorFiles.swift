@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 
 /// Files the operator names on the command line: errors say the path and the system's reason
 /// (`strerror`), never a Foundation error domain and code.

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import HyperwardCore
+import HyperwardHost
 import NetworkPolicy
 
 /// Reads a policy file and fills in libvirt domains' interfaces.
@@ -32,7 +33,7 @@ enum PolicyLoader {
             guard parsed.vms.values.contains(where: { $0.interfaces.isEmpty || $0.interfaces.contains { $0.device.isEmpty } }) else {
                 return (parsed, parsed.vms.count)
             }
-            let (resolved, notes) = parsed.resolvingLibvirt(VirshXMLSource())
+            let (resolved, notes) = parsed.resolvingLibvirt(LibvirtAPIXMLSource())
             // Notes carry virsh's own messages: escaped like everything echoed from outside.
             for note in notes { warn(note.terminalSafe) }
             return (resolved, parsed.vms.count)

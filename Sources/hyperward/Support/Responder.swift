@@ -15,6 +15,7 @@ import FoundationXML
 #endif
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import HyperwardStore
 import NetworkPolicy
 
@@ -465,7 +466,7 @@ struct Responder {
             var info = DomainInfo()
             // Interfaces through the network engine's bounded reader of domain XML.
             do {
-                info.interfaces = try LibvirtXML.interfaces(ofDomain: xml).map {
+                info.interfaces = try DomainXML.interfaces(ofDomain: xml).map {
                     Interface(mac: $0.mac.lowercased(), tap: $0.device, bridged: $0.network != nil)
                 }
             } catch { throw CLIError(exitCode: ExitCodes.software, message: "the domain's interfaces do not read: \(error)") }
@@ -526,7 +527,7 @@ struct Responder {
         var argv = ["/usr/sbin/ip", "neigh", "show"]
         if let namespace { argv = ["/usr/sbin/ip", "-n", namespace, "neigh", "show"] }
         let wanted = Set(macs)
-        for line in Subprocess.run(argv, input: nil).stdout.split(whereSeparator: \.isNewline) {
+        for line in HostCommand.run(argv).stdout.split(whereSeparator: \.isNewline) {
             // "192.168.122.91 dev virbr0 lladdr 52:54:00:12:34:56 REACHABLE"
             let f = line.split(whereSeparator: \.isWhitespace)
             guard let at = f.firstIndex(of: "lladdr"), at + 1 < f.count, wanted.contains(f[at + 1].lowercased()), let first = f.first else { continue }
@@ -559,7 +560,7 @@ struct Responder {
 
     /// A qcow2 overlay on `base`, whose format is given (never probed), readable by QEMU.
     static func createOverlay(_ overlay: String, base: String, format: String) throws {
-        let r = Subprocess.run(["/usr/bin/qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", format, overlay], input: nil)
+        let r = HostCommand.run(["/usr/bin/qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", format, overlay])
         guard r.status == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "qemu-img create failed: \(r.stderr.prefix(300))") }
         if let user = getpwnam("libvirt-qemu") { chown(overlay, user.pointee.pw_uid, user.pointee.pw_gid) }
         chmod(overlay, 0o600)
