@@ -119,7 +119,7 @@ public struct IPNetwork: Sendable, Hashable, Comparable, CustomStringConvertible
         return IPNetwork(family: .ipv6, bytes: bytes, prefixLength: 128)
     }
 
-    init(family: Family, bytes: [UInt8], prefixLength: Int) {
+    public init(family: Family, bytes: [UInt8], prefixLength: Int) {
         self.family = family
         self.bytes = bytes
         self.prefixLength = prefixLength
@@ -152,7 +152,8 @@ public struct MACAddress: Sendable, Hashable, Comparable, CustomStringConvertibl
     public static func < (a: MACAddress, b: MACAddress) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 }
 
-/// A policy problem's text, before the parser attaches its file:line:column.
+/// An address problem's text, before a parser (a network policy, an inventory) attaches its
+/// file:line:column.
 public struct PolicyMessage: Error, Sendable {
     public var text: String
     public init(_ text: String) { self.text = text }
