@@ -19,24 +19,29 @@ public struct HyperwardError: Error, Sendable, CustomStringConvertible, Equatabl
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The code's stable name, e.g. `invalid-input`.
         public var name: String
+        /// The exit status of a command that ends with this error (`ExitStatus`).
+        public var exitStatus: Int32
         /// Creates a code; engines define their own as static members.
-        public init(_ name: String) { self.name = name }
+        public init(_ name: String, exitStatus: Int32 = ExitStatus.software) {
+            self.name = name
+            self.exitStatus = exitStatus
+        }
         public var description: String { name }
 
         /// Input (a file, a flag, a packet) is malformed.
-        public static let invalidInput = Code("invalid-input")
+        public static let invalidInput = Code("invalid-input", exitStatus: ExitStatus.invalidData)
         /// A file or directory could not be read.
-        public static let unreadable = Code("unreadable")
+        public static let unreadable = Code("unreadable", exitStatus: ExitStatus.noInput)
         /// A file does not exist.
-        public static let notFound = Code("not-found")
+        public static let notFound = Code("not-found", exitStatus: ExitStatus.noInput)
         /// Input exceeds a size or count limit.
-        public static let tooLarge = Code("too-large")
+        public static let tooLarge = Code("too-large", exitStatus: ExitStatus.invalidData)
         /// A path is of the wrong type (a FIFO or device where a file was expected).
-        public static let notRegularFile = Code("not-regular-file")
+        public static let notRegularFile = Code("not-regular-file", exitStatus: ExitStatus.noInput)
         /// A symbolic link chain loops or is too long.
-        public static let symlinkLoop = Code("symlink-loop")
+        public static let symlinkLoop = Code("symlink-loop", exitStatus: ExitStatus.noInput)
         /// Configuration is invalid.
-        public static let configuration = Code("configuration")
+        public static let configuration = Code("configuration", exitStatus: ExitStatus.configuration)
         /// The state store failed.
         public static let storage = Code("storage")
         /// An external command failed.

@@ -184,7 +184,7 @@ public enum Libvirt {
 
 extension HyperwardError.Code {
     /// libvirt refused or could not be reached.
-    public static let libvirt = HyperwardError.Code("libvirt")
+    public static let libvirt = HyperwardError.Code("libvirt", exitStatus: ExitStatus.refused)
 }
 
 /// Domain lifecycle events (defined, started, stopped, …) from libvirt's

@@ -43,7 +43,7 @@ public enum NetworkNamespace {
 
 extension HyperwardError.Code {
     /// A named network namespace does not exist.
-    public static let noNamespace = HyperwardError.Code("no-namespace")
+    public static let noNamespace = HyperwardError.Code("no-namespace", exitStatus: ExitStatus.usage)
 }
 
 /// Kernel parameters (`sysctl`), in the current network namespace or a named one.

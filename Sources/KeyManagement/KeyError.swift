@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardCore
+
 /// Why a key operation failed. Every message names what failed and never contains key material,
 /// a passphrase or a plaintext.
 public struct KeyError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -50,19 +52,19 @@ public struct KeyError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// The documented exit code of the command that failed this way.
+    /// The exit status of the command that failed this way (the one table, `ExitStatus`).
     public var exitCode: Int32 {
         switch code {
-        case .invalidArgument: 64
-        case .invalidCiphertext: 65
-        case .notInitialized: 66
-        case .unknownKey: 67
-        case .versionDisabled: 68
-        case .unauthorized: 69
-        case .storage: 70
-        case .alreadyInitialized: 73
-        case .corrupted: 76
-        case .wrongPassphrase: 77
+        case .invalidArgument: ExitStatus.usage
+        case .invalidCiphertext: ExitStatus.invalidData
+        case .notInitialized: ExitStatus.noInput
+        case .unknownKey: ExitStatus.unknownKey
+        case .versionDisabled: ExitStatus.versionDisabled
+        case .unauthorized: ExitStatus.refused
+        case .storage: ExitStatus.software
+        case .alreadyInitialized: ExitStatus.cannotCreate
+        case .corrupted: ExitStatus.corrupted
+        case .wrongPassphrase: ExitStatus.wrongSecret
         }
     }
 }

@@ -20,11 +20,13 @@ struct Hyperward: AsyncParsableCommand {
         commandName: "hyperward",
         abstract: "Defends KVM/QEMU/libvirt hosts: posture audit, network policy, intrusion detection, keys, encrypted disks, monitoring, response.",
         discussion: """
-            Exit codes (docs/exit-codes.md has the full table): 0 completed; 1 a --fail-on threshold \
-            matched; 3 a check could not run; 64 usage error; 65 invalid data; 66 missing input; \
-            70 internal error; 73 output exists or cannot be created; 74 I/O error; 75 the state \
-            directory is busy (another agent, or another command's change); 78 configuration error. \
-            A command stopped by SIGTERM, SIGINT or SIGHUP removes what it had half-made and ends \
+            Exit codes, the same for every command (docs/exit-codes.md): 0 completed; 1 a threshold \
+            matched (--fail-on, drift, a drop, an incident); 3 a check could not run; 64 usage error; \
+            65 invalid data; 66 missing input; 67 unknown key, version, VM or disk; 68 key version \
+            disabled; 69 refused (not authorized, libvirt unreachable); 70 internal error; 73 output \
+            exists or cannot be created; 74 I/O error; 75 the state directory is busy (another agent, \
+            or another command's change); 76 corrupted data; 77 wrong passphrase or key file; 78 \
+            configuration error. A command stopped by SIGTERM, SIGINT or SIGHUP removes what it had half-made and ends \
             with 128 + the signal.
             """,
         version: HyperwardVersion.current,

@@ -32,7 +32,7 @@ public enum BridgeNetfilter {
 
 extension HyperwardError.Code {
     /// A policy would leave every running VM unfiltered (see `PolicyEnforcer.enforce`).
-    public static let wouldUnprotect = HyperwardError.Code("would-unprotect")
+    public static let wouldUnprotect = HyperwardError.Code("would-unprotect", exitStatus: ExitStatus.configuration)
 }
 
 /// What one `PolicyEnforcer.enforce` did.

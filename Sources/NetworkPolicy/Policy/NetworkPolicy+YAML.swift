@@ -14,7 +14,7 @@ import Yams
 
 extension NetworkPolicy {
     /// The policy error code.
-    public static let errorCode = HyperwardError.Code("policy")
+    public static let errorCode = HyperwardError.Code("policy", exitStatus: ExitStatus.configuration)
 
     /// The most entries (ports or ranges) one rule's `ports` may list: one per port. More can only
     /// repeat ports; ranges (`"1024-65535"`) cover any span in one entry.

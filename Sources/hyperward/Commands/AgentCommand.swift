@@ -59,12 +59,12 @@ struct AgentCommand: AsyncParsableCommand {
             do {
                 agentLock = try StateLock.acquire(configuration.stateDirectory, .agent, wait: .zero, holder: "hyperward agent")
             } catch {
-                throw CLIError(exitCode: ExitCodes.busy, message: "another agent runs on this state directory: \(error)")
+                throw HyperwardError(.busy, "another agent runs on this state directory: \(error)")
             }
             defer { withExtendedLifetime(agentLock) {} }
             let store: StateStore
             do { store = try StateStore(stateDirectory: configuration.stateDirectory) }
-            catch { throw CLIError(exitCode: ExitCodes.software, message: "\(error)") }
+            catch { throw HyperwardError(.software, "\(error)") }
             let hangups = HangupSignal()
             logger.info("agent starting", metadata: ["store.path": "\(store.path)", "version": "\(HyperwardVersion.current)"])
             while true {
@@ -80,14 +80,14 @@ struct AgentCommand: AsyncParsableCommand {
                 do { try await group.run() }
                 catch {
                     logger.error("agent stopped on error", metadata: ["error": "\(error)"])
-                    throw CLIError(exitCode: ExitCodes.software, message: "agent stopped on error: \(error)")
+                    throw HyperwardError(.software, "agent stopped on error: \(error)")
                 }
                 guard let next = reload.accepted else { break }
                 configuration = next
                 logger.notice("agent reloaded its configuration (SIGHUP)")
             }
             logger.info("agent stopped")
-            return ExitCodes.completed
+            return ExitStatus.completed
         }
     }
 
@@ -108,7 +108,7 @@ struct AgentCommand: AsyncParsableCommand {
                 if configuration.sense.showSecrets { logger.warning("sense.show_secrets is on: captured passwords are recorded in clear") }
                 if let path = configuration.sense.inventory {
                     do { sensor.inventory = try SensorInventory.load(path: AuditRunner.absolute(path)) } catch {
-                        throw CLIError(exitCode: ExitCodes.configuration, message: "\(error)")
+                        throw HyperwardError(.configuration, "\(error)")
                     }
                 } else if let policy = policy ?? configuration.network.policy {
                     // The enforced policy (its libvirt domains resolved) is the authoritative inventory.

@@ -131,9 +131,9 @@ struct AuditCommand: AsyncParsableCommand {
             }
 
             if let failOn, let threshold = Severity(rawValue: failOn), !report.failures(atLeast: threshold).isEmpty {
-                return ExitCodes.thresholdMatched
+                return ExitStatus.thresholdMatched
             }
-            return report.hasErrors ? ExitCodes.checkError : ExitCodes.completed
+            return report.hasErrors ? ExitStatus.checkError : ExitStatus.completed
         }
     }
 
@@ -158,6 +158,6 @@ struct AuditCommand: AsyncParsableCommand {
             Output.write(String(decoding: data, as: UTF8.self) + "\n")
         default: Output.write(CheckDocumentation.text(descriptors))
         }
-        return ExitCodes.completed
+        return ExitStatus.completed
     }
 }

@@ -136,7 +136,7 @@ extension CertCommand {
         func run() async throws {
             try await runKeyOperation(changes: true, "cert.revoke", key: nil, global: global, access: access) { store, context in
                 guard try !store.certificates(vm: vm).isEmpty else {
-                    throw CLIError(exitCode: ExitCodes.unknownKey, message: "no certificate was issued for \(vm.debugDescription): nothing revoked")
+                    throw HyperwardError(.unknownItem, "no certificate was issued for \(vm.debugDescription): nothing revoked")
                 }
                 let serials = try store.revokeCertificates(vm: vm)
                 Output.write("revoked \(serials.count) certificate(s) of \(vm)\n")

@@ -67,18 +67,18 @@ extension DiskCommand {
             try await reportingErrors {
                 let context = try KeyCommandContext(global: global)
                 guard let vmUUID = uuid?.lowercased() ?? VirtHost.domainUUID(vm) else {
-                    throw CLIError(exitCode: ExitCodes.unknownKey, message: "no libvirt domain named \(vm.debugDescription): define it first or give --uuid")
+                    throw HyperwardError(.unknownItem, "no libvirt domain named \(vm.debugDescription): define it first or give --uuid")
                 }
                 if let from { close(try StreamFiles.openInput(from)) }
                 let directory = SafeFile.parent(of: path)
-                do { try SafeFile.checkDirectory(directory, for: path) } catch let error as FileCreationError { throw CLIError(error) }
+                do { try SafeFile.checkDirectory(directory, for: path) } catch let error as FileCreationError { throw HyperwardError(error) }
                 let host = try VirtHost.machineID()
                 let store = try context.open(access)
                 let lock = try StateChange.acquire(context.directory, "disk create")
                 defer { withExtendedLifetime(lock) {} }
                 var st = stat()
                 guard lstat(path, &st) != 0 else {
-                    throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(path) exists: a disk is never overwritten")
+                    throw HyperwardError(.cannotCreate, "\(path) exists: a disk is never overwritten")
                 }
                 try context.perform("disk.create", key: Keystore.vmKeyName(vm)) {
                     let format = format == "raw" ? "luks" : format
@@ -93,14 +93,14 @@ extension DiskCommand {
                         let reason = errno
                         try? store.forgetUnmadeDisk(path: path, secretUUID: record.secretUUID)
                         if reason == EEXIST {
-                            throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(path) was created meanwhile by another process: that disk is kept; this one is discarded")
+                            throw HyperwardError(.cannotCreate, "\(path) was created meanwhile by another process: that disk is kept; this one is discarded")
                         }
-                        throw CLIError(exitCode: ExitCodes.ioError, message: "cannot name the image \(path): \(String(cString: strerror(reason)))")
+                        throw HyperwardError(.ioError, "cannot name the image \(path): \(String(cString: strerror(reason)))")
                     }
                     Output.write(Self.diskXML(record, target: target))
                     return (nil, "created encrypted disk \(path) (\(format)) for VM \(vm) \(vmUUID)")
                 }
-                return ExitCodes.completed
+                return ExitStatus.completed
             }
         }
 
@@ -118,7 +118,7 @@ extension DiskCommand {
                 if attempt > 0 { usleep(200_000) }
                 let fd = SafeFile.openUnnamed(in: directory)
                 guard fd >= 0 else {
-                    throw CLIError(exitCode: ExitCodes.ioError, message: "cannot create the image in \(directory): \(String(cString: strerror(errno))) (the file system must support O_TMPFILE)")
+                    throw HyperwardError(.ioError, "cannot create the image in \(directory): \(String(cString: strerror(errno))) (the file system must support O_TMPFILE)")
                 }
                 let target = "/proc/\(getpid())/fd/\(fd)"
                 let argv: [String] = if let from {
@@ -133,7 +133,7 @@ extension DiskCommand {
             }
             // qemu-img names its output in errors: say the real path instead.
             let message = last.stderr.replacingOccurrences(of: "/proc/\(getpid())/fd/", with: "fd ").prefix(500)
-            throw CLIError(exitCode: ExitCodes.software, message: "qemu-img failed (exit \(last.status)) creating \(path): \(message)")
+            throw HyperwardError(.software, "qemu-img failed (exit \(last.status)) creating \(path): \(message)")
         }
 
         static func diskXML(_ record: DiskKeyRecord, target: String) -> String {
@@ -171,7 +171,7 @@ extension DiskCommand {
             try await runKeyOperation("disk.verify", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
                 let record = try VMCommand.disk(of: vm, path: disk, in: store)
                 guard record.format == "luks" else {
-                    throw CLIError(exitCode: ExitCodes.usage, message: "\(record.path) is a qcow2 disk: its LUKS header lies inside the qcow2 container, which this reader does not open")
+                    throw HyperwardError(.usage, "\(record.path) is a qcow2 disk: its LUKS header lies inside the qcow2 container, which this reader does not open")
                 }
                 var passphrase = try store.releaseDiskKey(record, vmUUID: record.vmUUID, host: try VirtHost.machineID())
                 defer { for i in passphrase.indices { passphrase[i] = 0 } }
@@ -193,11 +193,11 @@ extension DiskCommand {
                 } catch let error as KeyError where error.code == .wrongPassphrase {
                     // The key came authenticated from the keystore: if it opens no keyslot, the
                     // image's header or keyslots are damaged (or the image was replaced).
-                    throw CLIError(exitCode: ExitCodes.corrupted, message: "\(record.path) is corrupted or was replaced: the stored key, which is authentic, opens none of its LUKS keyslots")
+                    throw HyperwardError(.corrupted, "\(record.path) is corrupted or was replaced: the stored key, which is authentic, opens none of its LUKS keyslots")
                 }
                 defer { for i in volumeKey.indices { volumeKey[i] = 0 } }
                 let sector = try read(header.payloadOffset, header.sectorSize)
-                guard sector.count == header.sectorSize else { throw CLIError(exitCode: ExitCodes.invalidData, message: "\(record.path) has no payload") }
+                guard sector.count == header.sectorSize else { throw HyperwardError(.invalidInput, "\(record.path) has no payload") }
                 let plain = try header.decryptPayload(sector, volumeKey: volumeKey, firstSector: 0)
                 let digest = SHA256.hash(data: plain).map { String(format: "%02x", $0) }.joined()
                 Output.write("ok: \(record.path): LUKS\(header.version) \(header.cipher), \(header.keyBytes * 8)-bit key, uuid \(header.uuid); "
@@ -221,7 +221,7 @@ extension DiskCommand {
             try await runKeyOperation("disk.backup", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
                 let record = try VMCommand.disk(of: vm, path: disk, in: store)
                 if VirtHost.domainIsActive(vm) {
-                    guard allowRunning else { throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) is running: shut it down (or pass --allow-running)") }
+                    guard allowRunning else { throw HyperwardError(.usage, "\(vm) is running: shut it down (or pass --allow-running)") }
                     Output.warn("backing up the disk of running VM \(vm): the copy may be inconsistent")
                 }
                 var bytes = 0
@@ -245,7 +245,7 @@ extension DiskCommand {
         func run() async throws {
             try await runKeyOperation(changes: true, "disk.restore", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
                 let record = try VMCommand.disk(of: vm, path: disk, in: store)
-                guard !VirtHost.domainIsActive(vm) else { throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) is running: shut it down first") }
+                guard !VirtHost.domainIsActive(vm) else { throw HyperwardError(.usage, "\(vm) is running: shut it down first") }
                 // Written beside the disk under a temporary name, renamed over it only when whole.
                 var bytes = 0
                 try StreamFiles.transform(input: input, output: record.path, replace: true) { source, sink in

@@ -49,7 +49,7 @@ struct EventsCommand: AsyncParsableCommand {
                 let store = try StateStore.openExisting(stateDirectory: configuration.stateDirectory)
                 events = try store.events(kindPrefix: kind, limit: limit)
             } catch {
-                throw CLIError(exitCode: error.code == .notFound ? 66 : ExitCodes.software, message: error.message)
+                throw HyperwardError(exitStatus: error.code == .notFound ? 66 : ExitStatus.software, error.message)
             }
             var out = ""
             switch format {
@@ -65,7 +65,7 @@ struct EventsCommand: AsyncParsableCommand {
                 }
             }
             Output.write(out)
-            return ExitCodes.completed
+            return ExitStatus.completed
         }
     }
 }

@@ -66,7 +66,7 @@ struct KeyAccessOptions: ParsableArguments {
         let first = try SecretInput.prompt("Keystore passphrase: ")
         if confirm {
             let second = try SecretInput.prompt("Repeat the passphrase: ")
-            guard first == second else { throw CLIError(exitCode: ExitCodes.usage, message: "the passphrases differ") }
+            guard first == second else { throw HyperwardError(.usage, "the passphrases differ") }
         }
         return .passphrase(first)
     }
@@ -76,7 +76,7 @@ struct KeyAccessOptions: ParsableArguments {
 enum SecretInput {
     static func readFile(_ path: String, limit: Int, what: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CLIError(exitCode: ExitCodes.noInput, message: "cannot open the \(what) \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw HyperwardError(.notFound, "cannot open the \(what) \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
         if fstat(fd, &st) == 0, st.st_mode & 0o077 != 0 {
@@ -92,11 +92,11 @@ enum SecretInput {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read the secret: \(String(cString: strerror(errno)))")
+                throw HyperwardError(.notFound, "cannot read the secret: \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
             bytes += buffer[0..<n]
-            guard bytes.count <= limit else { throw CLIError(exitCode: ExitCodes.usage, message: "the secret is longer than the limit of \(limit) bytes") }
+            guard bytes.count <= limit else { throw HyperwardError(.usage, "the secret is longer than the limit of \(limit) bytes") }
         }
         for i in buffer.indices { buffer[i] = 0 }
         return bytes
@@ -105,7 +105,7 @@ enum SecretInput {
     /// A passphrase as read (one trailing newline allowed): at most 4,096 bytes.
     static func passphrase(_ bytes: [UInt8]) throws -> [UInt8] {
         let stripped = stripNewline(bytes)
-        guard stripped.count <= 4096 else { throw CLIError(exitCode: ExitCodes.usage, message: "the passphrase is longer than the limit of 4096 bytes") }
+        guard stripped.count <= 4096 else { throw HyperwardError(.usage, "the passphrase is longer than the limit of 4096 bytes") }
         return stripped
     }
 
@@ -120,7 +120,7 @@ enum SecretInput {
     static func prompt(_ text: String) throws -> [UInt8] {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else {
-            throw CLIError(exitCode: ExitCodes.usage, message: "no passphrase: give --passphrase-file, --passphrase-fd or --key-file (there is no terminal to ask on)")
+            throw HyperwardError(.usage, "no passphrase: give --passphrase-file, --passphrase-fd or --key-file (there is no terminal to ask on)")
         }
         defer { close(fd) }
         _ = text.withCString { write(fd, $0, strlen($0)) }
@@ -139,7 +139,7 @@ enum SecretInput {
         var byte: UInt8 = 0
         while read(fd, &byte, 1) == 1, byte != 0x0A {
             line.append(byte)
-            if line.count > 4096 { throw CLIError(exitCode: ExitCodes.usage, message: "the passphrase is longer than 4096 bytes") }
+            if line.count > 4096 { throw HyperwardError(.usage, "the passphrase is longer than 4096 bytes") }
         }
         return stripNewline(line)
     }
@@ -169,7 +169,7 @@ struct KeyCommandContext {
             return try Keystore.open(directory: directory, unlocker: try access.unlocker())
         } catch let error as KeyError {
             record("key.open", key: nil, version: nil, outcome: error, message: "keystore not opened: \(error.code.rawValue)")
-            throw CLIError(exitCode: error.exitCode, message: error.message)
+            throw HyperwardError(exitStatus: error.exitCode, error.message)
         }
     }
 
@@ -198,7 +198,7 @@ struct KeyCommandContext {
             record(kind, key: key, version: version, outcome: nil, message: message)
         } catch let error as KeyError {
             record(kind, key: key, version: nil, outcome: error, message: "\(kind) failed: \(error.code.rawValue)")
-            throw CLIError(exitCode: error.exitCode, message: error.message)
+            throw HyperwardError(exitStatus: error.exitCode, error.message)
         }
     }
 }
@@ -224,7 +224,7 @@ extension KeysCommand {
         do throws(KeyError) {
             return try EncryptionContext(arguments: arguments)
         } catch {
-            throw CLIError(exitCode: error.exitCode, message: error.message)
+            throw HyperwardError(exitStatus: error.exitCode, error.message)
         }
     }
 
@@ -250,7 +250,7 @@ extension KeysCommand {
                     return (nil, "keystore created (\(access.keyFile == nil ? "passphrase, scrypt N=2^\(logN)" : "key file"))")
                   }
                 }
-                return ExitCodes.completed
+                return ExitStatus.completed
             }
         }
     }
@@ -312,7 +312,7 @@ extension KeysCommand {
                         return (info.latestVersion, "rotated key \(key.name) to version \(info.latestVersion) (period \(key.rotateAfterSeconds ?? 0) s)")
                     }
                 }
-                return ExitCodes.completed
+                return ExitStatus.completed
             }
         }
     }
@@ -533,7 +533,7 @@ enum StreamFiles {
             return try body(&source, &sink)
         }
         if let input, sameFile(input, output) {
-            throw CLIError(exitCode: ExitCodes.usage, message: "--out \(output) is the input file")
+            throw HyperwardError(.usage, "--out \(output) is the input file")
         }
         // The output is an unnamed file until it is complete: a run killed at any point (even
         // SIGKILL) leaves no partial file, no plaintext, behind.
@@ -549,18 +549,18 @@ enum StreamFiles {
     static func openInput(_ path: String, allowPipes: Bool = false) throws -> Int32 {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            throw CLIError(exitCode: ExitCodes.noInput, message: "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw HyperwardError(.notFound, "cannot open \(path): \(String(cString: strerror(errno)))")
         }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             close(fd)
-            throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+            throw HyperwardError(.notFound, "cannot read \(path): \(String(cString: strerror(errno)))")
         }
         let type = st.st_mode & S_IFMT
         guard type == S_IFREG || type == S_IFBLK || (allowPipes && type == S_IFIFO) else {
             close(fd)
             let what = type == S_IFDIR ? "a directory" : type == S_IFIFO ? "a FIFO" : type == S_IFCHR ? "a character device" : type == S_IFSOCK ? "a socket" : "not a regular file"
-            throw CLIError(exitCode: ExitCodes.noInput, message: "\(path) is \(what), not a file")
+            throw HyperwardError(.notFound, "\(path) is \(what), not a file")
         }
         // Reads block normally from here on.
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
@@ -589,7 +589,7 @@ extension AsyncParsableCommand {
             let lock = changes ? try StateChange.acquire(context.directory, kind) : nil
             defer { withExtendedLifetime(lock) {} }
             try context.perform(kind, key: key) { try body(store, context) }
-            return ExitCodes.completed
+            return ExitStatus.completed
         }
     }
 }

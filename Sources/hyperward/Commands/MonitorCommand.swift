@@ -94,7 +94,7 @@ struct MonitorCommand: AsyncParsableCommand {
                     }
                     if let deadline, Date() >= deadline { break }
                 }
-                return failOnAlert && opened > 0 ? ExitCodes.thresholdMatched : ExitCodes.completed
+                return failOnAlert && opened > 0 ? ExitStatus.thresholdMatched : ExitStatus.completed
             }
         }
     }
@@ -126,19 +126,19 @@ struct MonitorCommand: AsyncParsableCommand {
                 } else {
                     Output.write(result.csv)
                 }
-                return ExitCodes.completed
+                return ExitStatus.completed
             }
         }
 
         /// Reads the series in chunks, checking its limits as it goes: reading stops at the first
         /// bad line, so an oversized file is refused without being read whole.
-        static func readSeries(_ file: String) throws(CLIError) -> Series {
+        static func readSeries(_ file: String) throws(HyperwardError) -> Series {
             let fd = open(file, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(file): \(OperatorFiles.reason(errno))") }
+            guard fd >= 0 else { throw HyperwardError(.notFound, "cannot read \(file): \(OperatorFiles.reason(errno))") }
             defer { close(fd) }
             var st = stat()
             if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-                throw CLIError(exitCode: ExitCodes.noInput, message: "\(file) is a directory; give a CSV file")
+                throw HyperwardError(.notFound, "\(file) is a directory; give a CSV file")
             }
             var reader = SeriesReader()
             let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
@@ -157,9 +157,9 @@ struct MonitorCommand: AsyncParsableCommand {
                 }
                 if readError == 0 { return try reader.finish() }
             } catch {
-                throw CLIError(exitCode: ExitCodes.invalidData, message: "\(file): \(error)")
+                throw HyperwardError(.invalidInput, "\(file): \(error)")
             }
-            throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(file): \(OperatorFiles.reason(readError))")
+            throw HyperwardError(.notFound, "cannot read \(file): \(OperatorFiles.reason(readError))")
         }
     }
 }

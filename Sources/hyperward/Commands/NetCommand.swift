@@ -37,12 +37,12 @@ struct NetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Act inside this network namespace (ip netns).", valueName: "NAME"))
     var netns: String?
 
-    func loadPolicy() throws(CLIError) -> NetworkPolicy {
+    func loadPolicy() throws(HyperwardError) -> NetworkPolicy {
         try loadPolicyCounting().policy
     }
 
     /// The policy, and how many VMs its file names (before libvirt leaves out those not running).
-    func loadPolicyCounting() throws(CLIError) -> (policy: NetworkPolicy, named: Int, source: String) {
+    func loadPolicyCounting() throws(HyperwardError) -> (policy: NetworkPolicy, named: Int, source: String) {
         if let policy {
             let loaded = try PolicyLoader.loadCounting(policy, warn: Output.warn)
             return (loaded.policy, loaded.named, policy)
@@ -51,7 +51,7 @@ struct NetOptions: ParsableArguments {
         do {
             configuration = try HyperwardConfiguration.load(path: config ?? HyperwardConfiguration.defaultPath, isExplicit: config != nil)
         } catch {
-            throw CLIError(exitCode: ExitCodes.configuration, message: error.description.terminalSafe)
+            throw HyperwardError(.configuration, error.description.terminalSafe)
         }
         let source = configuration.network.policy ?? NetOptions.defaultPolicy
         let loaded = try PolicyLoader.loadCounting(source, inline: configuration.network.policy != nil && configuration.network.policyIsInline,
@@ -59,16 +59,16 @@ struct NetOptions: ParsableArguments {
         return (loaded.policy, loaded.named, source)
     }
 
-    func compiled(_ policy: NetworkPolicy) throws(CLIError) -> Ruleset {
+    func compiled(_ policy: NetworkPolicy) throws(HyperwardError) -> Ruleset {
         do { return try RulesetCompiler.compile(policy) } catch {
-            throw CLIError(exitCode: ExitCodes.configuration, message: error.description.terminalSafe)
+            throw HyperwardError(.configuration, error.description.terminalSafe)
         }
     }
 
     /// Checks `--netns` names an existing namespace before anything runs in it (exit 64).
-    func requireNamespace() throws(CLIError) {
+    func requireNamespace() throws(HyperwardError) {
         do { try NetworkNamespace.require(netns) } catch {
-            throw CLIError(exitCode: ExitCodes.usage, message: "--netns: \(error.message)")
+            throw HyperwardError(.usage, "--netns: \(error.message)")
         }
     }
 
@@ -82,7 +82,7 @@ struct NetCompileCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             Output.write(try options.compiled(options.loadPolicy()).text)
-            return ExitCodes.completed
+            return ExitStatus.completed
         }
     }
 }
@@ -114,7 +114,7 @@ struct NetApplyCommand: AsyncParsableCommand {
             let applier = options.applier
             if named == 0 && !dryRun {
                 guard allowEmpty else {
-                    throw CLIError(exitCode: ExitCodes.configuration, message: "\(source.terminalSafe): the policy names no VMs: applying it would "
+                    throw HyperwardError(.configuration, "\(source.terminalSafe): the policy names no VMs: applying it would "
                         + "remove every VM's filtering; the previous ruleset is kept (--allow-empty applies it anyway)")
                 }
                 Output.warn("--allow-empty: \(source.terminalSafe) names no VMs: no VM is filtered after this apply")
@@ -125,23 +125,23 @@ struct NetApplyCommand: AsyncParsableCommand {
                     try applier.check(ruleset.text)
                     Output.write(ruleset.text)
                     FileHandle.standardError.write(Data("hyperward: dry run: the ruleset passed nft -c; nothing applied\n".utf8))
-                    return ExitCodes.completed
+                    return ExitStatus.completed
                 }
                 outcome = try PolicyEnforcer(applier: applier, flusher: ConntrackFlusher(namespace: options.netns))
                     .enforce(policy, allowUnprotecting: allowEmpty)
             } catch where error.code == .wouldUnprotect {
-                throw CLIError(exitCode: ExitCodes.configuration, message: "\(source.terminalSafe): \(error.message.terminalSafe) (--allow-empty applies it anyway)")
+                throw HyperwardError(.configuration, "\(source.terminalSafe): \(error.message.terminalSafe) (--allow-empty applies it anyway)")
             } catch where error.code == .noNamespace {
-                throw CLIError(exitCode: ExitCodes.usage, message: "--netns: \(error.message)")
+                throw HyperwardError(.usage, "--netns: \(error.message)")
             } catch {
-                throw CLIError(exitCode: ExitCodes.software, message: terminalSafeLines("\(error) (the previous ruleset is unchanged)"))
+                throw HyperwardError(.software, terminalSafeLines("\(error) (the previous ruleset is unchanged)"))
             }
             // Revocation must end live flows: the conntrack entries of every policy address were
             // deleted, so surviving flows are re-evaluated against the new rules on their next packet.
             for warning in outcome.warnings { Output.warn(warning.terminalSafe) }
             let flushed = outcome.flushed
             Output.write("applied: \(ruleset.vmIDs.count) VMs; conntrack entries flushed: \(flushed)\n")
-            return ExitCodes.completed
+            return ExitStatus.completed
         }
     }
 }
@@ -159,7 +159,7 @@ struct NetStatusCommand: AsyncParsableCommand {
             let ruleset = try options.compiled(options.loadPolicy())
             let status: NetworkStatus
             do { status = try NetworkStatus.read(applier: options.applier, expected: ruleset) } catch {
-                throw CLIError(exitCode: ExitCodes.software, message: terminalSafeLines("\(error)"))
+                throw HyperwardError(.software, terminalSafeLines("\(error)"))
             }
             if format == "json" {
                 let encoder = JSONEncoder()
@@ -168,7 +168,7 @@ struct NetStatusCommand: AsyncParsableCommand {
             } else {
                 Output.write(status.text)
             }
-            return status.drift.isEmpty ? ExitCodes.completed : ExitCodes.thresholdMatched
+            return status.drift.isEmpty ? ExitStatus.completed : ExitStatus.thresholdMatched
         }
     }
 }
@@ -194,8 +194,8 @@ struct NetBlockCommand: AsyncParsableCommand {
                 try blocklist.prepare()
                 let outcome = try blocklist.block(address, seconds: Blocklist.seconds(ttl) ?? 3600)
                 Output.write(outcome + "\n")
-            } catch { throw CLIError(exitCode: ExitCodes.software, message: terminalSafeLines("\(error)")) }
-            return ExitCodes.completed
+            } catch { throw HyperwardError(.software, terminalSafeLines("\(error)")) }
+            return ExitStatus.completed
         }
     }
 }
@@ -222,11 +222,11 @@ struct NetUnblockCommand: AsyncParsableCommand {
             try options.requireNamespace()
             let removed: Bool
             do { removed = try Blocklist(applier: options.applier).unblock(address) } catch {
-                throw CLIError(exitCode: ExitCodes.software, message: terminalSafeLines("\(error)"))
+                throw HyperwardError(.software, terminalSafeLines("\(error)"))
             }
             let text = (try? IPNetwork(address: address).addressText) ?? address
             Output.write(removed ? "unblocked \(text)\n" : "\(text) is not blocked; nothing to do\n")
-            return ExitCodes.completed
+            return ExitStatus.completed
         }
     }
 }
@@ -267,11 +267,11 @@ struct NetExplainCommand: AsyncParsableCommand {
             if let fromVM, policy.vms[fromVM] == nil {
                 // Not an ACCEPT for a VM nobody filters: most likely a typo.
                 let known = policy.vms.keys.sorted()
-                throw CLIError(exitCode: ExitCodes.usage, message: "--from-vm '\(fromVM.terminalSafe)' is not a VM of the policy (or its libvirt domain "
+                throw HyperwardError(.usage, "--from-vm '\(fromVM.terminalSafe)' is not a VM of the policy (or its libvirt domain "
                     + "is not running); its VMs: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
             }
             guard let source = try? IPNetwork(address: from), let destination = try? IPNetwork(address: to),
-                  let p = Rule.Proto(rawValue: proto) else { return ExitCodes.usage }
+                  let p = Rule.Proto(rawValue: proto) else { return ExitStatus.usage }
             let explanation = PolicyModel(policy: policy).explain(
                 PacketQuery(source: source, destination: destination, proto: p, port: port, sourceVM: fromVM))
             if format == "json" {
@@ -281,7 +281,7 @@ struct NetExplainCommand: AsyncParsableCommand {
             } else {
                 Output.write("\(explanation.verdict.rawValue.uppercased()) at \(explanation.stage): \(explanation.rule)\n  \(explanation.reason)\n")
             }
-            return explanation.verdict == .accept ? ExitCodes.completed : ExitCodes.thresholdMatched
+            return explanation.verdict == .accept ? ExitStatus.completed : ExitStatus.thresholdMatched
         }
     }
 }

@@ -43,7 +43,7 @@ struct RespondCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: netns)
                 try responder.quarantineVM(dump: !noDump, snapshot: !noSnapshot)
-                return ExitCodes.completed
+                return ExitStatus.completed
             }
         }
     }
@@ -59,7 +59,7 @@ struct RespondCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: netns)
                 try responder.release()
-                return ExitCodes.completed
+                return ExitStatus.completed
             }
         }
     }
@@ -75,11 +75,11 @@ struct RespondCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
-                    throw CLIError(exitCode: ExitCodes.usage, message: "--name: letters, digits, '-', '_' and '.' (at most 64)")
+                    throw HyperwardError(.usage, "--name: letters, digits, '-', '_' and '.' (at most 64)")
                 }
                 let responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: nil)
                 try responder.markGolden(name: name)
-                return ExitCodes.completed
+                return ExitStatus.completed
             }
         }
     }
@@ -97,20 +97,20 @@ struct RespondCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let responder = try RespondCommand.responder(vm, global: global, dryRun: dryRun, netns: nil)
                 try responder.restore(to: to)
-                return ExitCodes.completed
+                return ExitStatus.completed
             }
         }
     }
 
     static func responder(_ vm: String, global: GlobalOptions, dryRun: Bool, netns: String?) throws -> Responder {
         guard !vm.isEmpty, vm.count <= 200, !vm.contains("/"), vm != ".", vm != "..", !vm.hasPrefix("-") else {
-            throw CLIError(exitCode: ExitCodes.usage, message: "not a domain name: \(vm.prefix(60).debugDescription)")
+            throw HyperwardError(.usage, "not a domain name: \(vm.prefix(60).debugDescription)")
         }
         let configuration = try global.loadConfiguration()
         let store: StateStore?
         if dryRun { store = nil } else {
             do { store = try StateStore(stateDirectory: configuration.stateDirectory) } catch {
-                throw CLIError(exitCode: ExitCodes.software, message: "\(error)")
+                throw HyperwardError(.software, "\(error)")
             }
         }
         return Responder(vm: vm, stateDirectory: configuration.stateDirectory, dryRun: dryRun, store: store,

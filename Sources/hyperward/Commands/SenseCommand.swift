@@ -78,9 +78,9 @@ struct SenseCommand: AsyncParsableCommand {
             configuration.showSecrets = showSecrets
             if showSecrets { Output.warn("--show-secrets: captured passwords are printed in clear") }
             if let inventory {
-                try OperatorFiles.refuseDirectory(inventory, exitCode: ExitCodes.configuration, what: "--inventory ")
+                try OperatorFiles.refuseDirectory(inventory, exitCode: ExitStatus.configuration, what: "--inventory ")
                 do { configuration.inventory = try SensorInventory.load(path: AuditRunner.absolute(inventory)) } catch {
-                    throw CLIError(exitCode: ExitCodes.configuration, message: "\(error)")
+                    throw HyperwardError(.configuration, "\(error)")
                 }
             }
             var run = SenseRun(engine: SensorEngine(configuration: configuration), json: format == "json",
@@ -89,14 +89,14 @@ struct SenseCommand: AsyncParsableCommand {
             let start = ContinuousClock.now
             var drops: Int?
             if let pcap {
-                try OperatorFiles.refuseDirectory(pcap, exitCode: ExitCodes.noInput)
+                try OperatorFiles.refuseDirectory(pcap, exitCode: ExitStatus.noInput)
                 let file: CaptureFile
                 var options = CaptureFile.Options()
                 // A link type the decoder cannot read would make every frame "malformed" and the run
                 // look clean: refuse the file instead.
                 options.linkTypes = LinkType.decodable
                 do throws(CaptureError) { file = try CaptureFile(path: AuditRunner.absolute(pcap), options: options) } catch {
-                    throw CLIError(exitCode: error.code == .unsupported ? 65 : 66, message: "\(pcap): \(error.code == .system ? error.message : error.description)")
+                    throw HyperwardError(exitStatus: error.code == .unsupported ? 65 : 66, "\(pcap): \(error.code == .system ? error.message : error.description)")
                 }
                 do throws(CaptureError) {
                     var frames: [CapturedFrame] = []
@@ -109,12 +109,12 @@ struct SenseCommand: AsyncParsableCommand {
                 } catch {
                     // What was read is reported; the error says where the file went bad.
                     _ = run.finish(elapsed: ContinuousClock.now - start, drops: nil, error: "\(error)")
-                    throw CLIError(exitCode: error.code == .unsupported ? 65 : ExitCodes.software, message: "\(pcap): \(error)")
+                    throw HyperwardError(exitStatus: error.code == .unsupported ? 65 : ExitStatus.software, "\(pcap): \(error)")
                 }
             } else if let interface {
                 let live: LiveCapture
                 do { live = try LiveCapture(interface: interface) } catch {
-                    throw CLIError(exitCode: ExitCodes.software, message: "cannot capture on \(interface): \(error)")
+                    throw HyperwardError(.software, "cannot capture on \(interface): \(error)")
                 }
                 let stop = StopFlag()
                 stop.installSignalHandlers()
@@ -122,7 +122,7 @@ struct SenseCommand: AsyncParsableCommand {
                 do {
                     try live.capture(until: { stop.isSet || deadline.map { ContinuousClock.now >= $0 } == true }) { run.process($0) }
                 } catch {
-                    throw CLIError(exitCode: ExitCodes.software, message: "capture on \(interface) failed: \(error)")
+                    throw HyperwardError(.software, "capture on \(interface) failed: \(error)")
                 }
                 drops = live.statistics().packetsDropped
                 live.close()
@@ -202,7 +202,7 @@ struct SenseRun {
             if !byDetector.isEmpty { line += " (" + byDetector.map { "\($0.0) \(AlertRendering.render($0.1))" }.joined(separator: ", ") + ")" }
             FileHandle.standardError.write(Data((line + String(format: " in %.2f s\n", seconds)).utf8))
         }
-        return matched ? ExitCodes.thresholdMatched : ExitCodes.completed
+        return matched ? ExitStatus.thresholdMatched : ExitStatus.completed
     }
 }
 
@@ -212,13 +212,13 @@ struct PreventionRunner {
     let blocklist: Blocklist
     let seconds: Int
 
-    /// - Throws: `CLIError` (78) for an allowlist entry that is not an address or CIDR: dropping
+    /// - Throws: `HyperwardError` (78) for an allowlist entry that is not an address or CIDR: dropping
     ///   it would leave that address open to blocking.
-    init(allow: [String], seconds: Int, namespace: String?) throws(CLIError) {
+    init(allow: [String], seconds: Int, namespace: String?) throws(HyperwardError) {
         var allowlist: [IPNetwork] = []
         for entry in allow {
             do { allowlist.append(try IPNetwork(parsing: entry)) } catch {
-                throw CLIError(exitCode: ExitCodes.configuration, message: "allow entry '\(entry)' is not an address or CIDR: \(error.text)")
+                throw HyperwardError(.configuration, "allow entry '\(entry)' is not an address or CIDR: \(error.text)")
             }
         }
         policy = PreventionPolicy(allowlist: allowlist)

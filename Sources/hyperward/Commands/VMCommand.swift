@@ -28,12 +28,12 @@ struct VMCommand: AsyncParsableCommand {
         let disks = try store.diskKeys(vmName: vm)
         if let path {
             guard let record = disks.first(where: { $0.path == path }) else {
-                throw CLIError(exitCode: ExitCodes.unknownKey, message: "\(path) is not a recorded disk of \(vm)")
+                throw HyperwardError(.unknownItem, "\(path) is not a recorded disk of \(vm)")
             }
             return record
         }
         guard disks.count == 1, let record = disks.first else {
-            throw CLIError(exitCode: ExitCodes.unknownKey, message: disks.isEmpty ? "\(vm) has no encrypted disk recorded" : "\(vm) has \(disks.count) disks: name one with --disk")
+            throw HyperwardError(.unknownItem, disks.isEmpty ? "\(vm) has no encrypted disk recorded" : "\(vm) has \(disks.count) disks: name one with --disk")
         }
         return record
     }
@@ -58,7 +58,7 @@ extension VMCommand {
             try await reportingErrors {
                 let context = try KeyCommandContext(global: global)
                 guard let uuid = VirtHost.domainUUID(name) else {
-                    throw CLIError(exitCode: ExitCodes.unknownKey, message: "no libvirt domain named \(name.debugDescription)")
+                    throw HyperwardError(.unknownItem, "no libvirt domain named \(name.debugDescription)")
                 }
                 let host = try VirtHost.machineID()
                 let store = try context.open(access)
@@ -71,7 +71,7 @@ extension VMCommand {
                     } catch {
                         context.record("vm.start.refused", key: disk.keyName, version: nil, outcome: error,
                                        message: "refused to release the disk key of \(disk.path) to \(name) \(uuid): \(error.code.rawValue)")
-                        throw CLIError(exitCode: error.exitCode, message: "refused to start \(name): \(error.message)")
+                        throw HyperwardError(exitStatus: error.exitCode, "refused to start \(name): \(error.message)")
                     }
                 }
                 var defined: [String] = []
@@ -95,27 +95,27 @@ extension VMCommand {
                     try VirtHost.withSecret(Array(xml.utf8)) { file in
                         let result = VirtHost.virsh(["secret-define", "--file", file])
                         guard result.status == 0 else {
-                            throw CLIError(exitCode: ExitCodes.software, message: "virsh secret-define failed: \(result.stderr.prefix(300))")
+                            throw HyperwardError(.software, "virsh secret-define failed: \(result.stderr.prefix(300))")
                         }
                     }
                     defined.append(disk.secretUUID)
                     try VirtHost.withSecret(passphrase) { file in
                         let result = VirtHost.virsh(["secret-set-value", "--secret", disk.secretUUID, "--file", file, "--plain"])
                         guard result.status == 0 else {
-                            throw CLIError(exitCode: ExitCodes.software, message: "virsh secret-set-value failed: \(result.stderr.prefix(300))")
+                            throw HyperwardError(.software, "virsh secret-set-value failed: \(result.stderr.prefix(300))")
                         }
                     }
                 }
                 let start = VirtHost.virsh(["start", "--", name])
                 guard start.status == 0 else {
                     context.record("vm.start", key: nil, version: nil, outcome: KeyError(.storage, "libvirt"), message: "libvirt could not start \(name): \(start.stderr.prefix(200))")
-                    throw CLIError(exitCode: ExitCodes.software, message: "virsh start \(name) failed: \(start.stderr.prefix(500))")
+                    throw HyperwardError(.software, "virsh start \(name) failed: \(start.stderr.prefix(500))")
                 }
                 // QEMU holds the keys now; the deferred undefine removes libvirt's copies.
                 context.record("vm.start", key: disks.first?.keyName, version: nil, outcome: nil,
                                message: "started \(name) \(uuid) with \(disks.count) encrypted disk(s); secrets removed")
                 Output.write("started \(name) (\(disks.count) encrypted disk\(disks.count == 1 ? "" : "s"))\n")
-                return ExitCodes.completed
+                return ExitStatus.completed
             }
         }
     }

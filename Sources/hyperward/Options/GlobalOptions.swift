@@ -41,7 +41,7 @@ struct GlobalOptions: ParsableArguments {
         do {
             configuration = try HyperwardConfiguration.load(path: config ?? HyperwardConfiguration.defaultPath, isExplicit: config != nil)
         } catch {
-            throw CLIError(exitCode: ExitCodes.configuration, message: error.description)
+            throw HyperwardError(.configuration, error.description)
         }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
         if let logLevel { configuration.logLevel = logLevel }

@@ -39,19 +39,19 @@ struct AuditRunner: Sendable {
     }
 
     /// Loads the waivers file (from the auditing machine, not the audited root).
-    func loadWaivers() throws(CLIError) -> WaiverSet {
+    func loadWaivers() throws(HyperwardError) -> WaiverSet {
         guard let waiversPath else { return WaiverSet() }
-        try OperatorFiles.refuseDirectory(waiversPath, exitCode: ExitCodes.usage, what: "waivers file ")
+        try OperatorFiles.refuseDirectory(waiversPath, exitCode: ExitStatus.usage, what: "waivers file ")
         do {
             let text = try RootedFileSystem().readText(waiversPath, limit: 1 << 20)
             return try WaiverSet.parse(text, file: waiversPath)
         } catch {
-            throw CLIError(exitCode: ExitCodes.usage, message: error.description)
+            throw HyperwardError(.usage, error.description)
         }
     }
 
     /// Runs the audit.
-    func run(now: Date = Date()) throws(CLIError) -> AuditReport {
+    func run(now: Date = Date()) throws(HyperwardError) -> AuditReport {
         let waivers = try loadWaivers()
         let context = AuditContext(fs: RootedFileSystem(root: root), feedPaths: feeds, matchAllPackages: allPackages)
         return Auditor().run(context: context, skip: skip, waivers: waivers, now: now, toolVersion: HyperwardVersion.current)

@@ -48,7 +48,7 @@ struct AuditService: Service {
             for change in changes {
                 logger.notice("finding changed", metadata: ["event.kind": "\(change.kind)", "finding.key": "\(change.subject ?? "")"])
             }
-        } catch let error as CLIError {
+        } catch let error as HyperwardError {
             logger.error("audit run failed", metadata: ["error": "\(error.message)"])
         } catch {
             logger.error("audit run failed", metadata: ["error": "\(error)"])

@@ -15,56 +15,30 @@ import HyperwardCore
 import HyperwardHost
 @_exported import Synchronization
 
-/// Documented exit codes (sysexits-style where one exists).
-/// One table for every command: docs/exit-codes.md.
-enum ExitCodes {
-    static let completed: Int32 = 0
-    static let thresholdMatched: Int32 = 1
-    static let checkError: Int32 = 3
-    static let usage: Int32 = 64
-    static let invalidData: Int32 = 65
-    static let noInput: Int32 = 66
-    static let unknownKey: Int32 = 67
-    static let refused: Int32 = 69
-    static let software: Int32 = 70
-    static let cannotCreate: Int32 = 73
-    static let ioError: Int32 = 74
-    static let busy: Int32 = 75
-    static let corrupted: Int32 = 76
-    static let wrongSecret: Int32 = 77
-    static let configuration: Int32 = 78
-}
-
-/// An error that ends the command with a message on stderr and a documented exit code.
-struct CLIError: Error, CustomStringConvertible {
-    var exitCode: Int32
-    var message: String
-    var description: String { message }
-}
-
 extension AsyncParsableCommand {
-    /// Runs `body`, turning `CLIError` into its message and exit code.
+    /// Runs `body`, turning an error into its message on standard error and its exit status
+    /// (`ExitStatus`, docs/exit-codes.md).
     func reportingErrors(_ body: () async throws -> Int32) async throws {
         do {
             let code = try await body()
             if code != 0 { throw ExitCode(code) }
-        } catch let error as CLIError {
-            Output.error(error.message)
-            throw ExitCode(error.exitCode)
+        } catch let error as HyperwardError {
+            Output.error(error.description)
+            throw ExitCode(error.code.exitStatus)
         } catch let error as FileCreationError {
             Output.error(error.message)
-            throw ExitCode(error.kind == .failed ? ExitCodes.ioError : ExitCodes.cannotCreate)
+            throw ExitCode(error.kind == .failed ? ExitStatus.ioError : ExitStatus.cannotCreate)
         } catch let error as StateLockError {
             Output.error(error.message)
-            throw ExitCode(ExitCodes.busy)
+            throw ExitCode(ExitStatus.busy)
         }
     }
 }
 
-extension CLIError {
+extension HyperwardError {
     /// A file that could not be created, as the command's error.
     init(_ error: FileCreationError) {
-        self.init(exitCode: error.kind == .failed ? ExitCodes.ioError : ExitCodes.cannotCreate, message: error.message)
+        self.init(error.kind == .failed ? .ioError : .cannotCreate, error.message)
     }
 }
 
@@ -82,7 +56,7 @@ enum StateChange {
     static func acquire(_ directory: String, _ what: String) throws -> StateLock {
         let lock: StateLock
         do { lock = try StateLock.acquire(directory, .changes, wait: wait, holder: "hyperward \(what)") } catch {
-            throw CLIError(exitCode: ExitCodes.busy, message: error.message)
+            throw HyperwardError(.busy, error.message)
         }
         removeLegacySecretFiles(directory)
         return lock
@@ -136,7 +110,7 @@ enum Output {
                 if fd == STDOUT_FILENO {
                     let reason = String(cString: strerror(errno))
                     write(Array("hyperward: standard output failed (\(reason)): the output is incomplete\n".utf8), to: STDERR_FILENO)
-                    exit(ExitCodes.ioError)
+                    exit(ExitStatus.ioError)
                 }
                 return
             }

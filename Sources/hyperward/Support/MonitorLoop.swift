@@ -22,7 +22,7 @@ final class MonitorLoop: @unchecked Sendable {
 
     init(uri: String, policy: MonitorPolicy) throws {
         do { collector = try LibvirtCollector(uri: uri) } catch {
-            throw CLIError(exitCode: ExitCodes.refused, message: "\(error)")
+            throw HyperwardError(.refused, "\(error)")
         }
         engine = MonitorEngine(policy: policy)
     }
@@ -41,7 +41,7 @@ final class MonitorLoop: @unchecked Sendable {
         let samples: [DomainSample] = try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 do { continuation.resume(returning: try self.collector.collect()) } catch {
-                    continuation.resume(throwing: CLIError(exitCode: ExitCodes.refused, message: "\(error)"))
+                    continuation.resume(throwing: HyperwardError(.refused, "\(error)"))
                 }
             }
         }
@@ -56,7 +56,7 @@ enum MonitorSetup {
             if let file { return try MonitorPolicy.load(file) }
             if let section = configuration.monitor { return try MonitorPolicy.load(section.file, section: true) }
         } catch {
-            throw CLIError(exitCode: ExitCodes.configuration, message: error.description)
+            throw HyperwardError(.configuration, error.description)
         }
         return (MonitorPolicy(), "qemu:///system", AutoResponse())
     }

@@ -96,9 +96,7 @@ struct NetworkService: Service {
             } else {
                 logger.info("network policy applied", metadata: metadata)
             }
-        } catch let error as CLIError {
-            logger.error("network policy not applied", metadata: ["error": "\(error.message)", "net.reason": "\(reason)"])
-        } catch let error as HyperwardError where error.code == .wouldUnprotect {
+        } catch where error.code == .wouldUnprotect {
             // An emptied or broken policy file must not silently drop every VM's protection: the
             // kernel keeps the previous ruleset until the policy names a running VM again (or an
             // operator runs `hyperward net apply --allow-empty`).

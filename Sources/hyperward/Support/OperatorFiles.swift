@@ -20,39 +20,39 @@ enum OperatorFiles {
     static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     /// Refuses a directory where a file is expected: `PATH is a directory` (exit `exitCode`).
-    static func refuseDirectory(_ path: String, exitCode: Int32, what: String = "") throws(CLIError) {
+    static func refuseDirectory(_ path: String, exitCode: Int32, what: String = "") throws(HyperwardError) {
         var st = stat()
         if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-            throw CLIError(exitCode: exitCode, message: "\(what)\(path) is a directory; give a file")
+            throw HyperwardError(exitStatus: exitCode, "\(what)\(path) is a directory; give a file")
         }
     }
 
     /// Checks that `output` may be created: not the input (same path or same file), not an existing
     /// file (exit 73, as other commands refuse to overwrite), not a directory.
-    static func checkNewOutput(_ output: String, input: String?) throws(CLIError) {
+    static func checkNewOutput(_ output: String, input: String?) throws(HyperwardError) {
         var out = stat()
         guard lstat(output, &out) == 0 else { return }  // Nothing there: it will be created.
         var followed = stat()
         if let input, stat(output, &followed) == 0 {
             var source = stat()
             if stat(input, &source) == 0, source.st_dev == followed.st_dev, source.st_ino == followed.st_ino {
-                throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(output) is the input \(input); refusing to write over it (choose another --out)")
+                throw HyperwardError(.cannotCreate, "\(output) is the input \(input); refusing to write over it (choose another --out)")
             }
         }
-        if (out.st_mode & S_IFMT) == S_IFDIR { throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(output) is a directory; give a file name to create") }
-        throw CLIError(exitCode: ExitCodes.cannotCreate, message: "\(output) already exists; remove it or choose another --out")
+        if (out.st_mode & S_IFMT) == S_IFDIR { throw HyperwardError(.cannotCreate, "\(output) is a directory; give a file name to create") }
+        throw HyperwardError(.cannotCreate, "\(output) already exists; remove it or choose another --out")
     }
 
     /// Writes `text` to `path` (0644): a new file only, or with `replacing`, atomically over the
     /// old one; it appears only when complete (`SafeFile`), so a kill leaves nothing behind.
-    /// - Throws: `CLIError` 73 naming the path and the system's reason.
-    static func save(_ text: String, to path: String, replacing: Bool) throws(CLIError) {
+    /// - Throws: `HyperwardError` 73 naming the path and the system's reason.
+    static func save(_ text: String, to path: String, replacing: Bool) throws(HyperwardError) {
         do {
             try SafeFile.write(Array(text.utf8), to: path, mode: 0o644, replace: replacing)
         } catch let error as FileCreationError {
-            throw CLIError(exitCode: ExitCodes.cannotCreate, message: error.message)
+            throw HyperwardError(.cannotCreate, error.message)
         } catch {
-            throw CLIError(exitCode: ExitCodes.cannotCreate, message: "cannot write \(path): \(error)")
+            throw HyperwardError(.cannotCreate, "cannot write \(path): \(error)")
         }
     }
 }

@@ -17,13 +17,13 @@ import NetworkPolicy
 enum PolicyLoader {
     /// The policy at `path`; VMs listed without interfaces are resolved from libvirt.
     /// With `inline`, the policy is the `network.policy` mapping of the configuration file `path`.
-    static func load(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(CLIError) -> NetworkPolicy {
+    static func load(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(HyperwardError) -> NetworkPolicy {
         try loadCounting(path, inline: inline, warn: warn).policy
     }
 
     /// Like `load`, also returning how many VMs the file names (libvirt domains that are not
     /// running are left out of the policy, not of this count).
-    static func loadCounting(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(CLIError) -> (policy: NetworkPolicy, named: Int) {
+    static func loadCounting(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(HyperwardError) -> (policy: NetworkPolicy, named: Int) {
         let absolute = AuditRunner.absolute(path)
         do {
             let text = try RootedFileSystem().readText(absolute, limit: 16 << 20)
@@ -38,7 +38,7 @@ enum PolicyLoader {
             for note in notes { warn(note.terminalSafe) }
             return (resolved, parsed.vms.count)
         } catch {
-            throw CLIError(exitCode: error.code == .notFound ? ExitCodes.usage : ExitCodes.configuration, message: error.description.terminalSafe)
+            throw HyperwardError(exitStatus: error.code == .notFound ? ExitStatus.usage : ExitStatus.configuration, error.description.terminalSafe)
         }
     }
 }

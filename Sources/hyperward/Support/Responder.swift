@@ -114,7 +114,7 @@ struct Responder {
                 record.pausedByUs = false
             }
         } else if record.namespace != namespace {
-            throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) was quarantined in namespace \(record.namespace ?? "(host)"); use the same --netns")
+            throw HyperwardError(.usage, "\(vm) was quarantined in namespace \(record.namespace ?? "(host)"); use the same --netns")
         }
         let id = record.quarantineID ?? Self.compactTime()
 
@@ -185,7 +185,7 @@ struct Responder {
                 unlink(partial)
                 try Self.virshOrThrow(["dump", "--memory-only", "--format", "elf", "--", vm, partial], "memory dump")
                 chmod(partial, 0o600)
-                guard rename(partial, path) == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot move the dump into place") }
+                guard rename(partial, path) == 0 else { throw HyperwardError(.software, "cannot move the dump into place") }
                 try addEvidence(&record, kind: "memory", path: path)
             }
         }
@@ -205,7 +205,7 @@ struct Responder {
     func release() throws {
         try withCase { record in
             if let recorded = record.namespace, recorded != namespace {
-                throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) was quarantined in namespace \(recorded); use --netns \(recorded)")
+                throw HyperwardError(.usage, "\(vm) was quarantined in namespace \(recorded); use --netns \(recorded)")
             }
             // Its current taps, and the recorded ones no other running VM has since taken.
             let current = ((try? DomainInfo.read(vm))?.interfaces.compactMap(\.tap)) ?? []
@@ -262,16 +262,16 @@ struct Responder {
     func restore(to name: String) throws {
         try withCase { record in
             guard !record.quarantined else {
-                throw CLIError(exitCode: ExitCodes.usage, message: "\(vm) is quarantined: release it first (a restored VM would start on the network)")
+                throw HyperwardError(.usage, "\(vm) is quarantined: release it first (a restored VM would start on the network)")
             }
             let chosen = record.snapshots.filter { $0.name == name }
             guard !chosen.isEmpty else {
-                throw CLIError(exitCode: ExitCodes.noInput, message: "no snapshot \(name) of \(vm) (known: \(Set(record.snapshots.map(\.name)).sorted().joined(separator: ", ")))")
+                throw HyperwardError(.notFound, "no snapshot \(name) of \(vm) (known: \(Set(record.snapshots.map(\.name)).sorted().joined(separator: ", ")))")
             }
             for snap in chosen {
                 let digest = try Self.sha256(file: snap.base).digest
                 guard digest == snap.sha256 else {
-                    throw CLIError(exitCode: ExitCodes.invalidData, message: "the base image \(snap.base) of \(name) changed since it was recorded (sha256 \(digest.prefix(16))…, expected \(snap.sha256.prefix(16))…): not restoring from it")
+                    throw HyperwardError(.invalidInput, "the base image \(snap.base) of \(name) changed since it was recorded (sha256 \(digest.prefix(16))…, expected \(snap.sha256.prefix(16))…): not restoring from it")
                 }
             }
             let state = Self.state(of: vm)
@@ -330,7 +330,7 @@ struct Responder {
             PendingDisk(target: $0.target, base: $0.source, format: $0.format, overlay: Self.overlayPath(base: $0.source, label: name))
         })
         if let clash = pending.disks.first(where: { FileManager.default.fileExists(atPath: $0.overlay) }) {
-            throw CLIError(exitCode: ExitCodes.software, message: "\(clash.overlay) already exists; choose another snapshot name")
+            throw HyperwardError(.software, "\(clash.overlay) already exists; choose another snapshot name")
         }
         if dryRun {
             say("disk: would snapshot \(disks.map(\.target).joined(separator: ", ")) as \(name)")
@@ -392,11 +392,11 @@ struct Responder {
     func define(_ xml: String) throws {
         let defined = "\(directory)/domain-\(Self.compactTime())-\(UInt32.random(in: 0...UInt32.max)).xml"
         let fd = open(defined, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot create \(defined)") }
+        guard fd >= 0 else { throw HyperwardError(.software, "cannot create \(defined)") }
         let bytes = Array(xml.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        guard written == bytes.count else { throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(defined)") }
+        guard written == bytes.count else { throw HyperwardError(.software, "cannot write \(defined)") }
         try Self.virshOrThrow(["define", defined], "define")
     }
 
@@ -405,26 +405,26 @@ struct Responder {
     /// Runs `body` on the VM's case, holding the case's lock (the agent and an operator may act at
     /// once), and saves it after.
     func withCase(_ body: (inout Case) throws -> Void) throws {
-        guard let uuid = VirtHost.domainUUID(vm) else { throw CLIError(exitCode: ExitCodes.noInput, message: "no domain \(vm) in libvirt") }
+        guard let uuid = VirtHost.domainUUID(vm) else { throw HyperwardError(.notFound, "no domain \(vm) in libvirt") }
         let previous = umask(0o077)
         defer { umask(previous) }
         for path in [stateDirectory, "\(stateDirectory)/response", directory] {
             if mkdir(path, 0o700) != 0 && errno != EEXIST {
-                throw CLIError(exitCode: ExitCodes.software, message: "cannot create \(path): \(String(cString: strerror(errno)))")
+                throw HyperwardError(.software, "cannot create \(path): \(String(cString: strerror(errno)))")
             }
         }
         let lock = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot open \(directory)/lock") }
+        guard lock >= 0 else { throw HyperwardError(.software, "cannot open \(directory)/lock") }
         defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot lock \(directory)") }
+        guard flock(lock, LOCK_EX) == 0 else { throw HyperwardError(.software, "cannot lock \(directory)") }
         let file = directory + "/case.json"
         var record = Case(vm: vm, uuid: uuid)
         if let data = FileManager.default.contents(atPath: file) {
             guard data.count < 8 << 20, let decoded = try? JSONDecoder().decode(Case.self, from: data) else {
-                throw CLIError(exitCode: ExitCodes.invalidData, message: "\(file) is not a response case file; move it aside to start afresh")
+                throw HyperwardError(.invalidInput, "\(file) is not a response case file; move it aside to start afresh")
             }
             guard decoded.uuid == uuid else {
-                throw CLIError(exitCode: ExitCodes.invalidData, message: "\(file) is for another domain named \(vm) (uuid \(decoded.uuid)); move it aside")
+                throw HyperwardError(.invalidInput, "\(file) is for another domain named \(vm) (uuid \(decoded.uuid)); move it aside")
             }
             record = decoded
         }
@@ -440,7 +440,7 @@ struct Responder {
         let temporary = file + ".tmp"
         try encoder.encode(record).write(to: URL(fileURLWithPath: temporary))
         chmod(temporary, 0o600)
-        guard rename(temporary, file) == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot write \(file)") }
+        guard rename(temporary, file) == 0 else { throw HyperwardError(.software, "cannot write \(file)") }
     }
 
     // MARK: libvirt plumbing
@@ -456,27 +456,27 @@ struct Responder {
 
         static func read(_ vm: String) throws -> DomainInfo {
             let r = VirtHost.virsh(["dumpxml", "--", vm])
-            guard r.status == 0 else { throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(vm)'s definition: \(r.stderr.prefix(200))") }
+            guard r.status == 0 else { throw HyperwardError(.notFound, "cannot read \(vm)'s definition: \(r.stderr.prefix(200))") }
             return try parse(r.stdout)
         }
 
         static func parse(_ xml: String) throws -> DomainInfo {
             let document: XMLDocument
-            do { document = try XMLDocument(xmlString: xml) } catch { throw CLIError(exitCode: ExitCodes.software, message: "the domain's XML does not parse: \(error)") }
+            do { document = try XMLDocument(xmlString: xml) } catch { throw HyperwardError(.software, "the domain's XML does not parse: \(error)") }
             var info = DomainInfo()
             // Interfaces through the network engine's bounded reader of domain XML.
             do {
                 info.interfaces = try DomainXML.interfaces(ofDomain: xml).map {
                     Interface(mac: $0.mac.lowercased(), tap: $0.device, bridged: $0.network != nil)
                 }
-            } catch { throw CLIError(exitCode: ExitCodes.software, message: "the domain's interfaces do not read: \(error)") }
+            } catch { throw HyperwardError(.software, "the domain's interfaces do not read: \(error)") }
             for case let element as XMLElement in (try? document.nodes(forXPath: "/domain/devices/disk[@type='file'][@device='disk']")) ?? [] {
                 guard let source = element.elements(forName: "source").first?.attribute(forName: "file")?.stringValue, source.hasPrefix("/"),
                       let target = element.elements(forName: "target").first?.attribute(forName: "dev")?.stringValue else { continue }
                 // The format the domain declares, never one probed from guest-written bytes.
                 let format = element.elements(forName: "driver").first?.attribute(forName: "type")?.stringValue ?? "raw"
                 guard ["raw", "qcow2"].contains(format) else {
-                    throw CLIError(exitCode: ExitCodes.software, message: "disk \(target) is \(format); only raw and qcow2 disks are snapshotted")
+                    throw HyperwardError(.software, "disk \(target) is \(format); only raw and qcow2 disks are snapshotted")
                 }
                 info.disks.append(Disk(target: target, source: source, format: format))
             }
@@ -487,7 +487,7 @@ struct Responder {
     static func virshOrThrow(_ arguments: [String], _ what: String) throws {
         let r = VirtHost.virsh(arguments)
         guard r.status == 0 else {
-            throw CLIError(exitCode: ExitCodes.software, message: "\(what) failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(400))")
+            throw HyperwardError(.software, "\(what) failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(400))")
         }
     }
 
@@ -538,7 +538,7 @@ struct Responder {
 
     static func inactiveXML(_ vm: String) throws -> String {
         let r = VirtHost.virsh(["dumpxml", "--inactive", "--security-info", "--", vm])
-        guard r.status == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "cannot read \(vm)'s definition: \(r.stderr.prefix(200))") }
+        guard r.status == 0 else { throw HyperwardError(.software, "cannot read \(vm)'s definition: \(r.stderr.prefix(200))") }
         return r.stdout
     }
 
@@ -546,12 +546,12 @@ struct Responder {
     /// backing chain dropped: libvirt reads it from the image, whose backing format we set).
     static func pointDisk(_ target: String, to path: String, in xml: String) throws -> String {
         let document: XMLDocument
-        do { document = try XMLDocument(xmlString: xml) } catch { throw CLIError(exitCode: ExitCodes.software, message: "the domain's XML does not parse: \(error)") }
+        do { document = try XMLDocument(xmlString: xml) } catch { throw HyperwardError(.software, "the domain's XML does not parse: \(error)") }
         let disks = (try? document.nodes(forXPath: "/domain/devices/disk")) ?? []
         guard let disk = disks.compactMap({ $0 as? XMLElement }).first(where: {
             $0.elements(forName: "target").first?.attribute(forName: "dev")?.stringValue == target
-        }) else { throw CLIError(exitCode: ExitCodes.software, message: "the domain has no disk \(target)") }
-        guard let source = disk.elements(forName: "source").first else { throw CLIError(exitCode: ExitCodes.software, message: "disk \(target) has no source") }
+        }) else { throw HyperwardError(.software, "the domain has no disk \(target)") }
+        guard let source = disk.elements(forName: "source").first else { throw HyperwardError(.software, "disk \(target) has no source") }
         source.attribute(forName: "file")?.stringValue = path
         for element in disk.elements(forName: "driver") { element.attribute(forName: "type")?.stringValue = "qcow2" }
         for element in disk.elements(forName: "backingStore") { disk.removeChild(at: element.index) }
@@ -561,7 +561,7 @@ struct Responder {
     /// A qcow2 overlay on `base`, whose format is given (never probed), readable by QEMU.
     static func createOverlay(_ overlay: String, base: String, format: String) throws {
         let r = HostCommand.run(["/usr/bin/qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", format, overlay])
-        guard r.status == 0 else { throw CLIError(exitCode: ExitCodes.software, message: "qemu-img create failed: \(r.stderr.prefix(300))") }
+        guard r.status == 0 else { throw HyperwardError(.software, "qemu-img create failed: \(r.stderr.prefix(300))") }
         if let user = getpwnam("libvirt-qemu") { chown(overlay, user.pointee.pw_uid, user.pointee.pw_gid) }
         chmod(overlay, 0o600)
     }
@@ -576,7 +576,7 @@ struct Responder {
     }
 
     static func sha256(file path: String) throws -> (digest: String, bytes: Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError(exitCode: ExitCodes.noInput, message: "cannot read \(path) to hash it") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw HyperwardError(.notFound, "cannot read \(path) to hash it") }
         defer { try? handle.close() }
         var hasher = SHA256()
         var total: Int64 = 0

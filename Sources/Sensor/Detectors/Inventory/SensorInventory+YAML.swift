@@ -43,7 +43,7 @@ import Yams
 /// errors at `file:line:column`, as in the policy.
 extension SensorInventory {
     /// The inventory error code.
-    public static let errorCode = HyperwardError.Code("inventory")
+    public static let errorCode = HyperwardError.Code("inventory", exitStatus: ExitStatus.configuration)
     /// The largest inventory file accepted, in bytes.
     public static let maximumFileSize = 4 << 20
     /// The most infrastructure entries accepted.
