@@ -83,6 +83,7 @@ let package = Package(
             name: "HyperwardStore",
             dependencies: [
                 "HyperwardCore",
+                "HyperwardHost",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
@@ -174,7 +175,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostAuditTests",
-            dependencies: ["HostAudit", "HyperwardCore", "HyperwardFuzz"],
+            dependencies: ["HostAudit", "HyperwardCore", "HyperwardHost", "HyperwardFuzz"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -95,13 +95,7 @@ extension HyperwardConfiguration {
     /// keys.key_file) are made absolute against its directory.
     public static func parse(_ text: String, file: String) throws(HyperwardError) -> HyperwardConfiguration {
         var config = HyperwardConfiguration()
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw HyperwardError.yaml(error, file: file, code: .configuration)
-        }
-        guard let root else { return config }  // An empty file: defaults.
+        guard let root = try YAMLReader(file: file, code: .configuration).compose(text) else { return config }  // An empty file: defaults.
         guard let mapping = root.mapping else {
             throw error("the configuration must be a mapping of settings", at: root, file: file)
         }
@@ -226,20 +220,15 @@ extension HyperwardConfiguration {
     }
 
     static func error(_ message: String, at node: Node, file: String) -> HyperwardError {
-        let mark = node.mark
-        return HyperwardError(.configuration, message, location: .init(file: file, line: mark?.line, column: mark?.column))
+        YAMLReader(file: file, code: .configuration).fail(message, node)
     }
 
     static func string(_ node: Node, key: String, file: String) throws(HyperwardError) -> String {
-        guard let s = node.scalar?.string else { throw error("\(key) must be a string", at: node, file: file) }
-        return s
+        try YAMLReader(file: file, code: .configuration).string(node, what: key)
     }
 
     static func strings(_ node: Node, key: String, file: String) throws(HyperwardError) -> [String] {
-        guard let seq = node.sequence else { throw error("\(key) must be a list of strings", at: node, file: file) }
-        var result: [String] = []
-        for item in seq { result.append(try string(item, key: key, file: file)) }
-        return result
+        try YAMLReader(file: file, code: .configuration).strings(node, what: key)
     }
 
 }

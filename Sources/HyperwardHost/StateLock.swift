@@ -94,15 +94,8 @@ public final class StateLock: @unchecked Sendable {
 
     /// Creates the state directory 0700 when missing.
     public static func ensureDirectory(_ directory: String) throws(StateLockError) {
-        var st = stat()
-        if stat(directory, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw StateLockError(message: "the state directory \(directory) is not a directory") }
-            return
-        }
-        let previous = umask(0o077)
-        defer { umask(previous) }
-        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
-            throw StateLockError(message: "cannot create the state directory \(directory): \(String(cString: strerror(errno)))")
+        do { try PrivateDirectory.ensure(directory) } catch {
+            throw StateLockError(message: "the state directory: \(error.message)")
         }
     }
 }

@@ -12,6 +12,7 @@
 import Foundation
 import GRDB
 import HyperwardCore
+import HyperwardHost
 
 /// The last known state of one audit finding, to tell what changed between runs.
 public struct FindingState: Sendable, Hashable, Codable {
@@ -106,16 +107,8 @@ public final class StateStore: Sendable {
     }
 
     static func prepareDirectory(_ directory: String) throws(HyperwardError) {
-        var st = stat()
-        if stat(directory, &st) != 0 {
-            if mkdir(directory, 0o700) != 0 {
-                throw HyperwardError(.storage, "cannot create the state directory \(directory): \(String(cString: strerror(errno))) (use --state-dir)")
-            }
-        } else if (st.st_mode & S_IFMT) != S_IFDIR {
-            throw HyperwardError(.storage, "the state directory \(directory) is not a directory")
-        } else if st.st_mode & 0o077 != 0 {
-            // Tighten a directory someone loosened: state must not be readable by others.
-            chmod(directory, 0o700)
+        do { try PrivateDirectory.ensure(directory) } catch {
+            throw HyperwardError(.storage, "the state directory: \(error.message) (use --state-dir)")
         }
     }
 

@@ -242,17 +242,8 @@ public final class Keystore: Sendable {
     }
 
     static func prepareDirectory(_ directory: String) throws(KeyError) {
-        var st = stat()
-        if stat(directory, &st) != 0 {
-            let previous = umask(0o077)
-            defer { umask(previous) }
-            guard mkdir(directory, 0o700) == 0 else {
-                throw KeyError(.storage, "cannot create the state directory \(directory): \(String(cString: strerror(errno)))")
-            }
-        } else if (st.st_mode & S_IFMT) != S_IFDIR {
-            throw KeyError(.storage, "\(directory) is not a directory")
-        } else if st.st_mode & 0o077 != 0 {
-            chmod(directory, 0o700)
+        do { try PrivateDirectory.ensure(directory) } catch {
+            throw KeyError(.storage, "the state directory: \(error.message)")
         }
     }
 

@@ -73,8 +73,7 @@ extension MonitorPolicy {
     public static func parse(_ text: String, file: String, section: Bool = false) throws(HyperwardError) -> (MonitorPolicy, uri: String, response: AutoResponse) {
         var policy = MonitorPolicy(), uri = "qemu:///system", response = AutoResponse()
         var seasonSeconds = 0.0
-        var root: Node?
-        do { root = try Yams.compose(yaml: text) } catch { throw HyperwardError.yaml(error, file: file, code: .configuration) }
+        var root = try YAMLReader(file: file, code: .configuration).compose(text)
         if section { root = root?.mapping?["monitor"] }
         guard let root else { return (policy, uri, response) }
         guard let mapping = root.mapping else { throw fail("the monitor policy must be a mapping", root, file) }
@@ -192,14 +191,11 @@ extension MonitorPolicy {
     }
 
     static func fail(_ message: String, _ node: Node, _ file: String) -> HyperwardError {
-        HyperwardError(.configuration, message, location: .init(file: file, line: node.mark?.line, column: node.mark?.column))
+        YAMLReader(file: file, code: .configuration).fail(message, node)
     }
 
     static func number(_ node: Node, _ key: String, _ range: ClosedRange<Double>, _ file: String) throws(HyperwardError) -> Double {
-        guard let value = node.float ?? node.int.map(Double.init), range.contains(value) else {
-            throw fail("\(key) must be a number from \(range.lowerBound.formatted) to \(range.upperBound.formatted)", node, file)
-        }
-        return value
+        try YAMLReader(file: file, code: .configuration).number(node, what: key, in: range)
     }
 
     static func scalarText(_ node: Node, _ key: String, _ file: String) throws(HyperwardError) -> String {
@@ -208,22 +204,12 @@ extension MonitorPolicy {
     }
 
     static func flag(_ node: Node, _ key: String, _ file: String) throws(HyperwardError) -> Bool {
-        guard let b = node.bool else { throw fail("\(key) must be true or false", node, file) }
-        return b
+        try YAMLReader(file: file, code: .configuration).bool(node, what: key)
     }
 
     static func map(_ node: Node, _ key: String, _ known: Set<String>, _ file: String) throws(HyperwardError) -> [(String, Node)] {
-        guard let m = node.mapping else { throw fail("\(key) must be a mapping", node, file) }
-        var result: [(String, Node)] = []
-        for (k, v) in m {
-            let name = k.string ?? ""
-            guard known.contains(name) else { throw fail("unknown setting '\(key).\(name)' (known: \(known.sorted().joined(separator: ", ")))", k, file) }
-            result.append((name, v))
-        }
-        return result
+        try YAMLReader(file: file, code: .configuration).entries(node, what: key, known: known) { name in
+            "unknown setting '\(key).\(name)' (known: \(known.sorted().joined(separator: ", ")))"
+        }.map { ($0.key, $0.value) }
     }
-}
-
-extension Double {
-    var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
 }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardHost
 import Foundation
 import Testing
 
@@ -106,16 +107,7 @@ typealias AgentNetworkSyncTests = LibvirtGuestTests.AgentNetworkSyncTests
 extension CLI {
     /// Runs a shell command line (test plumbing only).
     static func shell(_ command: String) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let result = HostCommand.run(["/bin/sh", "-c", command], outputLimit: 64 << 20)
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }

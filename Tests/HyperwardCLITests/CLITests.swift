@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardHost
 import Foundation
 import HyperwardCore
 import Testing
@@ -30,24 +31,14 @@ struct CLI {
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes to EOF before waiting, so a large report cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        try run(arguments, stdin: nil, environment: environment, in: directory)
+    }
+
+    /// Runs the binary with `stdin` as its standard input (nil: /dev/null); both outputs kept
+    /// whole (up to 256 MiB each).
+    static func run(_ arguments: [String], stdin: Data?, environment: [String: String] = [:], in directory: String? = nil) throws -> Result {
+        let result = HostCommand.run([binary] + arguments, input: stdin, environment: environment, directory: directory, outputLimit: 256 << 20)
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }
 

@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import HyperwardStore
 import KeyManagement
 import Testing
@@ -50,22 +51,7 @@ struct KeysCLITests {
     }
 
     static func run(_ arguments: [String], stdin: Data, command: String? = "keys", environment: [String: String] = [:]) throws -> CLI.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = (command.map { [$0] } ?? []) + arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        input.fileHandleForWriting.write(stdin)
-        try input.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: String(decoding: errData, as: UTF8.self))
+        try CLI.run((command.map { [$0] } ?? []) + arguments, stdin: stdin, environment: environment)
     }
 
     @Test("every failure has its documented exit code and a message without secrets")
@@ -118,12 +104,7 @@ struct KeysCLITests {
 
     /// Edits the keystore with the sqlite3 shell when it is installed, else through Python.
     static func sql(_ path: String, _ statement: String) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", path, statement]
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        HostCommand.run(["/usr/bin/python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", path, statement]).status == 0
     }
 
     @Test("events record who did what to which key, never material or plaintext")

@@ -42,76 +42,41 @@ public struct WaiverSet: Sendable {
     /// Creates a set.
     public init(_ waivers: [Waiver] = []) { self.waivers = waivers }
 
-    private struct File: Decodable { var waivers: [Waiver]? }
-
     /// The keys a waivers file may have, at the top and in each waiver.
     static let fileKeys: Set<String> = ["waivers"]
     static let waiverKeys: Set<String> = ["id", "subject", "reason", "expires"]
 
-    /// Parses a waivers file's text; `file` names it in errors.
-    /// - Throws: `HyperwardError(.invalidInput)` with the file and, where known, the line. An
-    ///   unknown key (`waiver:` for `waivers:`, `expire:`) is an error naming it and its line: a
-    ///   misspelt file must not silently waive nothing, or waive without its expiry.
+    /// Parses a waivers file's text (YAML, or JSON, which is YAML); `file` names it in errors.
+    /// - Throws: `HyperwardError(.invalidInput)` at the file's line and column. An unknown key
+    ///   (`waiver:` for `waivers:`, `expire:`) is an error naming it: a misspelt file must not
+    ///   silently waive nothing, or waive without its expiry.
     public static func parse(_ text: String, file: String) throws(HyperwardError) -> WaiverSet {
-        try checkKeys(text, file: file)
-        let decoded: File
-        do {
-            decoded = try YAMLDecoder().decode(File.self, from: text)
-        } catch {
-            throw HyperwardError(.invalidInput, "not a valid waivers file: \(WaiverSet.describe(error))",
-                                 location: .init(file: file))
-        }
-        let waivers = decoded.waivers ?? []
-        for (index, waiver) in waivers.enumerated() {
-            let item = "waiver #\(index + 1) (\(waiver.id))"
-            if waiver.id.isEmpty {
-                throw HyperwardError(.invalidInput, "waiver #\(index + 1) has an empty id", location: .init(file: file))
-            }
-            if waiver.reason.trimmingWhitespace().isEmpty {
-                throw HyperwardError(.invalidInput, "\(item) needs a reason", location: .init(file: file))
-            }
-            if !WaiverSet.isISODate(waiver.expires) {
-                throw HyperwardError(.invalidInput, "\(item): expires '\(waiver.expires)' is not a YYYY-MM-DD date",
-                                     location: .init(file: file))
+        let reader = YAMLReader(file: file, code: .invalidInput)
+        guard let root = try reader.compose(text) else { return WaiverSet() }
+        func known(_ keys: Set<String>) -> String { keys.sorted().joined(separator: ", ") }
+        var waivers: [Waiver] = []
+        let top = try reader.entries(root, what: "a waivers file", known: fileKeys) { "unknown key '\($0)' (known: \(known(fileKeys)))" }
+        for (_, _, value) in top {
+            for (index, item) in try reader.list(value, what: "waivers").enumerated() {
+                let number = index + 1
+                let fields = try reader.entries(item, what: "waiver #\(number)", known: waiverKeys) {
+                    "unknown key '\($0)' in waiver #\(number) (known: \(known(waiverKeys)))"
+                }
+                var values: [String: String] = [:]
+                for field in fields { values[field.key] = try reader.string(field.value, what: "waiver #\(number): \(field.key)") }
+                guard let id = values["id"], !id.isEmpty else { throw reader.fail("waiver #\(number) has no id", item) }
+                let described = "waiver #\(number) (\(id))"
+                guard let reason = values["reason"], !reason.trimmingWhitespace().isEmpty else {
+                    throw reader.fail("\(described) needs a reason", item)
+                }
+                guard let expires = values["expires"] else { throw reader.fail("\(described) needs an expiry date (expires: YYYY-MM-DD)", item) }
+                guard WaiverSet.isISODate(expires) else {
+                    throw reader.fail("\(described): expires '\(expires)' is not a YYYY-MM-DD date", item)
+                }
+                waivers.append(Waiver(id: id, subject: values["subject"], reason: reason, expires: expires))
             }
         }
         return WaiverSet(waivers)
-    }
-
-    static func checkKeys(_ text: String, file: String) throws(HyperwardError) {
-        let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
-            throw HyperwardError(.invalidInput, "not a valid waivers file: \(WaiverSet.describe(error))", location: .init(file: file))
-        }
-        guard let mapping = root?.mapping else { return }  // Empty, or not a mapping: the decoder says so.
-        func unknown(_ key: Node, _ known: Set<String>, _ place: String) -> HyperwardError {
-            HyperwardError(.invalidInput, "unknown key '\(key.string ?? "")'\(place) (known: \(known.sorted().joined(separator: ", ")))",
-                           location: .init(file: file, line: key.mark?.line, column: key.mark?.column))
-        }
-        for (key, value) in mapping {
-            guard fileKeys.contains(key.string ?? "") else { throw unknown(key, fileKeys, "") }
-            guard let items = value.sequence else { continue }
-            for (index, item) in items.enumerated() {
-                guard let fields = item.mapping else { continue }
-                for (itemKey, _) in fields where !waiverKeys.contains(itemKey.string ?? "") {
-                    throw unknown(itemKey, waiverKeys, " in waiver #\(index + 1)")
-                }
-            }
-        }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let yaml = error as? YamlError { return "\(yaml)".split(separator: "\n").first.map(String.init) ?? "YAML error" }
-        if let decoding = error as? DecodingError {
-            switch decoding {
-            case .keyNotFound(let key, let ctx):
-                return "missing '\(key.stringValue)' at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))"
-            case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx):
-                return "\(ctx.debugDescription) at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))"
-            @unknown default: return "\(decoding)"
-            }
-        }
-        return "\(error)"
     }
 
     static func isISODate(_ s: String) -> Bool {

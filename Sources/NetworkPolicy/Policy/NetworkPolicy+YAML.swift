@@ -25,13 +25,7 @@ extension NetworkPolicy {
     /// With `path` (e.g. `["network", "policy"]`), the policy is the mapping at that key path of
     /// a larger document (the main configuration), and locations still point into that file.
     public static func parse(_ text: String, file: String, under path: [String] = []) throws(HyperwardError) -> NetworkPolicy {
-        let document: Node?
-        do { document = try Yams.compose(yaml: text) } catch {
-            var wrapped = HyperwardError.yaml(error, file: file, code: errorCode)
-            wrapped.message = wrapped.message.terminalSafe
-            throw wrapped
-        }
-        var root = document
+        var root = try PolicyParser.reader(file).compose(text)
         for key in path {
             guard let node = root, let mapping = node.mapping else { root = nil; break }
             root = mapping.first { $0.key.string == key }?.value
@@ -44,16 +38,24 @@ extension NetworkPolicy {
 
 struct PolicyParser {
     let file: String
+    let reader: YAMLReader
     /// Where each VM's MACs and addresses are written, for the overlap check's messages.
     var bindingLocations: [AddressBinding.Key: HyperwardError.SourceLocation] = [:]
 
-    init(file: String) { self.file = file }
-
-    /// An error at `node`. Messages echo names and values from the file, which may hold terminal
-    /// escapes, bidi overrides or line ends (a hostile or garbled policy): they are escaped.
-    func fail(_ message: String, _ node: Node) -> HyperwardError {
-        HyperwardError(NetworkPolicy.errorCode, message.terminalSafe, location: location(node))
+    init(file: String) {
+        self.file = file
+        self.reader = Self.reader(file)
     }
+
+    /// The policy's reader. Messages echo names and values from the file, which may hold
+    /// terminal escapes, bidi overrides or line ends (a hostile or garbled policy): they are
+    /// escaped.
+    static func reader(_ file: String) -> YAMLReader {
+        YAMLReader(file: file, code: NetworkPolicy.errorCode, escapesMessages: true)
+    }
+
+    /// An error at `node`.
+    func fail(_ message: String, _ node: Node) -> HyperwardError { reader.fail(message, node) }
 
     /// Records where `vm` binds `value` (the first place wins).
     mutating func record(_ vm: String, _ value: String, exclusive: Bool, _ node: Node) {
@@ -61,24 +63,11 @@ struct PolicyParser {
         if bindingLocations[key] == nil { bindingLocations[key] = location(node) }
     }
 
-    func location(_ node: Node) -> HyperwardError.SourceLocation {
-        .init(file: file, line: node.mark?.line, column: node.mark?.column)
-    }
+    func location(_ node: Node) -> HyperwardError.SourceLocation { reader.location(node) }
 
     /// The pairs of a mapping, refusing duplicate and unknown keys.
     func entries(_ node: Node, what: String, allowed: Set<String>? = nil) throws(HyperwardError) -> [(String, Node, Node)] {
-        guard let mapping = node.mapping else { throw fail("\(what) must be a mapping", node) }
-        var seen: Set<String> = []
-        var result: [(String, Node, Node)] = []
-        for (keyNode, value) in mapping {
-            guard let key = keyNode.scalar?.string else { throw fail("\(what): keys must be strings", keyNode) }
-            if !seen.insert(key).inserted { throw fail("duplicate \(what) key '\(key)'", keyNode) }
-            if let allowed, !allowed.contains(key) {
-                throw fail("unknown key '\(key)' in \(what) (known: \(allowed.sorted().joined(separator: ", ")))", keyNode)
-            }
-            result.append((key, keyNode, value))
-        }
-        return result
+        try reader.entries(node, what: what, known: allowed).map { ($0.key, $0.keyNode, $0.value) }
     }
 
     /// Runs a value parser, attaching the node's location to its message.
@@ -86,16 +75,9 @@ struct PolicyParser {
         do { return try body() } catch { throw fail(error.text, node) }
     }
 
-    func list(_ node: Node, what: String) throws(HyperwardError) -> [Node] {
-        if node.null != nil { return [] }
-        guard let sequence = node.sequence else { throw fail("\(what) must be a list", node) }
-        return Array(sequence)
-    }
+    func list(_ node: Node, what: String) throws(HyperwardError) -> [Node] { try reader.list(node, what: what) }
 
-    func string(_ node: Node, what: String) throws(HyperwardError) -> String {
-        guard let s = node.scalar?.string, node.null == nil else { throw fail("\(what) must be a string", node) }
-        return s
-    }
+    func string(_ node: Node, what: String) throws(HyperwardError) -> String { try reader.string(node, what: what) }
 
     mutating func parse(_ root: Node) throws(HyperwardError) -> NetworkPolicy {
         var policy = NetworkPolicy()

@@ -48,10 +48,8 @@ struct AuditService: Service {
             for change in changes {
                 logger.notice("finding changed", metadata: ["event.kind": "\(change.kind)", "finding.key": "\(change.subject ?? "")"])
             }
-        } catch let error as HyperwardError {
-            logger.error("audit run failed", metadata: ["error": "\(error.message)"])
         } catch {
-            logger.error("audit run failed", metadata: ["error": "\(error)"])
+            logger.error("audit run failed", metadata: ["error": "\(error.message)"])
         }
     }
 }

@@ -406,12 +406,8 @@ struct Responder {
     /// once), and saves it after.
     func withCase(_ body: (inout Case) throws -> Void) throws {
         guard let uuid = VirtHost.domainUUID(vm) else { throw HyperwardError(.notFound, "no domain \(vm) in libvirt") }
-        let previous = umask(0o077)
-        defer { umask(previous) }
         for path in [stateDirectory, "\(stateDirectory)/response", directory] {
-            if mkdir(path, 0o700) != 0 && errno != EEXIST {
-                throw HyperwardError(.software, "cannot create \(path): \(String(cString: strerror(errno)))")
-            }
+            do { try PrivateDirectory.ensure(path) } catch { throw HyperwardError(.software, error.message) }
         }
         let lock = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lock >= 0 else { throw HyperwardError(.software, "cannot open \(directory)/lock") }

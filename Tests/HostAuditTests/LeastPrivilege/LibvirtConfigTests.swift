@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardHost
 import Foundation
 import HyperwardCore
 import Testing
@@ -302,19 +303,9 @@ struct LibvirtConfigTests {
     }
 
     func runAugtool(root: String, lens: String, file: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/augtool")
         // augtool runs one command per line of its standard input.
-        process.arguments = ["-r", root, "-L", "-A", "--transform", "\(lens) incl \(file)"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("print /files\(file)\nprint /augeas/files\(file)/error\n".utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let result = HostCommand.run(["/usr/bin/augtool", "-r", root, "-L", "-A", "--transform", "\(lens) incl \(file)"],
+                                     input: "print /files\(file)\nprint /augeas/files\(file)/error\n")
+        return result.stdout + result.stderr
     }
 }

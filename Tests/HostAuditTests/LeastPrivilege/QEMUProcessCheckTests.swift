@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardHost
 import Foundation
 import HyperwardCore
 import Testing
@@ -123,14 +124,7 @@ struct QEMUProcessCheckTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/capsh"), "needs capsh (libcap2-bin)"),
           arguments: ["0000000000200000", "000001fffeffffff", "0000000000003000", "a80425fb", "0000000000000001"])
     func capabilityNamesAgreeWithCapsh(mask: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/capsh")
-        process.arguments = ["--decode=\(mask)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = HostCommand.run(["/usr/sbin/capsh", "--decode=\(mask)"]).stdout
         // capsh prints `0x…=cap_chown,cap_dac_override,…`.
         let names = output.trimmingWhitespace().split(separator: "=").last.map { $0.split(separator: ",").map { $0.uppercased() } } ?? []
         let value = try #require(UInt64(mask, radix: 16))

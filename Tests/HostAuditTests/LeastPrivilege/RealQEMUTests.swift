@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardHost
 import Foundation
 import HyperwardCore
 import Testing
@@ -35,17 +36,8 @@ struct RealQEMUTests {
     /// Runs a command to completion and returns its exit status and output.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(executable): \(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = HostCommand.run([executable] + arguments)
+        return (result.status == 127 && result.stdout.isEmpty ? -1 : result.status, result.stdout + result.stderr)
     }
 
     /// Starts a self-daemonising program (`virtlogd -d`) and waits for its foreground part to exit.

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 
+import HyperwardHost
 import Foundation
 
 /// A small seeded generator (SplitMix64), so a failing generated pair reproduces.
@@ -48,28 +49,9 @@ enum Oracle {
 
     /// Runs `script` with bash, arguments after it as `$1…`.
     static func bash(_ script: String, arguments: [String] = []) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script, "oracle"] + arguments
-        let out = Pipe()
-        // stderr goes to a file so that neither pipe can fill up and block the child.
-        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("hyperward-oracle-\(UUID().uuidString).err").path
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        guard let errHandle = FileHandle(forWritingAtPath: errPath) else {
-            throw CocoaError(.fileWriteUnknown)
-        }
-        process.standardOutput = out
-        process.standardError = errHandle
         let start = Date()
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try? errHandle.close()
-        let errText = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return Result(
-            output: String(decoding: outData, as: UTF8.self), error: errText,
-            status: process.terminationStatus, seconds: Date().timeIntervalSince(start))
+        let result = HostCommand.run(["/bin/bash", "-c", script, "oracle"] + arguments, outputLimit: 256 << 20)
+        return Result(output: result.stdout, error: result.stderr, status: result.status, seconds: Date().timeIntervalSince(start))
     }
 
     /// A temporary file holding `lines`.

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 
+import HyperwardHost
 import Foundation
 import Testing
 
@@ -66,22 +67,11 @@ struct PythonOracle {
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptURL.path] + paths
         // Files, not pipes: a chatty script cannot fill a pipe buffer and deadlock the test.
-        let out = try FileHandle(forWritingTo: stdoutURL)
-        let err = try FileHandle(forWritingTo: stderrURL)
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
+        let child = try HostChild(["python3", scriptURL.path] + paths, stdout: stdoutURL, stderr: stderrURL)
+        let status = child.wait(timeout: .seconds(600)) ?? { child.kill(); return 137 }()
         return Outcome(
-            status: process.terminationStatus,
+            status: status,
             stdout: String(decoding: (try? Data(contentsOf: stdoutURL)) ?? Data(), as: UTF8.self),
             stderr: String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self))
     }

@@ -78,12 +78,8 @@ extension SensorInventory {
         guard text.utf8.count <= maximumFileSize else {
             throw HyperwardError(.tooLarge, "inventory is larger than \(maximumFileSize) bytes", location: .init(file: file))
         }
-        let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
-            throw HyperwardError.yaml(error, file: file, code: errorCode)
-        }
-        guard let root else { return SensorInventory() }
         let reader = InventoryReader(file: file)
+        guard let root = try reader.yaml.compose(text) else { return SensorInventory() }
         guard let mapping = root.mapping else {
             throw reader.fail("an inventory must be a mapping (the policy's groups: and vms:, plus infrastructure:)", root)
         }
@@ -127,21 +123,18 @@ extension SensorInventory {
 /// Reads the `infrastructure:` section, strictly.
 struct InventoryReader {
     let file: String
+    let yaml: YAMLReader
 
-    func fail(_ message: String, _ node: Node) -> HyperwardError {
-        HyperwardError(SensorInventory.errorCode, message, location: .init(file: file, line: node.mark?.line, column: node.mark?.column))
+    init(file: String) {
+        self.file = file
+        self.yaml = YAMLReader(file: file, code: SensorInventory.errorCode)
     }
 
-    func string(_ node: Node, what: String) throws(HyperwardError) -> String {
-        guard node.null == nil, let text = node.scalar?.string else { throw fail("\(what) must be a string", node) }
-        return text
-    }
+    func fail(_ message: String, _ node: Node) -> HyperwardError { yaml.fail(message, node) }
 
-    func list(_ node: Node, what: String) throws(HyperwardError) -> [Node] {
-        if node.null != nil { return [] }
-        guard let sequence = node.sequence else { throw fail("\(what) must be a list", node) }
-        return Array(sequence)
-    }
+    func string(_ node: Node, what: String) throws(HyperwardError) -> String { try yaml.string(node, what: what) }
+
+    func list(_ node: Node, what: String) throws(HyperwardError) -> [Node] { try yaml.list(node, what: what) }
 
     func infrastructure(_ node: Node) throws(HyperwardError) -> [SensorInventory.Infrastructure] {
         let items = try list(node, what: "infrastructure")

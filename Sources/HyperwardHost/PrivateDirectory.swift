@@ -1,0 +1,48 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Directories only root may enter (the state directory and everything under it): made 0700, a
+/// symbolic link or a non-directory in the way refused, a looser existing one tightened.
+public enum PrivateDirectory {
+    /// Why a directory could not be made ready.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// Makes `path` (and, with `parents`, each missing directory above it) exist as a private
+    /// directory. A symbolic link at `path` is refused: the state must not be redirected.
+    public static func ensure(_ path: String, parents: Bool = false) throws(Failure) {
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                let what = (st.st_mode & S_IFMT) == S_IFLNK ? "a symbolic link" : "not a directory"
+                throw Failure(message: "\(path) is \(what); a private directory is needed there")
+            }
+            // Tighten a directory someone loosened: state must not be readable by others.
+            if st.st_mode & 0o077 != 0 { chmod(path, st.st_mode & 0o700) }
+            return
+        }
+        if parents {
+            let parent = SafeFile.parent(of: path)
+            if parent != path && parent != "/" && !parent.isEmpty { try ensure(parent, parents: true) }
+        }
+        let previous = umask(0o077)
+        defer { umask(previous) }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+            throw Failure(message: "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
