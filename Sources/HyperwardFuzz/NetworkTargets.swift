@@ -105,10 +105,15 @@ extension FuzzTarget {
         let text = String(decoding: bytes, as: UTF8.self)
         let interfaces = (try? DomainXML.interfaces(ofDomain: text)) ?? []
         let hosts = (try? DomainXML.dhcpHosts(ofNetwork: text)) ?? []
+        let disks = (try? DomainXML.fileDisks(ofDomain: text)) ?? []
+        for disk in disks where disk.target.isEmpty || disk.source.isEmpty {
+            throw f.fail("a disk without its target or source (\(disk))")
+        }
         for interface in interfaces where interface.mac.isEmpty {
             throw f.fail("an interface without a MAC (device \(interface.device ?? "none"))")
         }
         let values = interfaces.flatMap { [$0.mac, $0.device ?? "", $0.network ?? ""] } + hosts.flatMap { [$0.mac, $0.ip] }
+            + disks.flatMap { [$0.target, $0.source, $0.format ?? ""] }
         for canary in leakCanaries where !text.contains(canary) {
             if let leaked = values.first(where: { $0.contains(canary) }) {
                 throw f.fail("a result holds the text of a local file: \(leaked)")

@@ -28,6 +28,20 @@ public struct DomainInterface: Sendable, Hashable {
     }
 }
 
+/// One file-backed `<disk>` of a domain.
+public struct DomainDisk: Sendable, Hashable {
+    public var target: String
+    public var source: String
+    /// The format the domain declares (`<driver type>`), never one probed from the image.
+    public var format: String?
+
+    public init(target: String, source: String, format: String?) {
+        self.target = target
+        self.source = source
+        self.format = format
+    }
+}
+
 /// The one reader of libvirt's XML (domains and networks): `<interface>` elements of a domain and
 /// `<host mac ip>` DHCP entries of a network. The XML is untrusted (a domain's definition is
 /// whatever its creator wrote): parsed with Foundation's XMLParser, external entities off, DTDs
@@ -52,6 +66,34 @@ public enum DomainXML {
             case (false, "interface"):
                 if let c = current, !c.mac.isEmpty { result.append(c) }
                 current = nil
+            default: break
+            }
+        }
+        return result
+    }
+
+    /// The file-backed disks of a domain XML (`<disk type='file' device='disk'>`): target
+    /// device, source file and the driver's declared format (nil when the domain declares none).
+    public static func fileDisks(ofDomain xml: String) throws(HyperwardError) -> [DomainDisk] {
+        let delegate = Collector(interesting: ["disk", "source", "target", "driver"])
+        try parse(xml, delegate: delegate)
+        var result: [DomainDisk] = []
+        var current: DomainDisk?
+        var depth = 0
+        for event in delegate.events {
+            switch (event.isStart, event.name) {
+            case (true, "disk"):
+                depth += 1
+                let isFileDisk = event.attributes["type"] == "file" && event.attributes["device"] == "disk"
+                current = depth == 1 && isFileDisk ? DomainDisk(target: "", source: "", format: nil) : nil
+            // A disk's own <source>/<target>/<driver>, not those of a <backingStore> inside it.
+            case (true, "source"): if current?.source.isEmpty == true { current?.source = event.attributes["file"] ?? "" }
+            case (true, "target"): if current?.target.isEmpty == true { current?.target = event.attributes["dev"] ?? "" }
+            case (true, "driver"): if current != nil, current?.format == nil { current?.format = event.attributes["type"] }
+            case (false, "disk"):
+                depth -= 1
+                if depth == 0, let disk = current, !disk.target.isEmpty, !disk.source.isEmpty { result.append(disk) }
+                if depth == 0 { current = nil }
             default: break
             }
         }

@@ -66,6 +66,26 @@ struct LibvirtInventoryTests {
         #expect(interfaces[1].device == "vnet1")
     }
 
+    /// File disks: a disk's own source, target and declared format — not its backing store's,
+    /// and not a CD-ROM or a block device.
+    @Test func readsFileDisksFromDomainXML() throws {
+        let xml = """
+            <domain type='kvm'><name>d</name><devices>
+              <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+                <source file='/var/lib/libvirt/images/top.qcow2'/>
+                <backingStore type='file'><format type='raw'/><source file='/var/lib/libvirt/images/base.raw'/></backingStore>
+                <target dev='vda' bus='virtio'/></disk>
+              <disk type='file' device='disk'><source file='/srv/plain.img'/><target dev='vdb'/></disk>
+              <disk type='file' device='cdrom'><source file='/srv/iso.iso'/><target dev='sda'/></disk>
+              <disk type='block' device='disk'><source dev='/dev/sdz'/><target dev='vdc'/></disk>
+            </devices></domain>
+            """
+        let disks = try DomainXML.fileDisks(ofDomain: xml)
+        #expect(disks == [DomainDisk(target: "vda", source: "/var/lib/libvirt/images/top.qcow2", format: "qcow2"),
+                          DomainDisk(target: "vdb", source: "/srv/plain.img", format: nil)])
+        #expect(throws: HyperwardError.self) { try DomainXML.fileDisks(ofDomain: "<domain><devices><disk") }
+    }
+
     @Test func fillsInterfacesAndDHCPAddressesNeverFromTraffic() throws {
         let policy = try NetworkPolicy.parse("groups:\n  g: {}\nvms:\n  web1: { groups: [g] }\n  gone: { groups: [g] }\n", file: "p.yaml")
         let (resolved, notes) = policy.resolvingLibvirt(FakeLibvirt(domains: ["web1": Self.domain], networks: ["default": Self.network]))

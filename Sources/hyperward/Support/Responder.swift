@@ -456,25 +456,25 @@ struct Responder {
             return try parse(r.stdout)
         }
 
+        /// Interfaces and disks through the one bounded reader of domain XML.
         static func parse(_ xml: String) throws -> DomainInfo {
-            let document: XMLDocument
-            do { document = try XMLDocument(xmlString: xml) } catch { throw HyperwardError(.software, "the domain's XML does not parse: \(error)") }
             var info = DomainInfo()
-            // Interfaces through the network engine's bounded reader of domain XML.
             do {
                 info.interfaces = try DomainXML.interfaces(ofDomain: xml).map {
                     Interface(mac: $0.mac.lowercased(), tap: $0.device, bridged: $0.network != nil)
                 }
-            } catch { throw HyperwardError(.software, "the domain's interfaces do not read: \(error)") }
-            for case let element as XMLElement in (try? document.nodes(forXPath: "/domain/devices/disk[@type='file'][@device='disk']")) ?? [] {
-                guard let source = element.elements(forName: "source").first?.attribute(forName: "file")?.stringValue, source.hasPrefix("/"),
-                      let target = element.elements(forName: "target").first?.attribute(forName: "dev")?.stringValue else { continue }
-                // The format the domain declares, never one probed from guest-written bytes.
-                let format = element.elements(forName: "driver").first?.attribute(forName: "type")?.stringValue ?? "raw"
-                guard ["raw", "qcow2"].contains(format) else {
-                    throw HyperwardError(.software, "disk \(target) is \(format); only raw and qcow2 disks are snapshotted")
+                for disk in try DomainXML.fileDisks(ofDomain: xml) where disk.source.hasPrefix("/") {
+                    // The format the domain declares, never one probed from guest-written bytes.
+                    let format = disk.format ?? "raw"
+                    guard ["raw", "qcow2"].contains(format) else {
+                        throw HyperwardError(.software, "disk \(disk.target) is \(format); only raw and qcow2 disks are snapshotted")
+                    }
+                    info.disks.append(Disk(target: disk.target, source: disk.source, format: format))
                 }
-                info.disks.append(Disk(target: target, source: source, format: format))
+            } catch let error as HyperwardError where error.code == .software {
+                throw error
+            } catch {
+                throw HyperwardError(.software, "the domain's XML does not read: \(error)")
             }
             return info
         }
