@@ -541,6 +541,9 @@ struct Responder {
     /// The domain XML with disk `target`'s source file set to `path` (format qcow2, any recorded
     /// backing chain dropped: libvirt reads it from the image, whose backing format we set).
     static func pointDisk(_ target: String, to path: String, in xml: String) throws -> String {
+        // The bounded reader first: it refuses what libvirt never writes (a DTD, entity tricks)
+        // before the XML reaches the editing parser.
+        do { _ = try DomainXML.fileDisks(ofDomain: xml) } catch { throw HyperwardError(.software, "the domain's XML does not read: \(error)") }
         let document: XMLDocument
         do { document = try XMLDocument(xmlString: xml) } catch { throw HyperwardError(.software, "the domain's XML does not parse: \(error)") }
         let disks = (try? document.nodes(forXPath: "/domain/devices/disk")) ?? []
