@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "Sensor", targets: ["Sensor"]),
         .library(name: "KeyManagement", targets: ["KeyManagement"]),
         .library(name: "VMMonitor", targets: ["VMMonitor"]),
+        .library(name: "Response", targets: ["Response"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -116,6 +117,15 @@ let package = Package(
             dependencies: ["HyperwardHost", "HyperwardCore", "CLibvirt", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        // Incident response: quarantine, evidence, release, golden snapshots and restore.
+        .target(
+            name: "Response",
+            dependencies: [
+                "HyperwardCore", "HyperwardHost", "HyperwardStore", "NetworkPolicy",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Test support only: a real-packet lab of network namespaces on a bridge.
         .target(
             name: "NetTestSupport",
@@ -133,6 +143,7 @@ let package = Package(
                 "Sensor",
                 "KeyManagement",
                 "VMMonitor",
+                "Response",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import Response
 import HyperwardStore
 import NetworkPolicy
 
@@ -114,6 +115,6 @@ struct RespondCommand: AsyncParsableCommand {
             }
         }
         return Responder(vm: vm, stateDirectory: configuration.stateDirectory, dryRun: dryRun, store: store,
-                         namespace: netns ?? configuration.network.netns)
+                         namespace: netns ?? configuration.network.netns, say: { Output.write($0 + "\n") })
     }
 }

@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import Response
 import HyperwardStore
 import Logging
 import ServiceLifecycle

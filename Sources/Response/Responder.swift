@@ -26,15 +26,25 @@ import NetworkPolicy
 /// Every step checks the world before acting, so a repeated or interrupted run finishes the job
 /// without doing anything twice; the case file (`<state>/response/<vm>/case.json`, 0600 in a 0700
 /// directory, locked while a command runs) records what was done, and every step is an event.
-struct Responder {
-    var vm: String
-    var stateDirectory: String
-    var dryRun = false
-    var store: StateStore?
+public struct Responder {
+    public var vm: String
+    public var stateDirectory: String
+    public var dryRun = false
+    public var store: StateStore?
     /// The network namespace whose bridges carry the VM (nil: this one).
-    var namespace: String?
-    /// Progress lines for the operator.
-    var say: (String) -> Void = { Output.write($0 + "\n") }
+    public var namespace: String?
+    /// Progress lines for the operator (the command prints them; the agent logs them).
+    public var say: (String) -> Void = { _ in }
+
+    public init(vm: String, stateDirectory: String, dryRun: Bool = false, store: StateStore?, namespace: String?,
+                say: @escaping (String) -> Void = { _ in }) {
+        self.vm = vm
+        self.stateDirectory = stateDirectory
+        self.dryRun = dryRun
+        self.store = store
+        self.namespace = namespace
+        self.say = say
+    }
 
     /// What was done to the VM, persisted between runs.
     struct Case: Codable {
@@ -99,7 +109,7 @@ struct Responder {
 
     // MARK: Quarantine
 
-    func quarantineVM(dump: Bool, snapshot: Bool) throws {
+    public func quarantineVM(dump: Bool, snapshot: Bool) throws {
         try withCase { record in try quarantineSteps(&record, dump: dump, snapshot: snapshot) }
     }
 
@@ -202,7 +212,7 @@ struct Responder {
         say("quarantined \(vm)\(dryRun ? " (dry run: nothing changed)" : "")")
     }
 
-    func release() throws {
+    public func release() throws {
         try withCase { record in
             if let recorded = record.namespace, recorded != namespace {
                 throw HyperwardError(.usage, "\(vm) was quarantined in namespace \(recorded); use --netns \(recorded)")
@@ -247,7 +257,7 @@ struct Responder {
     // MARK: Known-good states
 
     /// Freezes the VM's disks now as the known-good state `name`.
-    func markGolden(name: String) throws {
+    public func markGolden(name: String) throws {
         try withCase { record in
             if record.snapshots.contains(where: { $0.name == name }) && record.pendingSnapshot?.name != name {
                 say("snapshot \(name) already exists")
@@ -259,7 +269,7 @@ struct Responder {
 
     /// Brings every disk of snapshot `name` back: a fresh overlay on the (hash-checked) base, the
     /// domain pointed at it, the VM restarted if it was running.
-    func restore(to name: String) throws {
+    public func restore(to name: String) throws {
         try withCase { record in
             guard !record.quarantined else {
                 throw HyperwardError(.usage, "\(vm) is quarantined: release it first (a restored VM would start on the network)")
