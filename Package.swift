@@ -112,6 +112,12 @@ let package = Package(
             dependencies: ["HyperwardCore"],
             swiftSettings: strictSettings
         ),
+        // Test support only: where the external test corpus is, and skipping or failing without it
+        // (docs/testing.md).
+        .target(
+            name: "FixtureSupport",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "hyperward",
             dependencies: [
@@ -164,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostAuditTests",
-            dependencies: ["HostAudit", "HyperwardCore", "HyperwardFuzz"],
+            dependencies: ["HostAudit", "HyperwardCore", "HyperwardFuzz", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -175,17 +181,17 @@ let package = Package(
         ),
         .testTarget(
             name: "SensorTests",
-            dependencies: ["Sensor", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
+            dependencies: ["Sensor", "HyperwardCore", "NetTestSupport", "HyperwardFuzz", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KeyManagementTests",
-            dependencies: ["KeyManagement", "HyperwardCore"],
+            dependencies: ["KeyManagement", "HyperwardCore", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "VMMonitorTests",
-            dependencies: ["VMMonitor"],
+            dependencies: ["VMMonitor", "FixtureSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
@@ -201,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardCore", "HyperwardStore", "KeyManagement", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HyperwardCore", "HyperwardStore", "KeyManagement", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
     ],
