@@ -132,6 +132,12 @@ let package = Package(
             dependencies: ["HyperwardHost", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
+        // Test support only: where the external test corpus is, and skipping or failing without it
+        // (docs/testing.md).
+        .target(
+            name: "FixtureSupport",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "hyperward",
             dependencies: [
@@ -186,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostAuditTests",
-            dependencies: ["HostAudit", "HyperwardCore", "HyperwardHost", "HyperwardFuzz"],
+            dependencies: ["HostAudit", "HyperwardCore", "HyperwardHost", "HyperwardFuzz", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -197,17 +203,17 @@ let package = Package(
         ),
         .testTarget(
             name: "SensorTests",
-            dependencies: ["HyperwardHost", "Sensor", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
+            dependencies: ["HyperwardHost", "Sensor", "HyperwardCore", "NetTestSupport", "HyperwardFuzz", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KeyManagementTests",
-            dependencies: ["HyperwardHost", "KeyManagement", "HyperwardCore"],
+            dependencies: ["HyperwardHost", "KeyManagement", "HyperwardCore", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "VMMonitorTests",
-            dependencies: ["VMMonitor"],
+            dependencies: ["VMMonitor", "FixtureSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
@@ -223,7 +229,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
     ],

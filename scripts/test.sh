@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs test dependencies, starts what the tests need (libvirtd), builds with our own warnings
 # treated as errors, and runs the whole test suite.
+# Tests that need the external test corpus (HYPERWARD_FIXTURES, default ../shared/fixtures; see
+# docs/testing.md) skip without it and are listed at the end; HYPERWARD_REQUIRE_FIXTURES=1 (set
+# by .ci/run) makes them fail instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
@@ -22,7 +25,8 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+testlog=$(mktemp)
+trap 'rm -f "$log" "$testlog"' EXIT
 set +e
 swift build --build-tests >"$log" 2>&1
 rc=$?
@@ -37,7 +41,20 @@ if grep -E "^$(pwd)/(Sources|Tests)/.*warning:" "$log"; then
     echo "test.sh: warnings in Hyperward's own code (treated as errors)" >&2
     exit 1
 fi
-swift test --skip-build "$@"
+set +e
+swift test --skip-build "$@" 2>&1 | tee "$testlog"
+rc=${PIPESTATUS[0]}
+set -e
+# Swift Testing reports each one as `Test NAME skipped: "needs FOLDER (set HYPERWARD_FIXTURES)"`.
+skipped=$(sed 's/\x1b\[[0-9;]*m//g' "$testlog" \
+    | sed -nE 's/^[^ ]+ Test (.*) skipped: "needs (.*) \(set HYPERWARD_FIXTURES\)"$/\2\t\1/p' | LC_ALL=C sort)
+if [ -n "$skipped" ]; then
+    echo "test.sh: $(wc -l <<<"$skipped") tests skipped for want of the external test corpus (set HYPERWARD_FIXTURES; docs/testing.md):"
+    awk -F '\t' '$1 != folder { folder = $1; print "  needs " folder ":" } { print "    " $2 }' <<<"$skipped"
+fi
+if [ "$rc" -ne 0 ]; then
+    exit "$rc"
+fi
 
 # The parsers of packets (capture reader, decoders, flow table) and LUKS headers are fuzzed for a bounded time on every
 # run (HYPERWARD_FUZZ_SECONDS per target, default 20; 0 skips): a crash, hang or leak fails CI.

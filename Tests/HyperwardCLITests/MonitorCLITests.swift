@@ -16,13 +16,27 @@ import Testing
 /// libvirt, libvirt's test driver; the real-guest behaviour is in MonitorRespondGuestTests.
 @Suite("hyperward monitor and respond (command line)")
 struct MonitorCLITests {
-    static let nab = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/fixtures/nab/data/realAWSCloudwatch")
+    /// A NAB-style series (`timestamp,value`, five-minute steps): a noisy baseline of 10 with a
+    /// spike to 95 at row 600, made here since only the output's shape is checked.
+    static func series(rows: Int = 1000) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let start = 1_392_388_200  // 2014-02-14 14:30:00 UTC, where NAB's AWS series begin
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        var csv = "timestamp,value\n"
+        for row in 0..<rows {
+            let time = format.string(from: Date(timeIntervalSince1970: TimeInterval(start + row * 300)))
+            let value = row == 600 ? 95 : 10 + Double.random(in: -1.5...1.5, using: &generator)
+            csv += "\(time),\(String(format: "%.3f", value))\n"
+        }
+        return csv
+    }
 
     @Test func replayWritesOneRowPerValueWithScoresAndAlerts() throws {
-        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: Self.nab.path).filter { $0.hasSuffix(".csv") }.sorted().first)
-        let input = Self.nab.appendingPathComponent(file).path
         let scratch = Scratch()
+        let input = scratch.write("series.csv", Self.series())
         let out = scratch.path + "/out.csv"
         let r = try CLI.run(["monitor", "replay", input, "--out", out])
         #expect(r.status == 0, "\(r.stderr)")
@@ -36,6 +50,7 @@ struct MonitorCLITests {
             let score = Double(f[2]) ?? -1
             #expect(score >= 0 && score <= 1 && (f[3] == "0" || (f[3] == "1" && score > 0.5)))
         }
+        #expect(rows.contains { $0.hasSuffix(",1") }, "the spike raises an alert")
     }
 
     @Test(arguments: [("", 65), ("timestamp,value\n2014-02-14 14:30:00,abc\n", 65)])

@@ -9,19 +9,19 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Foundation
 import Testing
 
-/// `hyperward sense` on the shared real captures: every ground truth of
-/// `../shared/fixtures/pcaps/README.md`, checked on the JSON an operator would read.
+/// `hyperward sense` on the corpus's real captures: every ground truth of its `pcaps/README.md`,
+/// checked on the JSON an operator would read.
 @Suite("hyperward sense on real captures")
 struct SenseCLITests {
-    static let fixtures = CLI.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pcaps")
-
     /// The JSON lines of `sense --pcap NAME --format json` (alerts, prevention notes, stats last).
-    static func sense(_ name: String, _ extra: [String] = []) throws -> (lines: [[String: Any]], result: CLI.Result) {
-        let file = fixtures.appendingPathComponent(name).path
-        try #require(FileManager.default.fileExists(atPath: file), "fixture missing: \(file) (../shared/fixtures/pcaps)")
+    static func sense(_ name: String, _ extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> (lines: [[String: Any]], result: CLI.Result)
+    {
+        let file = try Fixtures.file(name, in: "pcaps", sourceLocation: sourceLocation).path
         let result = try CLI.run(["sense", "--pcap", file, "--format", "json"] + extra)
         let lines = try result.stdout.split(separator: "\n").map { line in
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
@@ -33,7 +33,8 @@ struct SenseCLITests {
         lines.filter { $0["type"] as? String == "alert" && (detector == nil || $0["detector"] as? String == detector) }
     }
 
-    @Test func theVerticalScanIsOneIncidentNamingTheScanner() throws {
+    @Test(.needsFixtures("pcaps"))
+    func theVerticalScanIsOneIncidentNamingTheScanner() throws {
         let (lines, result) = try Self.sense("portscan_nmap_syn_top1000.pcapng")
         #expect(result.status == 0)
         let scans = Self.alerts(lines, "port-scan")
@@ -53,7 +54,8 @@ struct SenseCLITests {
         #expect(stats["packets"] as? Int == 2011)
     }
 
-    @Test func theARPHostDiscoveryIsOneAddressSweep() throws {
+    @Test(.needsFixtures("pcaps"))
+    func theARPHostDiscoveryIsOneAddressSweep() throws {
         let (lines, _) = try Self.sense("sweep_nmap_arp_hostdiscovery.pcap")
         let sweeps = Self.alerts(lines, "address-sweep")
         #expect(sweeps.count == 1)
@@ -61,7 +63,8 @@ struct SenseCLITests {
         #expect((sweeps.first?["evidence"] as? [String: Any])?["mac"] as? String == "c4:2c:03:3b:6c:aa")
     }
 
-    @Test func theSingleSourceSYNFloodNamesSourceAndVictim() throws {
+    @Test(.needsFixtures("pcaps"))
+    func theSingleSourceSYNFloodNamesSourceAndVictim() throws {
         let (lines, _) = try Self.sense("synflood_single_source_200.pcap")
         let floods = Self.alerts(lines, "syn-flood")
         #expect(floods.count >= 1)
@@ -70,7 +73,8 @@ struct SenseCLITests {
         #expect(floods.first?["dst_port"] as? Int == 443)
     }
 
-    @Test func theFTPLoginIsReportedWithThePasswordRedactedUnlessAsked() throws {
+    @Test(.needsFixtures("pcaps"))
+    func theFTPLoginIsReportedWithThePasswordRedactedUnlessAsked() throws {
         let (lines, result) = try Self.sense("ftp_login_ok_bob_password.pcap")
         let logins = Self.alerts(lines, "cleartext-credentials")
         #expect(logins.count == 1)
@@ -83,7 +87,8 @@ struct SenseCLITests {
         #expect(try Self.sense("ftp_login_ok_bob_password.pcap", ["--fail-on", "high"]).result.status == 1)
     }
 
-    @Test func theHTTPBasicLoginSplitsUserAndPassword() throws {
+    @Test(.needsFixtures("pcaps"))
+    func theHTTPBasicLoginSplitsUserAndPassword() throws {
         let (lines, _) = try Self.sense("http_basic_auth_test_1234.pcap", ["--show-secrets"])
         let login = try #require(Self.alerts(lines, "cleartext-credentials").first)
         #expect(login["user"] as? String == "test")
@@ -91,14 +96,15 @@ struct SenseCLITests {
         #expect(login["outcome"] as? String == "success")
     }
 
-    @Test(arguments: ["benign_arp_ping.pcap", "benign_ipv6_nd_ping.pcapng"])
+    @Test(.needsFixtures("pcaps"), arguments: ["benign_arp_ping.pcap", "benign_ipv6_nd_ping.pcapng"])
     func benignCapturesRaiseNothing(_ name: String) throws {
         let (lines, result) = try Self.sense(name)
         #expect(result.status == 0)
         #expect(Self.alerts(lines).isEmpty, "\(lines)")
     }
 
-    @Test func malformedARPIsCountedAndReportedNotACrash() throws {
+    @Test(.needsFixtures("pcaps"))
+    func malformedARPIsCountedAndReportedNotACrash() throws {
         let (lines, result) = try Self.sense("arp_malformed_hln255.pcap")
         #expect(result.status == 0)
         let stats = try #require(lines.last)
@@ -115,8 +121,13 @@ struct SenseCLITests {
         #expect(try CLI.run(["sense", "--pcap", scratch.path + "/missing.pcap"]).status == 66)
         #expect(try CLI.run(["sense"]).status == 64)
         #expect(try CLI.run(["sense", "--pcap", garbage, "--interface", "lo"]).status == 64)
-        // A capture cut short: what was read is reported, and the error says where.
-        let whole = try Data(contentsOf: Self.fixtures.appendingPathComponent("synflood_single_source_200.pcap"))
+    }
+
+    /// A capture cut short: what was read is reported, and the error says where.
+    @Test(.needsFixtures("pcaps"))
+    func aCaptureCutShortReportsWhatWasReadAndWhere() throws {
+        let scratch = Scratch()
+        let whole = try Data(contentsOf: try Fixtures.file("synflood_single_source_200.pcap", in: "pcaps"))
         let cut = scratch.path + "/cut.pcap"
         try whole.prefix(whole.count - 30).write(to: URL(fileURLWithPath: cut))
         let truncated = try CLI.run(["sense", "--pcap", cut, "--format", "json"])
@@ -128,7 +139,7 @@ struct SenseCLITests {
 
     /// `--prevent` in a scratch namespace: the spoofable flood source is not blocked; its victim
     /// is rate limited through the IPS table instead.
-    @Test(.enabled(if: getuid() == 0, "needs root"))
+    @Test(.enabled(if: getuid() == 0, "needs root"), .needsFixtures("pcaps"))
     func preventRateLimitsTheVictimOfASpoofableFlood() throws {
         let ns = "hw-prev-\(UInt32.random(in: 0...UInt32.max))"
         #expect(try CLI.shell("ip netns add \(ns)").status == 0)

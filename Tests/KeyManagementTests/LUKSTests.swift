@@ -9,25 +9,52 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Foundation
 import Testing
 
 @testable import KeyManagement
 
-/// The LUKS reader against `../shared/fixtures/luks` (made by cryptsetup 2.6.1 and qemu-img 7.2):
+/// The LUKS reader against the corpus's `luks` images (made by cryptsetup 2.6.1 and qemu-img 7.2):
 /// headers as cryptsetup dumps them, volume keys as `--dump-volume-key` shows them, and the
-/// payload decrypted to the known pattern.
+/// payload decrypted to the known pattern. Hostile headers are altered copies of images this
+/// machine's cryptsetup formats at test time.
 @Suite("LUKS reader")
 struct LUKSTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/fixtures/luks")
+    static func fixture(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [UInt8] {
+        Array(try Data(contentsOf: try Fixtures.file(name, in: "luks", sourceLocation: sourceLocation)))
+    }
 
-    static func fixture(_ name: String) throws -> [UInt8] {
-        let url = directory.appendingPathComponent(name)
-        guard let data = try? Data(contentsOf: url) else {
-            throw KeyError(.storage, "fixture \(name) is missing: expected \(directory.path) (../shared/fixtures/luks beside the package)")
+    /// A LUKS1 (`luks1`) or LUKS2 (`luks2`, 4096-byte sectors) image formatted by cryptsetup with
+    /// the passphrase `hunter2` and no payload written: a valid header, and nothing else matters.
+    static func formatted(_ type: String) throws -> [UInt8] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hw-luks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let image = directory.appendingPathComponent("\(type).img")
+        let key = directory.appendingPathComponent("passphrase")
+        try Data("hunter2".utf8).write(to: key)
+        // Sparse, and large enough for the header and its alignment (2 MiB for LUKS1).
+        _ = FileManager.default.createFile(atPath: image.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: image)
+        try handle.truncate(atOffset: 3 << 20)
+        try handle.close()
+        var arguments = ["cryptsetup", "luksFormat", "--batch-mode", "--type", type, "--cipher", "aes-xts-plain64",
+                         "--key-size", "512", "--pbkdf-force-iterations", "1000", "--key-file", key.path]
+        if type == "luks2" {
+            arguments += ["--pbkdf", "pbkdf2", "--luks2-metadata-size", "16k", "--luks2-keyslots-size", "256k", "--sector-size", "4096"]
         }
-        return Array(data)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments + [image.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw KeyError(.storage, "cryptsetup luksFormat --type \(type) exited \(process.terminationStatus) (apt-get install -y cryptsetup-bin)")
+        }
+        return Array(try Data(contentsOf: image))
     }
 
     /// The volume key cryptsetup printed (`MK dump:` lines of hex).
@@ -37,7 +64,7 @@ struct LUKSTests {
         return text[start.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { UInt8($0, radix: 16) }
     }
 
-    @Test("fixtures open with their passphrase to cryptsetup's volume key and the known plaintext",
+    @Test("fixtures open with their passphrase to cryptsetup's volume key and the known plaintext", .needsFixtures("luks"),
           arguments: ["luks1-aes-xts-plain64.img", "luks2-aes-xts-plain64-4k.img"])
     func openFixture(name: String) throws {
         let image = try Self.fixture(name)
@@ -68,7 +95,7 @@ struct LUKSTests {
 
     @Test("altered headers are refused with a reason, never trapping")
     func hostile() throws {
-        let image = try Self.fixture("luks2-aes-xts-plain64-4k.img")
+        let image = try Self.formatted("luks2")
         var header = Array(image.prefix(LUKSHeader.maxHeaderBytes))
         header[4200] ^= 1  // inside the JSON area: the checksum no longer matches
         KeyLab.expectError(.invalidCiphertext) { _ = try LUKSHeader(header) }
@@ -78,7 +105,7 @@ struct LUKSTests {
         version[7] = 9
         KeyLab.expectError(.invalidCiphertext) { _ = try LUKSHeader(version) }
 
-        let v1 = try Self.fixture("luks1-aes-xts-plain64.img")
+        let v1 = try Self.formatted("luks1")
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
             var bytes = Array(v1.prefix(1024))

@@ -9,22 +9,17 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Foundation
 import Testing
 
 @testable import Sensor
 
 /// Batched reading and processing (the fast path of `hyperward sense --pcap`) must give exactly
-/// what frame-by-frame processing gives.
+/// what frame-by-frame processing gives, on the captures scapy makes and on the corpus's real ones.
 @Suite("Batch processing")
 struct BatchProcessingTests {
-    static let captures: [String] = CaptureLab.fixtureNames.map { "fixture:" + $0 }
-        + ["mix.pcap", "sll.pcap", "sll2.pcap", "raw101.pcap", "raw228.pcap", "raw229.pcap", "raw12.pcap"].map { "generated:" + $0 }
-
-    static func path(_ name: String) throws -> String {
-        if name.hasPrefix("fixture:") { return try CaptureLab.fixture(String(name.dropFirst(8))) }
-        return try CaptureLab.generatedCapture(String(name.dropFirst(10)))
-    }
+    static let generated = ["mix.pcap", "sll.pcap", "sll2.pcap", "raw101.pcap", "raw228.pcap", "raw229.pcap", "raw12.pcap"]
 
     /// Small chunks make the reader refill often, so batches end early at buffer boundaries.
     static var smallChunks: CaptureFile.Options {
@@ -33,11 +28,20 @@ struct BatchProcessingTests {
         return options
     }
 
-    @Test("every frame of a batch stays valid until the next call", arguments: captures)
+    @Test("every frame of a batch stays valid until the next call", arguments: generated)
     func framesStayValid(name: String) throws {
-        let path = try Self.path(name)
+        try Self.expectFramesStayValid(try CaptureLab.generatedCapture(name))
+    }
+
+    @Test("every frame of a batch of a real capture stays valid until the next call", .needsFixtures("pcaps"),
+          arguments: CaptureLab.fixtureNames)
+    func framesStayValidOnRealCaptures(name: String) throws {
+        try Self.expectFramesStayValid(try CaptureLab.fixture(name))
+    }
+
+    static func expectFramesStayValid(_ path: String) throws {
         let expected = try CaptureLab.readAll(try CaptureFile(path: path)).map(\.bytes)
-        let file = try CaptureFile(path: path, options: Self.smallChunks)
+        let file = try CaptureFile(path: path, options: smallChunks)
         var frames: [CapturedFrame] = []
         var seen: [[UInt8]] = []
         var batches = 0
@@ -55,7 +59,7 @@ struct BatchProcessingTests {
 
     @Test("an error after a batch's first frame is thrown by the next call, after the frames before it")
     func errorEndsTheBatch() throws {
-        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: try CaptureLab.fixture("ftp_login_ok_bob_password.pcap"))))
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: try CaptureLab.generatedCapture("mix.pcap"))))
         let cut = Array(bytes.prefix(bytes.count - 7))  // the last record loses its tail
         let reference = try CaptureFile(bytes: cut)
         var before = 0
@@ -77,11 +81,21 @@ struct BatchProcessingTests {
         #expect(failure?.code == .truncated)
     }
 
-    @Test("the prefetch key of a frame is the flow key of its decoded packet", arguments: captures)
+    @Test("the prefetch key of a frame is the flow key of its decoded packet", arguments: generated)
     func prefetchKeyMatchesDecoder(name: String) throws {
+        try Self.expectPrefetchKeyMatchesDecoder(name, try CaptureLab.generatedCapture(name))
+    }
+
+    @Test("the prefetch key of a frame of a real capture is the flow key of its decoded packet", .needsFixtures("pcaps"),
+          arguments: CaptureLab.fixtureNames)
+    func prefetchKeyMatchesDecoderOnRealCaptures(name: String) throws {
+        try Self.expectPrefetchKeyMatchesDecoder(name, try CaptureLab.fixture(name))
+    }
+
+    static func expectPrefetchKeyMatchesDecoder(_ name: String, _ path: String) throws {
         var decoder = PacketDecoder()
         var matched = 0, withKey = 0
-        for (frame, bytes) in try CaptureLab.readAll(try CaptureFile(path: try Self.path(name))) {
+        for (frame, bytes) in try CaptureLab.readAll(try CaptureFile(path: path)) {
             try bytes.withUnsafeBytes { raw in
                 let copy = CapturedFrame(timestamp: frame.timestamp, linkType: frame.linkType, interfaceIndex: frame.interfaceIndex,
                                          originalLength: frame.originalLength, bytes: raw)
@@ -150,11 +164,20 @@ struct BatchProcessingTests {
         return (alerts.map(AlertRendering.json), engine.statistics)
     }
 
-    @Test("batched processing raises the same alerts and counts as frame by frame", arguments: captures)
+    @Test("batched processing raises the same alerts and counts as frame by frame", arguments: generated)
     func sameResults(name: String) throws {
-        let path = try Self.path(name)
-        let single = try Self.run(path, batched: false)
-        let batched = try Self.run(path, batched: true)
+        try Self.expectSameResults(name, try CaptureLab.generatedCapture(name))
+    }
+
+    @Test("batched processing of a real capture raises the same alerts and counts as frame by frame", .needsFixtures("pcaps"),
+          arguments: CaptureLab.fixtureNames)
+    func sameResultsOnRealCaptures(name: String) throws {
+        try Self.expectSameResults(name, try CaptureLab.fixture(name))
+    }
+
+    static func expectSameResults(_ name: String, _ path: String) throws {
+        let single = try run(path, batched: false)
+        let batched = try run(path, batched: true)
         #expect(batched.alerts == single.alerts)
         #expect(batched.statistics.packets == single.statistics.packets && batched.statistics.packets > 0)
         #expect(batched.statistics.flows == single.statistics.flows)

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 
+import FixtureSupport
 import Foundation
 import Testing
 
@@ -60,7 +61,7 @@ struct CaptureFileTests {
         }
     }
 
-    @Test("every fixture capture reads fully, as tshark reads it", arguments: CaptureLab.fixtureNames)
+    @Test("every fixture capture reads fully, as tshark reads it", .needsFixtures("pcaps"), arguments: CaptureLab.fixtureNames)
     func fixtureReadsFully(name: String) throws {
         let path = try CaptureLab.fixture(name)
         let reader = try CaptureFile(path: path)

@@ -10,21 +10,19 @@
 //===----------------------------------------------------------------------===//
 
 
+import FixtureSupport
 import Foundation
 import Testing
 
 @testable import Sensor
 
-/// Shared helpers of the capture, decode and flow tests: fixture paths, external tools as
+/// Shared helpers of the capture, decode and flow tests: the real captures, external tools as
 /// oracles, captures generated with scapy, and hand-built pcap/pcapng bytes.
 enum CaptureLab {
     /// The package root (two levels above this file's folder).
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/fixtures/pcaps` beside the package root.
-    static let fixtureDirectory = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pcaps")
-
-    /// The real captures of the fixture folder.
+    /// The real captures of the corpus folder `pcaps`, each with its ground truth in its README.
     static let fixtureNames = [
         "portscan_nmap_syn_top1000.pcapng", "sweep_nmap_arp_hostdiscovery.pcap", "synflood_single_source_200.pcap",
         "ftp_login_ok_bob_password.pcap", "http_basic_auth_test_1234.pcap", "benign_arp_ping.pcap",
@@ -35,13 +33,10 @@ enum CaptureLab {
         var description: String
     }
 
-    /// The path of a fixture capture; throws (failing the test) when the folder is absent.
-    static func fixture(_ name: String) throws -> String {
-        let path = fixtureDirectory.appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw Failure(description: "fixture \(name) is missing: expected the capture folder at \(fixtureDirectory.path) (../shared/fixtures/pcaps beside the package root)")
-        }
-        return path
+    /// The path of a real capture; records an issue and throws when the corpus lacks it (a test
+    /// that reads it carries `.needsFixtures("pcaps")`, so it is skipped without the corpus).
+    static func fixture(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try Fixtures.file(name, in: "pcaps", sourceLocation: sourceLocation).path
     }
 
     /// Runs a program and returns its standard output; throws when it exits non-zero.

@@ -9,20 +9,17 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Foundation
 import Testing
 @testable import Sensor
 
-/// The shared captures' ground truth (`../shared/fixtures/pcaps/README.md`), with the TCP
-/// streams reassembled by tshark so the parser is checked independently of our own decoders.
-@Suite("Credential fixtures")
+/// The real captures' ground truth (the corpus's `pcaps/README.md`), with the TCP streams
+/// reassembled by tshark so the parser is checked independently of our own decoders.
+@Suite("Credential fixtures", .needsFixtures("pcaps"))
 struct CredentialFixtureTests {
     static func transcript(_ name: String, serverPort: UInt16) throws -> Transcript {
-        let file = CredentialFixtures.directory.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: file.path) else {
-            throw CredentialFixtures.ToolError(description: "capture fixtures missing: \(file.path) "
-                + "(the tests read ../shared/fixtures/pcaps relative to the package root)")
-        }
+        let file = try Fixtures.file(name, in: "pcaps")
         guard (try? CredentialFixtures.run(["tshark", "--version"])) != nil else {
             throw CredentialFixtures.ToolError(description: "tshark is needed as the stream oracle: apt-get install -y tshark")
         }

@@ -134,15 +134,8 @@ enum CredentialHarness {
     static func base64(_ text: String) -> String { Base64.encode(Array(text.utf8)) }
 }
 
-/// The shared capture fixtures and the tshark oracle.
+/// The tshark oracle of the credential tests.
 enum CredentialFixtures {
-    /// `../shared/fixtures/pcaps` from the package root.
-    static var directory: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/fixtures/pcaps")
-    }
-
     struct ToolError: Error, CustomStringConvertible {
         var description: String
     }

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 
+import FixtureSupport
 import Foundation
 import Testing
 
@@ -137,7 +138,7 @@ struct DecodeTests {
         }
     }
 
-    @Test("fixture captures decode as tshark decodes them", arguments: CaptureLab.fixtureNames)
+    @Test("fixture captures decode as tshark decodes them", .needsFixtures("pcaps"), arguments: CaptureLab.fixtureNames)
     func fixtures(name: String) throws {
         let decoder = try DecodeTests.expectMatchesTshark(try CaptureLab.fixture(name))
         let s = decoder.statistics

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 
+import FixtureSupport
 import Foundation
 import Testing
 
@@ -315,7 +316,7 @@ struct FlowTableTests {
         return result
     }
 
-    @Test("in-order payload matches tshark's TCP stream reassembly on real captures",
+    @Test("in-order payload matches tshark's TCP stream reassembly on real captures", .needsFixtures("pcaps"),
           arguments: ["ftp_login_ok_bob_password.pcap", "http_basic_auth_test_1234.pcap"])
     func reassemblyMatchesTshark(name: String) throws {
         let path = try CaptureLab.fixture(name)
@@ -333,7 +334,7 @@ struct FlowTableTests {
         }
     }
 
-    @Test("the nmap SYN scan: one flow per probed port, SYN-ACKs from the open ports, RSTs from the closed")
+    @Test("the nmap SYN scan: one flow per probed port, SYN-ACKs from the open ports, RSTs from the closed", .needsFixtures("pcaps"))
     func synScanFixture() throws {
         let path = try CaptureLab.fixture("portscan_nmap_syn_top1000.pcapng")
         var table = FlowTable()

@@ -9,11 +9,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Testing
 @testable import Sensor
 
-/// The capture fixtures' README ground truth, with tshark as the decoder.
-@Suite("Scan, sweep and flood detectors on the capture fixtures")
+/// The real captures' README ground truth, with tshark as the decoder.
+@Suite("Scan, sweep and flood detectors on the capture fixtures", .needsFixtures("pcaps"))
 struct ScanFixtureTests {
     private func run(_ name: String) throws -> DetectorBench {
         let events = try CaptureFixtures.events(name)

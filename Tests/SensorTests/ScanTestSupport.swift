@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Foundation
 import Testing
 @testable import Sensor
@@ -94,26 +95,16 @@ enum Traffic {
     }
 }
 
-/// The shared capture fixtures and a tshark reader for them.
+/// A tshark reader for the real captures of the corpus.
 enum CaptureFixtures {
-    /// `../shared/fixtures/pcaps` next to the package root.
-    static var directory: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .appendingPathComponent("shared/fixtures/pcaps")
-    }
 
     static func tsharkPath() -> String? {
         ["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// The fixture's observations as tshark decodes them (the oracle for the decoders to come).
-    static func events(_ name: String) throws -> [DetectorEvent] {
-        let file = directory.appendingPathComponent(name)
-        try #require(FileManager.default.fileExists(atPath: directory.path),
-                     "capture fixtures missing: expected \(directory.path)")
-        try #require(FileManager.default.fileExists(atPath: file.path), "fixture missing: \(file.path)")
+    static func events(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [DetectorEvent] {
+        let file = try Fixtures.file(name, in: "pcaps", sourceLocation: sourceLocation)
         let tshark = try #require(tsharkPath(), "tshark is required (apt-get install -y tshark)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tshark)

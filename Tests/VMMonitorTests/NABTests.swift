@@ -9,28 +9,27 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Foundation
 import Testing
 
 @testable import VMMonitor
 
-/// The NAB scorer against the reference implementation (`../shared/tools/nab-score`) on random
-/// detector outputs, and the streaming detector's score on `../shared/fixtures/nab`.
+/// The NAB scorer against the reference implementation (`nab-score`, in the tools folder beside
+/// the corpus) on random detector outputs, and the streaming detector's score on the corpus's
+/// `nab` folder (realAWSCloudwatch with NAB's labelled windows).
 @Suite("NAB scoring")
 struct NABTests {
-    static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared")
-    static let nab = shared.appendingPathComponent("fixtures/nab")
     static let profiles: [(String, NABScorer.CostMatrix)] = [("standard", .standard), ("reward_low_FP_rate", .rewardLowFP), ("reward_low_FN_rate", .rewardLowFN)]
 
     static func windows() throws -> [String: [(String, String)]] {
-        let data = try Data(contentsOf: nab.appendingPathComponent("labels/windows.json"))
+        let data = try Data(contentsOf: try Fixtures.file("labels/windows.json", in: "nab"))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [[String]]])
         return object.mapValues { $0.map { ($0[0], $0[1]) } }
     }
 
     static func series(_ relative: String) throws -> Series {
-        try Series(csv: try String(contentsOf: nab.appendingPathComponent("data/\(relative)"), encoding: .utf8))
+        try Series(csv: try String(contentsOf: try Fixtures.file("data/\(relative)", in: "nab"), encoding: .utf8))
     }
 
     static func run(_ arguments: [String]) throws -> String {
@@ -55,7 +54,8 @@ struct NABTests {
         }
     }
 
-    @Test("random detector outputs score exactly as nab-score scores them", arguments: [0, 1, 2])
+    @Test("random detector outputs score exactly as nab-score scores them", .needsFixtures("nab"), .needsFixtureTool("nab-score"),
+          arguments: [0, 1, 2])
     func matchesReference(seed: Int) throws {
         let windows = try Self.windows()
         var generator = SystemRandomNumberGenerator()
@@ -75,9 +75,10 @@ struct NABTests {
             for (t, s) in zip(series.timestamps, scores) { csv += "\(t),\(s),\(s >= 0.9 ? 1 : 0)\n" }
             try csv.write(to: url, atomically: true, encoding: .utf8)
         }
-        let tool = Self.shared.appendingPathComponent("tools/nab-score").path
-        let common = ["python3", tool, "--windows", Self.nab.appendingPathComponent("labels/windows.json").path,
-                      "--profiles", Self.nab.appendingPathComponent("config/profiles.json").path, directory.path]
+        let tool = try Fixtures.tool("nab-score").path
+        let nab = try Fixtures.folder("nab")
+        let common = ["python3", tool, "--windows", nab.appendingPathComponent("labels/windows.json").path,
+                      "--profiles", nab.appendingPathComponent("config/profiles.json").path, directory.path]
         let optimised = try Self.run(common).split(separator: "\n").map(String.init)
         #expect(optimised == (try Self.lines(files, threshold: nil)))
         let alerts = files.map { NABScorer.File(timestamps: $0.timestamps, scores: $0.scores.map { $0 >= 0.9 ? 1 : 0 }, windows: $0.windows) }
@@ -85,7 +86,8 @@ struct NABTests {
         #expect(fixed == (try Self.lines(alerts, threshold: 0.5)))
     }
 
-    @Test("the streaming detector's own alerts on realAWSCloudwatch, three profiles, scored by nab-score too")
+    @Test("the streaming detector's own alerts on realAWSCloudwatch, three profiles, scored by nab-score too",
+          .needsFixtures("nab"), .needsFixtureTool("nab-score"))
     func detectorScore() throws {
         let windows = try Self.windows()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nab-replay-\(UUID().uuidString)")
@@ -108,9 +110,10 @@ struct NABTests {
             scores[name] = result.normalized
             print("NAB \(name): \(String(format: "%.1f", result.normalized)) (\(alerts) alerts, \(result.windows) windows)")
         }
-        let tool = Self.shared.appendingPathComponent("tools/nab-score").path
-        let reference = try Self.run(["python3", tool, "--windows", Self.nab.appendingPathComponent("labels/windows.json").path,
-                                      "--profiles", Self.nab.appendingPathComponent("config/profiles.json").path,
+        let tool = try Fixtures.tool("nab-score").path
+        let nab = try Fixtures.folder("nab")
+        let reference = try Self.run(["python3", tool, "--windows", nab.appendingPathComponent("labels/windows.json").path,
+                                      "--profiles", nab.appendingPathComponent("config/profiles.json").path,
                                       "--column", "alert", "--threshold", "0.5", directory.path]).split(separator: "\n").map(String.init)
         #expect(reference == (try Self.lines(files, threshold: 0.5)), "nab-score agrees on the replay's alert column")
         // The measured figures (74.6 / 70.5 / 77.5): a change to the detector that loses ground fails here.
@@ -119,20 +122,51 @@ struct NABTests {
         #expect(scores["reward_low_FN_rate"]! >= 77.4)
     }
 
-    @Test("the detector's score reaches 0.5 exactly when it alerts, outside the hold-off")
-    func scoreAndAlertAgree() throws {
-        for relative in try Self.windows().keys.sorted().prefix(4) {
-            var detector = StreamingDetector()
-            var last: Int?
-            for (i, value) in try Self.series(relative).values.enumerated() {
-                let o = detector.inspect(value)
-                #expect(o.score >= 0 && o.score < 1)
-                if o.alert {
-                    #expect(o.score > 0.5 && i >= 96 && (last.map { i - $0 > 72 } ?? true))
-                    last = i
-                }
-                if o.score > 0.5 && i >= 96 && (last.map { i - $0 > 72 } ?? true) { Issue.record("\(relative) row \(i): anomalous outside the hold-off but no alert") }
+    /// Checks that the detector alerts exactly when its score passes 0.5 outside the hold-off;
+    /// returns how many alerts it raised.
+    @discardableResult
+    static func expectScoreAndAlertAgree(_ name: String, _ values: [Double]) -> Int {
+        var detector = StreamingDetector()
+        var last: Int?
+        var alerts = 0
+        for (i, value) in values.enumerated() {
+            let o = detector.inspect(value)
+            #expect(o.score >= 0 && o.score < 1)
+            if o.alert {
+                #expect(o.score > 0.5 && i >= 96 && (last.map { i - $0 > 72 } ?? true))
+                last = i
+                alerts += 1
             }
+            if o.score > 0.5 && i >= 96 && (last.map { i - $0 > 72 } ?? true) { Issue.record("\(name) row \(i): anomalous outside the hold-off but no alert") }
+        }
+        return alerts
+    }
+
+    /// Series of the shapes NAB holds, made here: noise with spikes, a level shift, a daily cycle
+    /// with an outage, and a constant (no deviation at all).
+    static let synthetic: [(String, [Double])] = {
+        var generator = SplitMix(seed: 0x4E41_4253)
+        func noise(_ scale: Double) -> Double { Double.random(in: -scale...scale, using: &generator) }
+        let spikes = (0..<2000).map { i in [400, 900, 1500].contains(i) ? 95 : 10 + noise(1.5) }
+        let shift = (0..<2000).map { i in (i < 1000 ? 20 : 60) + noise(2) }
+        let cycle = (0..<2000).map { i in i >= 1200 && i < 1230 ? 0 : 50 + 30 * sin(Double(i) * 2 * .pi / 288) + noise(3) }
+        let constant = [Double](repeating: 42, count: 600)
+        return [("spikes", spikes), ("level shift", shift), ("daily cycle with an outage", cycle), ("constant", constant)]
+    }()
+
+    @Test("the detector's score reaches 0.5 exactly when it alerts, outside the hold-off")
+    func scoreAndAlertAgree() {
+        for (name, values) in Self.synthetic {
+            let alerts = Self.expectScoreAndAlertAgree(name, values)
+            if name == "spikes" { #expect(alerts >= 1, "no alert on 95 over a baseline of 10±1.5") }
+            if name == "constant" { #expect(alerts == 0) }
+        }
+    }
+
+    @Test("the detector's score reaches 0.5 exactly when it alerts, outside the hold-off, on NAB series", .needsFixtures("nab"))
+    func scoreAndAlertAgreeOnNAB() throws {
+        for relative in try Self.windows().keys.sorted().prefix(4) {
+            Self.expectScoreAndAlertAgree(relative, try Self.series(relative).values)
         }
     }
 
@@ -151,5 +185,20 @@ struct NABTests {
             let expected = StreamingDetector.median(values.map { abs($0 - m) }.sorted())
             #expect(StreamingDetector.medianDeviation(values, from: m) == expected)
         }
+    }
+}
+
+/// A seeded generator (SplitMix), so the synthetic series are the same on every run.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -10,23 +10,11 @@
 //===----------------------------------------------------------------------===//
 
 
+import FixtureSupport
 import Foundation
 import HostAudit
 import HyperwardCore
 import Testing
-
-/// The shared Debian ordering fixture, relative to the package root.
-private let versionOrderFixture: String = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return root.appendingPathComponent("../shared/fixtures/dpkg/version-order.txt").standardized.path
-}()
-
-private let hasVersionOrderFixture: Bool = {
-    let present = FileManager.default.fileExists(atPath: versionOrderFixture)
-    if !present { print("shared fixture ../shared/fixtures/dpkg/ is absent: skipping the version-order.txt conformance test") }
-    return present
-}()
 
 /// Generates valid Debian versions that stress every rule of deb-version(7).
 struct DebianVersionGenerator {
@@ -156,9 +144,9 @@ struct DebianVersionTests {
         #expect(throws: HyperwardError.self) { try DebianVersion("", allowingWarnings: true) }
     }
 
-    @Test(.enabled(if: hasVersionOrderFixture))
+    @Test(.needsFixtures("dpkg"))
     func agreesWithSharedVersionOrderFixture() throws {
-        let text = try String(contentsOfFile: versionOrderFixture, encoding: .utf8)
+        let text = try String(contentsOf: try Fixtures.file("version-order.txt", in: "dpkg"), encoding: .utf8)
         var checked = 0
         for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.isEmpty {
             let parts = line.split(separator: " ")

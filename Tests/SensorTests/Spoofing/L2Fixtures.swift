@@ -78,21 +78,6 @@ enum L2Fixtures {
                        targetMAC: 0, targetIP: address)
     }
 
-    /// The package root (the folder holding Package.swift), from this file's path.
-    static var packageRoot: URL {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-        }
-        return url
-    }
-
-    /// `../shared/fixtures/pcaps` next to the package root.
-    static var pcapDirectory: URL {
-        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pcaps")
-    }
-
     static func evidence(_ alert: Alert, _ key: String) -> EvidenceValue? {
         alert.evidence.first { $0.0 == key }?.1
     }

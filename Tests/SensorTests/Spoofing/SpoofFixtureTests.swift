@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 
+import FixtureSupport
 import Foundation
 import HyperwardCore
 import Sensor
@@ -96,17 +97,12 @@ struct L2TsharkObservations {
     }
 }
 
-@Suite("Spoofing detectors on the benign fixture captures")
+@Suite("Spoofing detectors on the benign fixture captures", .needsFixtures("pcaps"))
 struct SpoofFixtureTests {
     typealias F = L2Fixtures
 
-    func fixture(_ name: String) throws -> String {
-        let url = F.pcapDirectory.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            Issue.record("fixture \(url.path) is missing: the captures live in ../shared/fixtures/pcaps next to the package")
-            throw HyperwardError(.notFound, "missing fixture \(url.path)")
-        }
-        return url.path
+    func fixture(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try Fixtures.file(name, in: "pcaps", sourceLocation: sourceLocation).path
     }
 
     @Test func benignARPPingRaisesNothingWithOrWithoutInventory() throws {
