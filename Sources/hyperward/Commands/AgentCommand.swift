@@ -19,8 +19,9 @@ import Logging
 import Sensor
 import ServiceLifecycle
 
-/// `hyperward agent`: the host daemon. Today it runs the audit service; later engines add theirs
-/// to the same ServiceGroup.
+/// `hyperward agent`: the host daemon. One ServiceGroup runs the audit service and, as the
+/// configuration asks, the network, sensor, key rotation and monitor services; SIGHUP restarts
+/// them with the configuration loaded again. Installed as a service by `scripts/install.sh`.
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
