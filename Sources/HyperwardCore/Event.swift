@@ -17,35 +17,81 @@ public enum HyperwardVersion {
     public static let current = "0.1.0"
 }
 
-/// Something that happened, as recorded in the state store's append-only `events` table: an audit
-/// run, a finding that changed, and (later) alerts, key operations and responses.
-public struct Event: Sendable, Codable, Hashable {
+/// Something that happened, in the one shape every engine reports it: an audit run or finding
+/// change, a sensor alert, a monitor incident, a response step, a key operation.
+///
+/// This envelope is what the state store's append-only `events` table holds, what
+/// `hyperward events` prints and what a ledger or a fleet server consumes. Its JSON form is
+/// `docs/events.schema.json` (`schema_version` ``Event/schemaVersion``); `docs/events.md` lists
+/// the kinds each engine emits.
+public struct Event: Sendable, Hashable {
+    /// The version of the envelope's JSON form. Adding a field keeps it; renaming, removing or
+    /// retyping one bumps it.
+    public static let schemaVersion = 1
+
+    /// A unique identifier assigned when the event is created: a lowercase UUID.
+    public var id: String
     /// When it happened, ISO 8601 UTC with fractional seconds.
     public var time: String
-    /// What happened, dotted: `audit.run`, `finding.changed`, `finding.new`, `finding.resolved`.
+    /// The name of the host that recorded it (`/proc/sys/kernel/hostname`); `nil` when unknown.
+    public var host: String?
+    /// The engine that recorded it.
+    public var engine: Engine
+    /// What happened, dotted: `audit.run`, `finding.changed`, `alert.port-scan`, `monitor.opened`,
+    /// `respond.quarantine.disk`, `key.create`, `vm.start`.
     public var kind: String
-    /// The engine that recorded it (`audit`, `agent`, …).
-    public var engine: String
-    /// What it is about (a finding key, a VM), if anything.
-    public var subject: String?
     /// Its severity, where it has one.
     public var severity: Severity?
+    /// What it is about, free-form: a finding key, a sensor incident, a key name.
+    public var subject: String?
+    /// The virtual machine it concerns, when known.
+    public var vm: String?
+    /// The network interface it was seen on (a bridge or a VM's tap), when known.
+    public var interface: String?
+    /// The threat class it belongs to, where known.
+    public var threat: ThreatClass?
     /// A one-line human summary; never a secret.
-    public var message: String
-    /// Structured details as a JSON object text.
-    public var data: String?
+    public var summary: String
+    /// What backs it up: values read, addresses and counts, hashed files.
+    public var evidence: [EventEvidence]
+    /// Engine-specific details as a JSON object text (a sensor alert's JSON, a monitor incident's).
+    public var body: String?
 
-    /// Creates an event.
-    public init(time: String, kind: String, engine: String, subject: String? = nil, severity: Severity? = nil,
-                message: String, data: String? = nil) {
+    /// Creates an event with a fresh ``id`` recorded on this host.
+    public init(id: String = Event.makeID(), time: String, host: String? = Event.localHost, kind: String,
+                engine: Engine, subject: String? = nil, vm: String? = nil, interface: String? = nil,
+                severity: Severity? = nil, threat: ThreatClass? = nil, summary: String,
+                evidence: [EventEvidence] = [], body: String? = nil) {
+        self.id = id
         self.time = time
-        self.kind = kind
+        self.host = host
         self.engine = engine
-        self.subject = subject
+        self.kind = kind
         self.severity = severity
-        self.message = message
-        self.data = data
+        self.subject = subject
+        self.vm = vm
+        self.interface = interface
+        self.threat = threat
+        self.summary = summary
+        self.evidence = evidence
+        self.body = body
     }
+
+    /// A new event identifier: a random (version 4) UUID in lowercase.
+    public static func makeID() -> String { UUID().uuidString.lowercased() }
+
+    /// This host's name, read once from `/proc/sys/kernel/hostname` (else `gethostname(2)`);
+    /// `nil` when neither gives one.
+    public static let localHost: String? = {
+        if let text = try? String(contentsOfFile: "/proc/sys/kernel/hostname", encoding: .utf8) {
+            let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !name.isEmpty { return name }
+        }
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? nil : name
+    }()
 
     /// The current time in the events' format.
     public static func timestamp(_ date: Date = Date()) -> String {
@@ -53,5 +99,32 @@ public struct Event: Sendable, Codable, Hashable {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
+    }
+}
+
+extension Event {
+    /// The engine that records an event. Open-ended (a struct of known values, not an enum), so a
+    /// new engine breaks no consumer; its JSON form is the raw string.
+    public struct Engine: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public var rawValue: String
+
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { rawValue = value }
+        public var description: String { rawValue }
+
+        /// The host posture audit: runs and finding changes.
+        public static let audit: Engine = "audit"
+        /// The network sensor: intrusion alerts and prevention actions.
+        public static let sense: Engine = "sense"
+        /// The VM resource monitor: incidents and automatic responses.
+        public static let monitor: Engine = "monitor"
+        /// The incident responder: quarantine, evidence, release, restore.
+        public static let respond: Engine = "respond"
+        /// Key management: keystore operations and key releases to VMs.
+        public static let keys: Engine = "keys"
+        /// The network policy engine.
+        public static let net: Engine = "net"
+        /// The agent itself.
+        public static let agent: Engine = "agent"
     }
 }

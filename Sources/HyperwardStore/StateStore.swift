@@ -144,6 +144,20 @@ public final class StateStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        // The event envelope (docs/events.md): columns for what every engine's events now carry.
+        // Rows written before it keep NULL there; `events(…)` gives them a derived id (see
+        // `legacyID`) and no host. The append-only triggers are untouched.
+        migrator.registerMigration("v3-event-envelope") { db in
+            try db.execute(sql: """
+                ALTER TABLE events ADD COLUMN event_id TEXT CHECK (event_id IS NULL OR length(event_id) = 36);
+                ALTER TABLE events ADD COLUMN host TEXT CHECK (host IS NULL OR host <> '');
+                ALTER TABLE events ADD COLUMN vm TEXT;
+                ALTER TABLE events ADD COLUMN interface TEXT;
+                ALTER TABLE events ADD COLUMN threat TEXT CHECK (threat IS NULL OR threat IN ('T1', 'T2', 'T3', 'T4', 'T5'));
+                ALTER TABLE events ADD COLUMN evidence TEXT CHECK (evidence IS NULL OR (json_valid(evidence) AND json_type(evidence) = 'array'));
+                CREATE UNIQUE INDEX events_event_id ON events(event_id) WHERE event_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 
@@ -158,10 +172,17 @@ public final class StateStore: Sendable {
     }
 
     static func insert(_ events: [Event], _ db: Database) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for e in events {
+            let evidence = e.evidence.isEmpty ? nil : String(decoding: try encoder.encode(e.evidence), as: UTF8.self)
             try db.execute(
-                sql: "INSERT INTO events (time, kind, engine, subject, severity, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [e.time, e.kind, e.engine, e.subject, e.severity?.rawValue, e.message, e.data])
+                sql: """
+                    INSERT INTO events (event_id, time, host, kind, engine, subject, vm, interface, severity, threat, message, evidence, data)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [e.id, e.time, e.host, e.kind, e.engine.rawValue, e.subject, e.vm, e.interface, e.severity?.rawValue,
+                            e.threat?.rawValue, e.summary, evidence, e.body])
         }
     }
 
@@ -176,12 +197,29 @@ public final class StateStore: Sendable {
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM events ORDER BY id DESC LIMIT ?) ORDER BY id", arguments: [limit])
             }
-            return rows.map { row in
-                Event(time: row["time"], kind: row["kind"], engine: row["engine"], subject: row["subject"],
-                      severity: (row["severity"] as String?).flatMap(Severity.init(rawValue:)),
-                      message: row["message"], data: row["data"])
-            }
+            return rows.map(StateStore.event)
         }
+    }
+
+    /// One row as an event. A row written before `v3-event-envelope` has no id, host, VM,
+    /// interface, threat or evidence: its id is ``legacyID(row:)`` and the rest stays empty.
+    static func event(_ row: Row) -> Event {
+        let rowID: Int64 = row["id"]
+        let evidence = (row["evidence"] as String?).flatMap { try? JSONDecoder().decode([EventEvidence].self, from: Data($0.utf8)) }
+        return Event(id: (row["event_id"] as String?) ?? legacyID(row: rowID), time: row["time"], host: row["host"], kind: row["kind"],
+                     engine: Event.Engine(rawValue: row["engine"]), subject: row["subject"], vm: row["vm"],
+                     interface: row["interface"], severity: (row["severity"] as String?).flatMap(Severity.init(rawValue:)),
+                     threat: (row["threat"] as String?).flatMap(ThreatClass.init(rawValue:)), summary: row["message"],
+                     evidence: evidence ?? [], body: row["data"])
+    }
+
+    /// The id of an event recorded before events had one: a version-8 UUID (RFC 9562 §5.8) made
+    /// of zeros and the row number, `00000000-0000-8000-8000-0000000000NN`. Stable across reads
+    /// and unique within one store (not across hosts, and such an event has no host either); the
+    /// zero prefix tells it from the random ids events get now.
+    public static func legacyID(row: Int64) -> String {
+        let hex = String(UInt64(bitPattern: row) & 0xFFFF_FFFF_FFFF, radix: 16)
+        return "00000000-0000-8000-8000-" + String(repeating: "0", count: 12 - hex.count) + hex
     }
 
     static func likePrefix(_ s: String) -> String {

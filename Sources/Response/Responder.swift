@@ -373,7 +373,8 @@ public struct Responder {
             record.evidence.append(Evidence(kind: "disk:\(disk.target)", path: disk.base, sha256: digest, bytes: bytes, time: Event.timestamp()))
             try step(&record, "\(pending.purpose == "golden" ? "snapshot" : "quarantine").disk",
                      "\(disk.target) frozen as \(pending.name): \(disk.base) sha256 \(digest) (\(bytes) bytes); writes now go to \(disk.overlay)",
-                     data: ["target": disk.target, "base": disk.base, "sha256": digest, "snapshot": pending.name])
+                     data: ["target": disk.target, "base": disk.base, "sha256": digest, "snapshot": pending.name],
+                     evidence: [EventEvidence(kind: "disk:\(disk.target)", path: disk.base, sha256: digest, bytes: bytes)])
         }
         record.pendingSnapshot = nil
         try save(record)
@@ -383,19 +384,20 @@ public struct Responder {
         let (digest, bytes) = try Self.sha256(file: path)
         record.evidence.append(Evidence(kind: kind, path: path, sha256: digest, bytes: bytes, time: Event.timestamp()))
         try step(&record, "quarantine.evidence", "\(kind) evidence \(path): sha256 \(digest) (\(bytes) bytes)",
-                 data: ["kind": kind, "path": path, "sha256": digest, "bytes": "\(bytes)"])
+                 data: ["kind": kind, "path": path, "sha256": digest, "bytes": "\(bytes)"],
+                 evidence: [EventEvidence(kind: kind, path: path, sha256: digest, bytes: bytes)])
     }
 
-    /// Records one step: a line for the operator, an event, the case file.
-    func step(_ record: inout Case, _ kind: String, _ message: String, severity: Severity = .info, data: [String: String] = [:]) throws {
+    /// Records one step: a line for the operator, an event (with the files it kept as evidence),
+    /// the case file.
+    func step(_ record: inout Case, _ kind: String, _ message: String, severity: Severity = .info, data: [String: String] = [:],
+              evidence: [EventEvidence] = []) throws {
         say(message)
         record.events.append("\(Event.timestamp()) \(kind): \(message)")
         var fields = data
-        fields["vm"] = vm
         fields["uuid"] = record.uuid
         if let id = record.quarantineID { fields["quarantine"] = id }
-        let json = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
-        try store?.append([Event(time: Event.timestamp(), kind: "respond.\(kind)", engine: "respond", subject: vm, severity: severity, message: "\(vm): \(message)", data: json)])
+        try store?.append([Event.responseStep(kind, vm: vm, summary: message, severity: severity, evidence: evidence, fields: fields)])
         try save(record)
     }
 

@@ -67,12 +67,6 @@ extension MonitorPolicy {
     }
 }
 
-/// How an anomaly was found.
-public enum DetectorKind: String, Sendable, Hashable, Codable, Comparable {
-    case limit, baseline, peers
-    public static func < (a: DetectorKind, b: DetectorKind) -> Bool { a.rawValue < b.rawValue }
-}
-
 /// One incident on one VM, as reported: opened, updated while it lasts, resolved once quiet.
 /// Several metrics and detectors agreeing on one VM are one incident with several signals.
 public struct MonitorAlert: Sendable, Hashable, Codable {

@@ -142,7 +142,7 @@ extension MonitorPolicy {
                     case "quarantine_on":
                         guard let seq = rv.sequence else { throw fail("response.quarantine_on must be a list of detectors (limit, baseline, peers)", rv, file) }
                         for item in seq {
-                            guard let d = DetectorKind(rawValue: item.string ?? "") else { throw fail("unknown detector '\(item.string ?? "")' (known: limit, baseline, peers)", item, file) }
+                            guard let d = DetectorKind(rawValue: item.string ?? ""), d.engine == .monitor else { throw fail("unknown detector '\(item.string ?? "")' (known: limit, baseline, peers)", item, file) }
                             response.quarantineOn.insert(d)
                         }
                     case "allow":

@@ -118,10 +118,10 @@ struct KeysCLITests {
         let events = try StateStore(stateDirectory: lab.state).events(kindPrefix: "key.", limit: 100)
         #expect(events.map(\.kind) == ["key.init", "key.create", "key.datakey", "key.encrypt", "key.decrypt"])
         let decrypt = try #require(events.last)
-        #expect(decrypt.data?.contains("\"outcome\":\"error\"") == true && decrypt.data?.contains("unknown-key") == true)
-        #expect(events.allSatisfy { $0.data?.contains("\"uid\":\"\(getuid())\"") == true })
+        #expect(decrypt.body?.contains("\"outcome\":\"error\"") == true && decrypt.body?.contains("unknown-key") == true)
+        #expect(events.allSatisfy { $0.body?.contains("\"uid\":\"\(getuid())\"") == true })
         for event in events {
-            let text = "\(event.message) \(event.data ?? "")"
+            let text = "\(event.summary) \(event.body ?? "")"
             #expect(!text.contains(plaintext) && !text.contains("marker-in-plaintext") && !text.contains(Self.passphrase))
         }
     }

@@ -38,11 +38,11 @@ struct StateStoreReadOnlyTests {
         let directory = FileManager.default.temporaryDirectory.path + "/hw-store-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try StateStore(stateDirectory: directory)
-        try store.append([Event(time: "2026-01-01T00:00:00.000Z", kind: "test.event", engine: "test", message: "hello")])
+        try store.append([Event(time: "2026-01-01T00:00:00.000Z", kind: "test.event", engine: "test", summary: "hello")])
         let reader = try StateStore.openExisting(stateDirectory: directory)
-        #expect(try reader.events().map(\.message) == ["hello"])
+        #expect(try reader.events().map(\.summary) == ["hello"])
         #expect(throws: HyperwardError.self) {
-            try reader.append([Event(time: "2026-01-01T00:00:01.000Z", kind: "test.event", engine: "test", message: "no")])
+            try reader.append([Event(time: "2026-01-01T00:00:01.000Z", kind: "test.event", engine: "test", summary: "no")])
         }
     }
 }

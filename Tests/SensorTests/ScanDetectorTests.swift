@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HyperwardCore
 import Testing
 @testable import Sensor
 

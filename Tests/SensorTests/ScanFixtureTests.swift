@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import FixtureSupport
+import HyperwardCore
 import Testing
 @testable import Sensor
 

@@ -11,6 +11,7 @@
 
 import FixtureSupport
 import Foundation
+import HyperwardCore
 import Testing
 @testable import Sensor
 

@@ -28,9 +28,9 @@ public enum AuditHistory {
             "findings": report.findings.count,
         ]
         events.append(Event(
-            time: time, kind: "audit.run", engine: "audit", subject: report.hostname,
-            message: "audit of \(report.root): \(counts[.fail, default: 0]) fail, \(counts[.warn, default: 0]) warn, \(counts[.error, default: 0]) error, score \(report.overallScore.map(String.init) ?? "n/a")",
-            data: json(summary)))
+            time: time, kind: "audit.run", engine: .audit, subject: report.hostname,
+            summary: "audit of \(report.root): \(counts[.fail, default: 0]) fail, \(counts[.warn, default: 0]) warn, \(counts[.error, default: 0]) error, score \(report.overallScore.map(String.init) ?? "n/a")",
+            body: json(summary)))
         let isFirstRun = previous.isEmpty
         var seen = Set<String>()
         for finding in report.findings {
@@ -40,18 +40,18 @@ public enum AuditHistory {
                              "previous": previous[key]?.rawValue ?? "", "detail": finding.detail])
             if let old = previous[key] {
                 if old != finding.status {
-                    events.append(Event(time: time, kind: "finding.changed", engine: "audit", subject: key, severity: finding.severity,
-                                        message: "\(key): \(old.rawValue) → \(finding.status.rawValue): \(finding.detail)", data: data))
+                    events.append(Event(finding: finding, kind: "finding.changed", time: time,
+                                        summary: "\(key): \(old.rawValue) → \(finding.status.rawValue): \(finding.detail)", body: data))
                 }
             } else if !isFirstRun || finding.status.isProblem {
-                events.append(Event(time: time, kind: "finding.new", engine: "audit", subject: key, severity: finding.severity,
-                                    message: "\(key): \(finding.status.rawValue): \(finding.detail)", data: data))
+                events.append(Event(finding: finding, kind: "finding.new", time: time,
+                                    summary: "\(key): \(finding.status.rawValue): \(finding.detail)", body: data))
             }
         }
         for (key, old) in previous.sorted(by: { $0.key < $1.key }) where !seen.contains(key) {
-            events.append(Event(time: time, kind: "finding.resolved", engine: "audit", subject: key,
-                                message: "\(key): no longer reported (was \(old.rawValue))",
-                                data: json(["previous": old.rawValue])))
+            events.append(Event(time: time, kind: "finding.resolved", engine: .audit, subject: key,
+                                summary: "\(key): no longer reported (was \(old.rawValue))",
+                                body: json(["previous": old.rawValue])))
         }
         return events
     }

@@ -11,21 +11,6 @@
 
 import HyperwardCore
 
-/// The detectors of the Sensor; the raw value is the `detector` field of an alert.
-public enum DetectorKind: String, Sendable, Hashable, CaseIterable, Codable {
-    case portScan = "port-scan"
-    case addressSweep = "address-sweep"
-    case synFlood = "syn-flood"
-    case flood
-    case arpSpoof = "arp-spoof"
-    case ipSpoof = "ip-spoof"
-    case rogueRA = "rogue-ra"
-    case rogueDHCP = "rogue-dhcp"
-    case cleartextCredentials = "cleartext-credentials"
-    case bruteForce = "brute-force"
-    case malformed
-}
-
 /// A JSON-representable evidence value, kept in insertion order so output is stable.
 public indirect enum EvidenceValue: Sendable, Hashable {
     case int(Int64)

@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardCore
+
 /// Alert output: one JSON object per line (`--format json`), or one line of text per alert.
 public enum AlertRendering {
     /// `alert` as one line of JSON (no newline). Keys: `type` ("alert"), `time`, `detector`,
@@ -35,6 +37,16 @@ public enum AlertRendering {
         members.append(("source_may_be_spoofed", .bool(alert.sourceMayBeSpoofed)))
         members.append(("evidence", .object(alert.evidence)))
         return render(.object(members))
+    }
+
+    /// `alert` as one line of JSON (no newline) followed by its event envelope under `event`
+    /// (`docs/events.schema.json`), whose `body` is `null`: this line is the body. The alert's own
+    /// keys are those of ``json(_:)``, unchanged.
+    public static func json(_ alert: Alert, event: Event) -> String {
+        var envelope = event
+        envelope.body = nil
+        // `json(_:)` always ends with the object's closing brace: the envelope goes in before it.
+        return String(json(alert).dropLast()) + ",\"event\":" + envelope.jsonLine() + "}"
     }
 
     /// `alert` as one line of text: time, severity, detector, summary, occurrence.

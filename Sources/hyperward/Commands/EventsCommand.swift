@@ -18,22 +18,26 @@ import HyperwardStore
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "Show recorded events (audit runs, finding changes), oldest first.",
-        discussion: "Reads the state store without creating anything. Exit 66 when the state directory or its store does not exist."
+        abstract: "Show recorded events (audit, sensor, monitor, response and key events), oldest first.",
+        discussion: """
+            Reads the state store without creating anything. JSON: one event envelope per line \
+            (docs/events.md, validated by docs/events.schema.json). Exit 66 when the state \
+            directory or its store does not exist.
+            """
     )
 
     enum Format: String, ExpressibleByArgument { case text, json }
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: ArgumentHelp("Only events of this kind or kind prefix (audit.run, finding).", valueName: "KIND"))
+    @Option(help: ArgumentHelp("Only events of this kind or kind prefix (audit.run, finding, alert, monitor, respond, key).", valueName: "KIND"))
     var kind: String?
 
     // `.unconditional`: `--limit -5` gets validate()'s message, not ArgumentParser's "Missing value".
     @Option(parsing: .unconditional, help: "How many of the most recent events to show.")
     var limit: Int = 50
 
-    @Option(help: "text or json (one object per line).")
+    @Option(help: "text or json (one event envelope per line).")
     var format: Format = .text
 
     func validate() throws {
@@ -54,18 +58,27 @@ struct EventsCommand: AsyncParsableCommand {
             var out = ""
             switch format {
             case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                for e in events {
-                    if let data = try? encoder.encode(e) { out += String(decoding: data, as: UTF8.self) + "\n" }
-                }
+                // `message` and `data` (schema 0's names for `summary` and `body`) stay for one
+                // version: docs/events.md.
+                for e in events { out += e.jsonLine(compatibilityKeys: true) + "\n" }
             case .text:
-                for e in events {
-                    out += "\(e.time)  \(e.kind.padding(toLength: 16, withPad: " ", startingAt: 0)) \(e.severity.map { "[\($0.rawValue)] " } ?? "")\(e.message)\n"
-                }
+                for e in events { out += Self.text(e) + "\n" }
             }
             Output.write(out)
             return ExitStatus.completed
         }
+    }
+
+    /// One line for people: time, engine, kind, severity, threat class, VM and interface, summary;
+    /// everything recorded from input made terminal-safe.
+    static func text(_ e: Event) -> String {
+        // Padded into columns, never cut: a long kind shifts its line rather than losing its end.
+        func column(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        var line = "\(e.time)  \(column(e.engine.rawValue.terminalSafe, 7)) \(column(e.kind.terminalSafe, 22)) "
+        if let severity = e.severity { line += "[\(severity.rawValue)] " }
+        if let threat = e.threat { line += "\(threat.code) " }
+        if let vm = e.vm { line += "vm=\(vm.terminalSafe) " }
+        if let interface = e.interface { line += "if=\(interface.terminalSafe) " }
+        return line + e.summary.terminalSafe
     }
 }

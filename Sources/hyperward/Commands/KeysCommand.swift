@@ -173,17 +173,13 @@ struct KeyCommandContext {
         }
     }
 
-    /// Records a key operation as an event (who, which key and version, the outcome; never
-    /// material). A store that cannot be written is a warning, not a failed operation.
-    func record(_ kind: String, key: String?, version: Int?, outcome error: KeyError?, message: String) {
-        var data: [String: String] = ["outcome": error == nil ? "ok" : "error", "uid": String(getuid()), "pid": String(getpid())]
-        if let user = getpwuid(getuid()).flatMap({ String(validatingCString: $0.pointee.pw_name) }) { data["user"] = user }
-        if let key { data["key"] = key }
-        if let version { data["version"] = String(version) }
-        if let error { data["error"] = error.code.rawValue }
-        let json = (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
-        let event = Event(time: Event.timestamp(), kind: kind, engine: "keys", subject: key, severity: error == nil ? .info : .medium,
-                          message: message, data: json)
+    /// Records a key operation as an event (who, which key and version, the outcome, the VM a
+    /// key was released to; never material). A store that cannot be written is a warning, not a
+    /// failed operation.
+    func record(_ kind: String, key: String?, version: Int?, outcome error: KeyError?, vm: String? = nil, message: String) {
+        var actor: [String: String] = ["uid": String(getuid()), "pid": String(getpid())]
+        if let user = getpwuid(getuid()).flatMap({ String(validatingCString: $0.pointee.pw_name) }) { actor["user"] = user }
+        let event = Event.keyOperation(kind, key: key, version: version, error: error, vm: vm, actor: actor, summary: message)
         do {
             try StateStore(stateDirectory: directory).append([event])
         } catch {

@@ -82,7 +82,7 @@ struct MonitorCommand: AsyncParsableCommand {
                         if alert.phase == .opened { opened += 1 }
                         Output.write(MonitorRendering.alert(alert, format: format))
                     }
-                    if let store, !alerts.isEmpty { try store.append(alerts.map(MonitorRendering.event)) }
+                    if let store, !alerts.isEmpty { try store.append(alerts.map(\.event)) }
                     if let deadline, Date() >= deadline { break }
                     let wait = monitorPolicy.interval - Date().timeIntervalSince(started)
                     var slept = 0.0

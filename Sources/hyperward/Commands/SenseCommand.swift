@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardStore
 import NetworkPolicy
 import Sensor
 
@@ -24,10 +25,13 @@ struct SenseCommand: AsyncParsableCommand {
             Reads a capture file (pcap or pcapng) or captures live on an interface (a libvirt bridge \
             such as virbr0, or a VM's tap). Alerts go to standard output, one per incident and \
             updated with counts; a summary follows (text: on standard error; JSON: a last object \
-            with "type": "stats"). Exit codes: 0 completed; 1 an alert at or above --fail-on; \
+            with "type": "stats"). In JSON each alert also carries its event envelope under "event" \
+            (docs/events.md); --record writes those events to the state store. Exit codes: 0 completed; 1 an alert at or above --fail-on; \
             64 usage; 65 a link type the decoder does not read (or an unsupported version); \
             66 unreadable capture or not a capture; 70 capture or internal error; 78 bad inventory.
             """)
+
+    @OptionGroup var global: GlobalOptions
 
     @Option(help: ArgumentHelp("Capture file to read (pcap or pcapng).", valueName: "FILE"))
     var pcap: String?
@@ -63,6 +67,9 @@ struct SenseCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Act (--prevent) inside this network namespace.", valueName: "NAME"))
     var netns: String?
 
+    @Flag(help: "Record alerts and prevention actions as events in the state store (--state-dir).")
+    var record = false
+
     func validate() throws {
         guard (pcap == nil) != (interface == nil) else { throw ValidationError("give exactly one of --pcap FILE or --interface IF") }
         guard ["json", "text"].contains(format) else { throw ValidationError("--format must be json or text") }
@@ -83,9 +90,15 @@ struct SenseCommand: AsyncParsableCommand {
                     throw HyperwardError(.configuration, "\(error)")
                 }
             }
+            // The configuration file is read only to find the state directory: without --record,
+            // `sense` works as before whatever that file says.
+            let store = record ? try StateStore(stateDirectory: try global.loadConfiguration().stateDirectory) : nil
             var run = SenseRun(engine: SensorEngine(configuration: configuration), json: format == "json",
                                prevention: prevent ? try PreventionRunner(allow: allow, seconds: Blocklist.seconds(ttl) ?? 600, namespace: netns) : nil,
                                failOn: failOn.flatMap(Severity.init(rawValue:)))
+            run.interface = interface
+            run.inventory = configuration.inventory
+            run.store = store
             let start = ContinuousClock.now
             var drops: Int?
             if let pcap {
@@ -132,12 +145,21 @@ struct SenseCommand: AsyncParsableCommand {
     }
 }
 
-/// One run of the sensor: alerts printed as they come, prevention applied, summary at the end.
+/// One run of the sensor: alerts printed as they come (in JSON with their event envelope),
+/// prevention applied, events recorded when asked, summary at the end.
 struct SenseRun {
     var engine: SensorEngine
     let json: Bool
     var prevention: PreventionRunner?
     let failOn: Severity?
+    /// The live capture's interface, named in the events.
+    var interface: String?
+    /// Names the VM in the events.
+    var inventory = SensorInventory()
+    /// Where events are recorded (`--record`).
+    var store: StateStore?
+    private var recordFailed = false
+    private var events: [Event] = []
     private var alerts: [Alert] = []
     private var matched = false
     private var output = ""
@@ -162,15 +184,34 @@ struct SenseRun {
 
     mutating func emit() {
         for alert in alerts {
-            output += (json ? AlertRendering.json(alert) : AlertRendering.text(alert)) + "\n"
+            let event = json || store != nil ? alert.event(interface: interface, inventory: inventory) : nil
+            if let event, store != nil { events.append(event) }
+            if json, let event {
+                output += AlertRendering.json(alert, event: event) + "\n"
+            } else {
+                output += AlertRendering.text(alert) + "\n"
+            }
             if let failOn, alert.severity >= failOn { matched = true }
             if let note = prevention?.act(on: alert) {
                 if json { output += note + "\n" } else { FileHandle.standardError.write(Data("hyperward: prevent: \(note)\n".utf8)) }
+                if store != nil { events.append(alert.preventionEvent(note, interface: interface, inventory: inventory)) }
             }
         }
         alerts.removeAll(keepingCapacity: true)
         Output.write(output)
         output.removeAll(keepingCapacity: true)
+        recordEvents()
+    }
+
+    /// Appends the pending events; a store that cannot be written is a warning (once), never a
+    /// lost report.
+    private mutating func recordEvents() {
+        guard let store, !events.isEmpty else { return }
+        defer { events.removeAll(keepingCapacity: true) }
+        do { try store.append(events) } catch {
+            if !recordFailed { Output.warn("\(error); alerts are not recorded") }
+            recordFailed = true
+        }
     }
 
     mutating func finish(elapsed: Duration, drops: Int?, error: String?) -> Int32 {
@@ -181,7 +222,7 @@ struct SenseRun {
         var malformed: [(String, EvidenceValue)] = []
         for (reason, count) in s.decode.malformedByReason { malformed.append((reason.description, .int(Int64(count)))) }
         var byDetector: [(String, EvidenceValue)] = []
-        for kind in DetectorKind.allCases { if let n = s.alerts[kind] { byDetector.append((kind.rawValue, .int(Int64(n)))) } }
+        for kind in DetectorKind.sensorDetectors { if let n = s.alerts[kind] { byDetector.append((kind.rawValue, .int(Int64(n)))) } }
         var members: [(String, EvidenceValue)] = [
             ("type", .string("stats")), ("packets", .int(Int64(s.packets))), ("bytes", .int(Int64(s.bytes))),
             ("decode_errors", .int(Int64(s.decode.malformed))), ("malformed", .object(malformed)),

@@ -69,7 +69,7 @@ extension VMCommand {
                     do throws(KeyError) {
                         released.append((disk, try store.releaseDiskKey(disk, vmUUID: uuid, host: host)))
                     } catch {
-                        context.record("vm.start.refused", key: disk.keyName, version: nil, outcome: error,
+                        context.record("vm.start.refused", key: disk.keyName, version: nil, outcome: error, vm: name,
                                        message: "refused to release the disk key of \(disk.path) to \(name) \(uuid): \(error.code.rawValue)")
                         throw HyperwardError(exitStatus: error.exitCode, "refused to start \(name): \(error.message)")
                     }
@@ -108,11 +108,11 @@ extension VMCommand {
                 }
                 let start = VirtHost.virsh(["start", "--", name])
                 guard start.status == 0 else {
-                    context.record("vm.start", key: nil, version: nil, outcome: KeyError(.storage, "libvirt"), message: "libvirt could not start \(name): \(start.stderr.prefix(200))")
+                    context.record("vm.start", key: nil, version: nil, outcome: KeyError(.storage, "libvirt"), vm: name, message: "libvirt could not start \(name): \(start.stderr.prefix(200))")
                     throw HyperwardError(.software, "virsh start \(name) failed: \(start.stderr.prefix(500))")
                 }
                 // QEMU holds the keys now; the deferred undefine removes libvirt's copies.
-                context.record("vm.start", key: disks.first?.keyName, version: nil, outcome: nil,
+                context.record("vm.start", key: disks.first?.keyName, version: nil, outcome: nil, vm: name,
                                message: "started \(name) \(uuid) with \(disks.count) encrypted disk(s); secrets removed")
                 Output.write("started \(name) (\(disks.count) encrypted disk\(disks.count == 1 ? "" : "s"))\n")
                 return ExitStatus.completed

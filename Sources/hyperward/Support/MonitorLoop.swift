@@ -69,9 +69,7 @@ enum MonitorRendering {
         return e
     }()
 
-    static func json(_ alert: MonitorAlert) -> String {
-        (try? String(decoding: encoder.encode(alert), as: UTF8.self)) ?? "{}"
-    }
+    static func json(_ alert: MonitorAlert) -> String { alert.jsonText }
 
     static func alert(_ alert: MonitorAlert, format: MonitorCommand.Format) -> String {
         switch format {
@@ -99,12 +97,6 @@ enum MonitorRendering {
             }
         }
         return out
-    }
-
-    /// An alert as an event (`monitor.opened|updated|resolved`, engine `monitor`).
-    static func event(_ alert: MonitorAlert) -> Event {
-        Event(time: alert.time, kind: "monitor.\(alert.phase.rawValue)", engine: "monitor", subject: alert.vm,
-              severity: alert.severity, message: alert.summary, data: json(alert))
     }
 }
 

@@ -62,7 +62,7 @@ struct MonitorService: Service {
 
     func handle(_ alerts: [MonitorAlert], limiter: inout ResponseRateLimiter, responded: inout Set<String>) {
         guard !alerts.isEmpty else { return }
-        do { try store.append(alerts.map(MonitorRendering.event)) } catch {
+        do { try store.append(alerts.map(\.event)) } catch {
             logger.error("monitor alerts not recorded", metadata: ["error": "\(error)"])
         }
         for alert in alerts where alert.phase != .updated {
@@ -81,8 +81,11 @@ struct MonitorService: Service {
                 var responder = Responder(vm: alert.vm, stateDirectory: stateDirectory, store: store, namespace: namespace)
                 responder.say = { line in logger.notice("\(line)", metadata: ["respond.vm": "\(alert.vm)"]) }
                 do {
-                    try store.append([Event(time: Event.timestamp(), kind: "respond.auto", engine: "monitor", subject: alert.vm, severity: .high,
-                                            message: "automatic quarantine of \(alert.vm) for incident \(alert.id)", data: MonitorRendering.json(alert))])
+                    let trigger = alert.event
+                    try store.append([Event(time: Event.timestamp(), kind: "respond.auto", engine: .monitor, subject: alert.vm, vm: alert.vm,
+                                            severity: .high, threat: trigger.threat,
+                                            summary: "automatic quarantine of \(alert.vm) for incident \(alert.id)",
+                                            evidence: trigger.evidence, body: alert.jsonText)])
                     try responder.quarantineVM(dump: true, snapshot: true)
                 } catch {
                     logger.error("automatic quarantine failed", metadata: ["monitor.vm": "\(alert.vm)", "error": "\(error)"])

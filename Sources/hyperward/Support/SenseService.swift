@@ -20,7 +20,7 @@ import Synchronization
 
 /// The agent's sensor: a live capture and a sensor engine per configured interface, each on a
 /// thread of its own; every alert (first and updates) is recorded as an event (`alert.<detector>`,
-/// engine `sense`, the alert's JSON as data), and with prevention on, offenders are blocked.
+/// engine `sense`, the alert's JSON as body, the interface), and with prevention on, offenders are blocked.
 struct SenseService: Service {
     var interfaces: [String]
     var configuration: SensorConfiguration
@@ -110,12 +110,9 @@ struct SenseWorker: @unchecked Sendable {
     func record(_ alerts: [Alert], prevention: inout PreventionRunner?) {
         var events: [Event] = []
         for alert in alerts {
-            events.append(Event(time: alert.time.description, kind: "alert.\(alert.detector.rawValue)", engine: "sense",
-                                subject: alert.incident, severity: alert.severity, message: alert.summary,
-                                data: AlertRendering.json(alert)))
+            events.append(alert.event(interface: interface, inventory: configuration.inventory))
             if let note = prevention?.act(on: alert) {
-                events.append(Event(time: Event.timestamp(), kind: "prevention", engine: "sense", subject: alert.incident,
-                                    message: "prevention for \(alert.incident)", data: note))
+                events.append(alert.preventionEvent(note, interface: interface, inventory: configuration.inventory))
             }
         }
         guard !events.isEmpty else { return }

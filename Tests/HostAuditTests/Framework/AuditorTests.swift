@@ -96,22 +96,28 @@ struct AuditorTests {
         }
     }
 
-    @Test func historyRecordsChangesNewAndResolvedFindings() {
+    @Test func historyRecordsChangesNewAndResolvedFindings() throws {
         let host = Self.sampleHost()
         let report = Auditor().run(context: host.context(), toolVersion: "test")
         let first = AuditHistory.events(for: report, previous: [:], time: "2026-11-29T00:00:00.000Z")
         #expect(first.first?.kind == "audit.run")
         // A first run records only problems as new.
-        #expect(first.filter { $0.kind == "finding.new" }.allSatisfy { $0.message.contains("fail") || $0.message.contains("warn") || $0.message.contains("error") })
+        #expect(first.filter { $0.kind == "finding.new" }.allSatisfy { $0.summary.contains("fail") || $0.summary.contains("warn") || $0.summary.contains("error") })
         var previous: [String: Status] = [:]
         for f in report.findings { previous[f.key] = f.status }
         previous["ksm.run"] = .pass
         previous["gone.check"] = .fail
         let second = AuditHistory.events(for: report, previous: previous, time: "2026-11-29T01:00:00.000Z")
-        #expect(second.contains { $0.kind == "finding.changed" && $0.subject == "ksm.run" && $0.message.contains("pass → fail") })
+        #expect(second.contains { $0.kind == "finding.changed" && $0.subject == "ksm.run" && $0.summary.contains("pass → fail") })
         #expect(second.contains { $0.kind == "finding.resolved" && $0.subject == "gone.check" })
         #expect(second.filter { $0.kind == "finding.changed" }.count == 1)
-        for e in second { #expect(e.data.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil } ?? true) }
+        for e in second { #expect(e.body.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil } ?? true) }
+        // A finding's event carries its threat class and what it read.
+        let ksm = try #require(report.findings.first { $0.key == "ksm.run" })
+        let changed = try #require(second.first { $0.kind == "finding.changed" })
+        #expect(changed.engine == .audit && changed.threat == ksm.threat && changed.severity == ksm.severity)
+        #expect(changed.evidence.map(\.path) == ksm.evidence.map(\.path) && changed.evidence.allSatisfy { $0.kind == "read" })
+        #expect(Set((first + second).map(\.id)).count == first.count + second.count, "every event has its own id")
     }
 
     @Test func scoreWeighsSeverityAndIgnoresInfoAndWaived() {
