@@ -91,7 +91,12 @@ extension Event: Codable {
             data = try? encoder.encode(self)
         }
         // Encoding strings, numbers and a parsed body cannot fail; the fallback keeps a line valid.
-        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let line = data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        // U+2028 and U+2029 are valid in a JSON string, but tools that split on Unicode line
+        // boundaries (Python's splitlines) would cut the line there: escaped, as the sensor's own
+        // JSON does. Outside strings JSON never has them, so the replacement is exact.
+        guard line.unicodeScalars.contains(where: { $0 == "\u{2028}" || $0 == "\u{2029}" }) else { return line }
+        return line.replacingOccurrences(of: "\u{2028}", with: "\\u2028").replacingOccurrences(of: "\u{2029}", with: "\\u2029")
     }
 
     /// The envelope plus schema 0's keys, in one object.

@@ -59,4 +59,49 @@ struct AlertRenderingTests {
         #expect(line == "{\"a\":null,\"b\":null,\"c\":2.25}")
         _ = try JSONSerialization.jsonObject(with: Data(line.utf8))
     }
+
+    // MARK: The alert as an event
+
+    static let inventory = SensorInventory(interfaces: [
+        .init(vm: "web-1", device: "vnet3", mac: 0x02_00_00_00_00_01, ipv4: [IPAddress("172.23.0.3")!]),
+        .init(vm: "db-1", device: "vnet4", mac: 0x02_00_00_00_00_02, ipv4: [IPAddress("172.23.0.2")!]),
+    ])
+
+    @Test("the JSON line keeps every alert key, in order, and adds the envelope last with no body")
+    func jsonWithTheEnvelopeKeepsTheAlertKeys() throws {
+        let alert = Self.alert()
+        let event = alert.event(interface: "virbr0")
+        let line = AlertRendering.json(alert, event: event)
+        let plain = AlertRendering.json(alert)
+        #expect(line.hasPrefix(String(plain.dropLast()) + ",\"event\":{"), "the stable keys come first, unchanged")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let envelope = try #require(object["event"] as? [String: Any])
+        #expect(envelope["body"] is NSNull && envelope["id"] as? String == event.id && envelope["interface"] as? String == "virbr0")
+        #expect(envelope["kind"] as? String == "alert.cleartext-credentials" && envelope["subject"] as? String == "cred/1")
+        #expect(envelope["time"] as? String == object["time"] as? String && envelope["threat"] as? String == "T5")
+    }
+
+    @Test("an alert's event: its fields, addresses and counts as evidence, never the password")
+    func eventCarriesTheAlert() throws {
+        var alert = Self.alert()
+        alert.evidence.append(("password", .string("hunter2")))
+        let event = alert.event()
+        #expect(event.engine == .sense && event.severity == .high && event.summary == alert.summary && event.interface == nil)
+        #expect(event.body == AlertRendering.json(alert))
+        #expect(event.evidence.first == EventEvidence(kind: "src", value: "172.23.0.3"))
+        #expect(event.evidence.contains(EventEvidence(kind: "dst_port", value: "21")))
+        #expect(event.evidence.contains(EventEvidence(kind: "ports", value: "[21,22]")))
+        #expect(!event.evidence.contains { $0.kind == "password" || $0.value == "hunter2" })
+    }
+
+    @Test("the inventory names the VM: by the capture port, or by an unforgeable source; a forgeable one names nobody")
+    func eventNamesTheVM() {
+        var alert = Self.alert()
+        #expect(alert.event(interface: "vnet4", inventory: Self.inventory).vm == "db-1")
+        alert.sourceMayBeSpoofed = true
+        #expect(alert.event(interface: "virbr0", inventory: Self.inventory).vm == nil)
+        alert.sourceMayBeSpoofed = false
+        #expect(alert.event(interface: "virbr0", inventory: Self.inventory).vm == "web-1")
+        #expect(alert.event(interface: "virbr0").vm == nil)
+    }
 }

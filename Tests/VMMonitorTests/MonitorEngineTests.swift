@@ -375,6 +375,7 @@ struct MonitorParsingTests {
         ("interval_seconds: 0", "interval_seconds must be a number from", 1),
         ("baseline: { windw: 3 }", "unknown setting 'baseline.windw'", 1),
         ("response: { quarantine_on: [everything] }", "unknown detector 'everything'", 1),
+        ("response: { quarantine_on: [port-scan] }", "unknown detector 'port-scan'", 1),
         ("limits:\n  cpu: { sustain: 2 }", "limits.cpu needs max", 2),
         ("colour: red", "unknown setting 'colour'", 1),
         ("- a list", "must be a mapping", 1),
@@ -456,5 +457,27 @@ struct MonitorParsingTests {
             let bytes = (0..<Int.random(in: 0..<200, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
             _ = try? DomainSample.parseDomstats(String(decoding: bytes, as: UTF8.self), time: 0)
         }
+    }
+}
+
+@Suite("Monitor alert as an event")
+struct MonitorAlertEventTests {
+    @Test func anIncidentBecomesAMonitorEventAboutItsVM() throws {
+        let alert = try JSONDecoder().decode(MonitorAlert.self, from: Data(#"""
+            {"phase":"opened","id":"web-1-1","vm":"web-1","uuid":"6f1c1a52-8d2b-4d4c-9d6e-3f0e1b2a7c11","severity":"high",
+             "threatClasses":["T2","T4"],"since":"2026-01-01T00:00:00.000Z","time":"2026-01-01T00:00:30.000Z","samples":3,
+             "signals":[{"metric":"cpu","detectors":["baseline","limit"],"observed":3.5,"expected":0.4,"limit":2,"peak":3.6,
+                         "unit":"cores","since":"2026-01-01T00:00:00.000Z","threat":"T2 resource abuse"},
+                        {"metric":"vcpu_delay","detectors":["peers"],"observed":0.5,"peak":0.5,
+                         "unit":"fraction","since":"2026-01-01T00:00:10.000Z","threat":"T4 noisy neighbour"}]}
+            """#.utf8))
+        let event = alert.event
+        #expect(event.kind == "monitor.opened" && event.engine == .monitor && event.vm == "web-1" && event.subject == "web-1")
+        #expect(event.time == alert.time && event.severity == .high && event.summary == alert.summary)
+        #expect(event.threat == .maliciousVM, "the first signal's class, the one the summary names")
+        #expect(event.evidence.map(\.kind) == ["metric:cpu", "metric:vcpu_delay"])
+        #expect(event.evidence.first?.value == "observed 3.50 cores, expected 0.40 cores, limit 2.00 cores, peak 3.60 cores [baseline+limit] since 2026-01-01T00:00:00.000Z")
+        let body = try #require(event.body)
+        #expect(try JSONDecoder().decode(MonitorAlert.self, from: Data(body.utf8)) == alert, "the body is the incident")
     }
 }

@@ -10,14 +10,12 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HyperwardCore
 
 extension Event {
     /// One step of an incident response on a VM as an event (engine `respond`, kind
     /// `respond.<step>`): `respond.quarantine.network`, `respond.quarantine.evidence`,
-    /// `respond.release`…
-    ///
-    /// The responder itself lives in the executable (it drives libvirt and nft); its events are
-    /// shaped here so that every consumer of the store sees one format.
+    /// `respond.release.network`… The ``Responder`` records one per step it takes.
     ///
     /// - Parameters:
     ///   - step: the step, dotted (`quarantine.disk`).
