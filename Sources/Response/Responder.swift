@@ -367,6 +367,9 @@ public struct Responder {
     /// The bases of a taken snapshot become read-only, hashed evidence.
     func recordSnapshot(_ record: inout Case, _ pending: PendingSnapshot) throws {
         for disk in pending.disks {
+            // A run killed after this disk's step was saved but before the pending snapshot was
+            // cleared: the disk is recorded already, and recording it again would list it twice.
+            if record.snapshots.contains(where: { $0.name == pending.name && $0.target == disk.target }) { continue }
             chmod(disk.base, 0o440)
             let (digest, bytes) = try Self.sha256(file: disk.base)
             record.snapshots.append(Snapshot(name: pending.name, target: disk.target, base: disk.base, format: disk.format, sha256: digest, time: Event.timestamp()))
