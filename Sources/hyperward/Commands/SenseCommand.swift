@@ -247,51 +247,6 @@ struct SenseRun {
     }
 }
 
-/// `--prevent`: the policy's decisions carried out through the IPS table.
-struct PreventionRunner {
-    var policy: PreventionPolicy
-    let blocklist: Blocklist
-    let seconds: Int
-
-    /// - Throws: `HyperwardError` (78) for an allowlist entry that is not an address or CIDR: dropping
-    ///   it would leave that address open to blocking.
-    init(allow: [String], seconds: Int, namespace: String?) throws(HyperwardError) {
-        var allowlist: [IPNetwork] = []
-        for entry in allow {
-            do { allowlist.append(try IPNetwork(parsing: entry)) } catch {
-                throw HyperwardError(.configuration, "allow entry '\(entry)' is not an address or CIDR: \(error.text)")
-            }
-        }
-        policy = PreventionPolicy(allowlist: allowlist)
-        blocklist = Blocklist(applier: NftApplier(namespace: namespace))
-        self.seconds = seconds
-    }
-
-    /// Acts on `alert` if the policy says so; returns a line saying what was done (JSON or text).
-    private var prepared = false
-
-    mutating func act(on alert: Alert) -> String? {
-        guard let action = policy.action(for: alert) else { return nil }
-        var result: (String, String)
-        do {
-            if !prepared {
-                try blocklist.prepare()
-                prepared = true
-            }
-            switch action {
-            case .block(let address):
-                result = ("block", try blocklist.block(address.description, seconds: seconds))
-            case .protect(let address):
-                result = ("rate-limit", try blocklist.protect(address.description, seconds: seconds))
-            }
-        } catch {
-            result = ("failed", "\(error)")
-        }
-        return AlertRendering.render(.object([("type", .string("prevention")), ("action", .string(result.0)),
-                                              ("incident", .string(alert.incident)), ("detail", .string(result.1))]))
-    }
-}
-
 /// Set by SIGINT/SIGTERM: a live capture stops at its next receive timeout.
 final class StopFlag: @unchecked Sendable {
     nonisolated(unsafe) static var raised: sig_atomic_t = 0
