@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Testing
 @testable import Sensor
 
@@ -17,7 +18,7 @@ struct CredentialMalformedInputTests {
     @Test("random binary garbage in both directions never traps, for every protocol and for sniffing",
           arguments: CredentialService.allCases.map(Optional.some) + [nil])
     func garbage(_ service: CredentialService?) {
-        var random = SplitMix64(seed: 0xC0FFEE)
+        var random = SplitMix(seed: 0xC0FFEE)
         let sniffing = CredentialConfiguration(sniffsUnmappedPorts: true)
         for _ in 0..<60 {
             var transcript = Transcript()
@@ -37,7 +38,7 @@ struct CredentialMalformedInputTests {
 
     @Test("mutated transcripts (bytes flipped, cut, duplicated) never trap")
     func mutations() {
-        var random = SplitMix64(seed: 42)
+        var random = SplitMix(seed: 42)
         let seeds: [(CredentialService, String)] = [
             (.ftp, "220 hi\r\nUSER a\r\n331 x\r\nPASS b\r\n230 ok\r\n"),
             (.http, "GET / HTTP/1.1\r\nAuthorization: Basic dTpw\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\n"

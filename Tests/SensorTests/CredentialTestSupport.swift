@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Foundation
 @testable import Sensor
 
@@ -68,18 +69,6 @@ enum Chunking: Sendable, CustomStringConvertible {
     }
 }
 
-/// A small deterministic generator (SplitMix64) so random chunkings are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum CredentialHarness {
     /// Feeds a transcript with the given chunking and finishes the session.
@@ -90,8 +79,8 @@ enum CredentialHarness {
         var session = CredentialSession(service: service, configuration: configuration)
         var events: [CredentialEvent] = []
         var clock: Int64 = 1_700_000_000_000_000_000
-        var random: SplitMix64? = nil
-        if case .random(let seed) = chunking { random = SplitMix64(seed: seed) }
+        var random: SplitMix? = nil
+        if case .random(let seed) = chunking { random = SplitMix(seed: seed) }
         // Random chunking also merges consecutive segments of the same direction.
         var segments = transcript.segments
         if random != nil {

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import FixtureSupport
 import Testing
 @testable import Sensor
 
