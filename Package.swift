@@ -228,6 +228,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ResponseTests",
+            dependencies: ["Response", "HyperwardCore", "HyperwardHost"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HyperwardCLITests",
             dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
