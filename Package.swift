@@ -242,7 +242,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "NetworkPolicy", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
     ],

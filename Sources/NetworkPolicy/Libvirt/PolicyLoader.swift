@@ -33,7 +33,7 @@ public enum PolicyLoader {
                 return (parsed, parsed.vms.count)
             }
             let (resolved, notes) = parsed.resolvingLibvirt(LibvirtAPIXMLSource())
-            // Notes carry virsh's own messages: escaped like everything echoed from outside.
+            // Notes carry libvirt's own messages: escaped like everything echoed from outside.
             for note in notes { warn(note.terminalSafe) }
             return (resolved, parsed.vms.count)
         } catch {
