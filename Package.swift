@@ -241,6 +241,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "HyperwardAgentTests",
+            dependencies: [
+                "HyperwardAgent", "HyperwardCore", "HyperwardStore", "KeyManagement",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HyperwardCLITests",
             dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "NetworkPolicy", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings

@@ -180,15 +180,15 @@ public struct KeyOperations: Sendable {
     /// after one `key.rotate-due` when `recordCheck`: the agent checks often and records only
     /// rotations); returns the keys as rotated. `by` is added to the events' messages
     /// (", by the agent"). The caller holds the state directory's change lock.
-    public func rotateDue(_ store: Keystore, by: String, recordCheck: Bool = true) throws -> [KeyInfo] {
+    public func rotateDue(_ store: Keystore, by: String, recordCheck: Bool = true, now: Date = Date()) throws -> [KeyInfo] {
         var due: [KeyInfo] = []
         if recordCheck {
             try perform("key.rotate-due", key: nil) {
-                due = try store.rotationDue()
+                due = try store.rotationDue(now: now)
                 return (nil, "\(due.count) key(s) due for rotation")
             }
         } else {
-            due = try store.rotationDue()
+            due = try store.rotationDue(now: now)
         }
         var rotated: [KeyInfo] = []
         for key in due {
