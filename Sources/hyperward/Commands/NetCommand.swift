@@ -215,20 +215,7 @@ struct NetExplainCommand: AsyncParsableCommand {
     @Option(help: "text or json.") var format: String = "text"
 
     func validate() throws {
-        guard let source = try? IPNetwork(address: from) else { throw ValidationError("--from '\(from.terminalSafe)' is not an address") }
-        guard let destination = try? IPNetwork(address: to) else { throw ValidationError("--to '\(to.terminalSafe)' is not an address") }
-        // A packet has one family: a mixed question has no answer, not an ACCEPT.
-        guard source.family == destination.family else {
-            throw ValidationError("--from and --to must be of the same family (both IPv4 or both IPv6): \(from) and \(to)")
-        }
-        guard let p = Rule.Proto(rawValue: proto), p != .any else { throw ValidationError("--proto must be tcp, udp, icmp or icmpv6") }
-        if p == .icmp && source.family == .ipv6 { throw ValidationError("--proto icmp is IPv4's ICMP; IPv6 uses icmpv6") }
-        if p == .icmpv6 && source.family == .ipv4 { throw ValidationError("--proto icmpv6 is IPv6's ICMP; IPv4 uses icmp") }
-        if let port {
-            guard p == .tcp || p == .udp else { throw ValidationError("--port applies only to tcp and udp, not \(p.rawValue)") }
-            guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is out of range 1...65535") }
-        }
-        if (p == .tcp || p == .udp) && port == nil { throw ValidationError("--port is required for \(proto)") }
+        do { _ = try PacketQuery(from: from, to: to, proto: proto, port: port) } catch { throw ValidationError(error.message) }
     }
 
     func run() async throws {
@@ -240,10 +227,9 @@ struct NetExplainCommand: AsyncParsableCommand {
                 throw HyperwardError(.usage, "--from-vm '\(fromVM.terminalSafe)' is not a VM of the policy (or its libvirt domain "
                     + "is not running); its VMs: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
             }
-            guard let source = try? IPNetwork(address: from), let destination = try? IPNetwork(address: to),
-                  let p = Rule.Proto(rawValue: proto) else { return ExitStatus.usage }
-            let explanation = PolicyModel(policy: policy).explain(
-                PacketQuery(source: source, destination: destination, proto: p, port: port, sourceVM: fromVM))
+            var query = try PacketQuery(from: from, to: to, proto: proto, port: port)
+            query.sourceVM = fromVM
+            let explanation = PolicyModel(policy: policy).explain(query)
             if format == "json" {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
