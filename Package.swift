@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "KeyManagement", targets: ["KeyManagement"]),
         .library(name: "VMMonitor", targets: ["VMMonitor"]),
         .library(name: "Response", targets: ["Response"]),
+        .library(name: "HyperwardAgent", targets: ["HyperwardAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -126,6 +127,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The host daemon's services in one ServiceGroup, and the operations the command line and
+        // the agent share (audit runs, keystore operations, encrypted disks and VM starts, sensor runs).
+        .target(
+            name: "HyperwardAgent",
+            dependencies: [
+                "HyperwardCore", "HyperwardHost", "HyperwardStore", "HostAudit", "NetworkPolicy", "Sensor",
+                "KeyManagement", "VMMonitor", "Response",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Test support only: a real-packet lab of network namespaces on a bridge.
         .target(
             name: "NetTestSupport",
@@ -150,10 +164,9 @@ let package = Package(
                 "KeyManagement",
                 "VMMonitor",
                 "Response",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "HyperwardAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -233,8 +246,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "HyperwardAgentTests",
+            dependencies: [
+                "HyperwardAgent", "HyperwardCore", "HyperwardStore", "KeyManagement",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "NetworkPolicy", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
     ],

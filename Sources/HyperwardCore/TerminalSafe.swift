@@ -33,6 +33,12 @@ extension String {
         return result
     }
 
+    /// Each line made `terminalSafe`, the line breaks kept: multi-line tool errors (nft's message,
+    /// the offending line, a caret line) stay readable.
+    public var terminalSafeLines: String {
+        split(separator: "\n", omittingEmptySubsequences: false).map { String($0).terminalSafe }.joined(separator: "\n")
+    }
+
     /// Whether `scalar` is one `terminalSafe` escapes.
     static func needsEscaping(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

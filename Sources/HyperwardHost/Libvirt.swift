@@ -22,7 +22,7 @@ import Synchronization
 public final class LibvirtConnection: @unchecked Sendable {
     public let uri: String
     let pointer: virConnectPtr
-    private let lock = NSLock()
+    let lock = NSLock()
 
     /// Opens a connection to `uri` (default: the system QEMU driver), read-only unless `readOnly`
     /// is false.

@@ -14,6 +14,7 @@ import Foundation
 import HyperwardCore
 import HyperwardHost
 import HyperwardStore
+import NetworkPolicy
 import Response
 import Testing
 import VMMonitor
@@ -85,6 +86,14 @@ struct EventsCLITests {
                                              evidence: [EventEvidence(kind: "memory", path: dump, sha256: digest, bytes: 18)],
                                              fields: ["kind": "memory", "path": dump, "sha256": digest])])
 
+        // 6. net: the agent's network service records a changed ruleset and a refused policy.
+        let policy = try NetworkPolicy.parse(Self.netPolicy, file: "policy.yaml")
+        let outcome = EnforcementOutcome(mode: .delta, reason: nil, ruleset: try RulesetCompiler.compile(policy), changedVMs: ["web-1"],
+                                         flushed: 3, commands: 4)
+        try store.append([Event.networkApplied(outcome, trigger: "lifecycle started of domain web-1", policy: "/etc/hyperward/policy.yaml"),
+                          Event.networkRefused("the policy would leave every running VM unfiltered", wouldUnprotect: true,
+                                               trigger: "periodic resync", policy: "/etc/hyperward/policy.yaml")])
+
         let printed = try CLI.run(["events", "--state-dir", state, "--format", "json", "--limit", "1000"])
         #expect(printed.status == 0, "\(printed.stderr)")
         let lines = printed.stdout.split(separator: "\n").map(String.init)
@@ -103,7 +112,11 @@ struct EventsCLITests {
 
         // All five engines, each with what its adapter knows.
         let engines = Set(events.compactMap { $0["engine"] as? String })
-        #expect(engines.isSuperset(of: ["audit", "sense", "monitor", "respond", "keys"]), "\(engines)")
+        #expect(engines.isSuperset(of: ["audit", "sense", "monitor", "respond", "keys", "net"]), "\(engines)")
+        let applied = try #require(first("net.applied"))
+        #expect(applied["severity"] as? String == "info" && (applied["body"] as? [String: Any])?["changed_vms"] as? [String] == ["web-1"])
+        let refused = try #require(first("net.refused"))
+        #expect(refused["severity"] as? String == "high" && refused["threat"] as? String == "T5")
         func first(_ kind: String) -> [String: Any]? { events.dropFirst().first { ($0["kind"] as? String)?.hasPrefix(kind) == true } }
         let finding = try #require(first("finding.new"))
         #expect(["T1", "T2", "T3", "T4", "T5"].contains(finding["threat"] as? String ?? ""), "a finding has its threat class")
@@ -163,6 +176,13 @@ struct EventsCLITests {
 
     /// A state store as Hyperward wrote it before the envelope: the v1 and v2 migrations' tables,
     /// GRDB's record of them, one finding event.
+    static let netPolicy = """
+        vms:
+          web-1:
+            interfaces:
+              - { device: vnet0, mac: "52:54:00:00:00:01", ipv4: [192.0.2.10] }
+        """
+
     static func makeLegacyStore(in directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let made = try python(#"""

@@ -9,10 +9,19 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import HyperwardCore
 
 /// The check catalog as documentation: `docs/audit.md` is this output, kept in sync by a test.
 public enum CheckDocumentation {
+    /// The catalog as pretty-printed JSON (sorted keys), ending with a newline.
+    public static func json(_ descriptors: [CheckDescriptor]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(descriptors)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
     /// Markdown: one section per threat class, one entry per check id.
     public static func markdown(_ descriptors: [CheckDescriptor]) -> String {
         var out = """

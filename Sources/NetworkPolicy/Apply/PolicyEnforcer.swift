@@ -53,6 +53,16 @@ public struct EnforcementOutcome: Sendable {
     public var commands: Int
     /// Something the operator must know (security groups not enforced…).
     public var warnings: [String] = []
+
+    public init(mode: Mode, reason: String?, ruleset: Ruleset, changedVMs: [String], flushed: Int, commands: Int, warnings: [String] = []) {
+        self.mode = mode
+        self.reason = reason
+        self.ruleset = ruleset
+        self.changedVMs = changedVMs
+        self.flushed = flushed
+        self.commands = commands
+        self.warnings = warnings
+    }
 }
 
 /// Keeps the kernel in step with successive policies. The first apply replaces Hyperward's

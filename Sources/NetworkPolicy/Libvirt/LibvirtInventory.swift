@@ -16,11 +16,11 @@ import FoundationXML
 import HyperwardCore
 import HyperwardHost
 
-/// Where libvirt's XML comes from: `virsh` for real, strings in tests.
+/// Where libvirt's XML comes from: libvirt's C API for real (`LibvirtAPIXMLSource`), strings in tests.
 public protocol LibvirtXMLSource: Sendable {
-    /// The live XML of domain `name` (`virsh dumpxml`).
+    /// The live XML of domain `name` (`virDomainGetXMLDesc`).
     func domainXML(_ name: String) throws(HyperwardError) -> String
-    /// The XML of network `name` (`virsh net-dumpxml`).
+    /// The XML of network `name` (`virNetworkGetXMLDesc`).
     func networkXML(_ name: String) throws(HyperwardError) -> String
 }
 

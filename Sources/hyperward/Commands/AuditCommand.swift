@@ -12,14 +12,10 @@
 import ArgumentParser
 import Foundation
 import HostAudit
+import HyperwardAgent
 import HyperwardCore
+import HyperwardHost
 import HyperwardStore
-
-extension String {
-    fileprivate func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
-    }
-}
 
 /// `hyperward audit`: the hypervisor-host posture audit.
 struct AuditCommand: AsyncParsableCommand {
@@ -97,7 +93,7 @@ struct AuditCommand: AsyncParsableCommand {
             configuration.audit.skip += skip
             if let waivers { configuration.audit.waivers = waivers }
             if allPackages { configuration.audit.allPackages = true }
-            for id in configuration.audit.skip where !AuditCommand.isKnown(id, in: Auditor().descriptors) {
+            for id in configuration.audit.skip where !CheckDescriptor.isKnown(skip: id, in: Auditor().descriptors) {
                 Output.warn("--skip \(id) matches no check id (see --list-checks)")
             }
             let runner = AuditRunner(configuration: configuration, root: root)
@@ -120,12 +116,8 @@ struct AuditCommand: AsyncParsableCommand {
             }
 
             if record ?? (root == "/") {
-                do {
-                    let store = try StateStore(stateDirectory: configuration.stateDirectory)
-                    let events = try AuditRunner.record(report, in: store)
-                    logger.debug("recorded audit events", metadata: ["store.path": "\(store.path)", "events.count": "\(events.count)"])
-                } catch {
-                    // The report is out; failing to record it must not hide it, but say so.
+                // The report is out; failing to record it must not hide it, but say so.
+                do { try AuditRunner.record(report, stateDirectory: configuration.stateDirectory, logger: logger) } catch {
                     Output.warn("\(error); the run was not recorded (use --state-dir or --no-record)")
                 }
             }
@@ -137,25 +129,11 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
-    /// Whether a `--skip` id names a check, a family item, or a prefix of some check id.
-    static func isKnown(_ skip: String, in descriptors: [CheckDescriptor]) -> Bool {
-        let s = skip.hasSuffix("*") ? String(skip.dropLast()).trimmingSuffix(".") : skip
-        return descriptors.contains { d in
-            let isFamily = d.id.hasSuffix(".*")
-            let base = isFamily ? String(d.id.dropLast(2)) : d.id
-            return base == s || base.hasPrefix(s + ".") || (isFamily && s.hasPrefix(base + "."))
-        }
-    }
-
     func listCatalog() -> Int32 {
         let descriptors = Auditor().descriptors
         switch format {
         case .markdown: Output.write(CheckDocumentation.markdown(descriptors))
-        case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = (try? encoder.encode(descriptors)) ?? Data("[]".utf8)
-            Output.write(String(decoding: data, as: UTF8.self) + "\n")
+        case .json: Output.write(CheckDocumentation.json(descriptors))
         default: Output.write(CheckDocumentation.text(descriptors))
         }
         return ExitStatus.completed

@@ -11,6 +11,7 @@
 
 import ArgumentParser
 import Foundation
+import HyperwardAgent
 import HyperwardCore
 import HyperwardHost
 import KeyManagement
@@ -23,30 +24,6 @@ struct CertCommand: AsyncParsableCommand {
         discussion: "Exit codes as for `hyperward keys`.",
         subcommands: [InitCA.self, Issue.self, Renew.self, Revoke.self, CRL.self, List.self]
     )
-
-    /// Writes a certificate's files into a directory: `VM-KIND.key.pem` (0600), `VM-KIND.crt.pem`
-    /// and `ca.crt.pem`; returns the certificate's path.
-    static func writeFiles(_ record: IssuedCertificate, keyPEM: String, caPEM: String, to directory: String) throws -> String {
-        let base = "\(directory)/\(record.vm)-\(record.kind.rawValue)"
-        // Issuing again (or renewing) replaces the VM's previous files, each atomically.
-        try SafeFile.write(Array(keyPEM.utf8), to: base + ".key.pem", mode: 0o600, replace: true)
-        try SafeFile.write(Array(record.certificatePEM.utf8), to: base + ".crt.pem", mode: 0o644, replace: true)
-        try SafeFile.write(Array(caPEM.utf8), to: "\(directory)/ca.crt.pem", mode: 0o644, replace: true)
-        return base + ".crt.pem"
-    }
-
-    /// Renews what expires within `window`, writing the new files where the old ones went;
-    /// returns a line per renewal.
-    static func renew(_ store: Keystore, within window: TimeInterval) throws -> [String] {
-        let renewals = try store.renewCertificates(within: window)
-        guard !renewals.isEmpty else { return [] }
-        let ca = try store.caCertificatePEM()
-        return try renewals.map { renewal in
-            let path = try renewal.destination.map { try writeFiles(renewal.record, keyPEM: renewal.privateKeyPEM, caPEM: ca, to: $0) }
-            return "renewed \(renewal.record.vm) \(renewal.record.kind.rawValue) \(renewal.previous) -> \(renewal.record.serial), valid until "
-                + "\(Event.timestamp(renewal.record.notAfter))\(path.map { ": \($0)" } ?? " (no directory recorded: not written)")"
-        }
-    }
 
     /// A name given to the CA: printable, one line, at most 64 characters (it goes into every
     /// certificate's issuer).
@@ -99,11 +76,11 @@ extension CertCommand {
 
         func run() async throws {
             try await runKeyOperation(changes: true, "cert.issue", key: nil, global: global, access: access) { store, context in
-                let directory = AuditRunner.absolute(outDir)
+                let directory = OperatorFiles.absolute(outDir)
                 let (record, keyPEM) = try store.issueCertificate(vm: vm, kind: IssuedCertificate.Kind(rawValue: kind) ?? .server,
                                                                   dnsNames: dns, ipAddresses: ip, validity: Double(hours) * 3600,
                                                                   destination: directory)
-                let path = try CertCommand.writeFiles(record, keyPEM: keyPEM, caPEM: try store.caCertificatePEM(), to: directory)
+                let path = try CertificateFiles.write(record, keyPEM: keyPEM, caPEM: try store.caCertificatePEM(), to: directory)
                 Output.write("issued \(kind) certificate \(record.serial) for \(vm), valid until \(Event.timestamp(record.notAfter)): \(path)\n")
                 return (nil, "issued \(kind) certificate \(record.serial) for \(vm)")
             }
@@ -120,7 +97,7 @@ extension CertCommand {
 
         func run() async throws {
             try await runKeyOperation(changes: true, "cert.renew", key: nil, global: global, access: access) { store, _ in
-                let renewed = try CertCommand.renew(store, within: Double(within) * 3600)
+                let renewed = try CertificateFiles.renew(store, within: Double(within) * 3600)
                 for line in renewed { Output.write(line + "\n") }
                 return (nil, "renewed \(renewed.count) certificate(s)")
             }

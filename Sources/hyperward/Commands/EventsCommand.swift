@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import HyperwardStore
 
 /// `hyperward events`: what the state store recorded.
@@ -62,23 +63,10 @@ struct EventsCommand: AsyncParsableCommand {
                 // version: docs/events.md.
                 for e in events { out += e.jsonLine(compatibilityKeys: true) + "\n" }
             case .text:
-                for e in events { out += Self.text(e) + "\n" }
+                for e in events { out += e.textLine + "\n" }
             }
             Output.write(out)
             return ExitStatus.completed
         }
-    }
-
-    /// One line for people: time, engine, kind, severity, threat class, VM and interface, summary;
-    /// everything recorded from input made terminal-safe.
-    static func text(_ e: Event) -> String {
-        // Padded into columns, never cut: a long kind shifts its line rather than losing its end.
-        func column(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-        var line = "\(e.time)  \(column(e.engine.rawValue.terminalSafe, 7)) \(column(e.kind.terminalSafe, 22)) "
-        if let severity = e.severity { line += "[\(severity.rawValue)] " }
-        if let threat = e.threat { line += "\(threat.code) " }
-        if let vm = e.vm { line += "vm=\(vm.terminalSafe) " }
-        if let interface = e.interface { line += "if=\(interface.terminalSafe) " }
-        return line + e.summary.terminalSafe
     }
 }

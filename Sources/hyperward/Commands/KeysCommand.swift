@@ -11,6 +11,7 @@
 
 import ArgumentParser
 import Foundation
+import HyperwardAgent
 import HyperwardCore
 import HyperwardHost
 import HyperwardStore
@@ -51,167 +52,8 @@ struct KeyAccessOptions: ParsableArguments {
         }
     }
 
-    /// The unlocker; prompts on the terminal when nothing was given (twice when `confirm`).
-    func unlocker(confirm: Bool = false) throws -> Unlocker {
-        if let keyFile {
-            let bytes = try SecretInput.readFile(keyFile, limit: 4096, what: "key file")
-            return .keyFile(bytes)
-        }
-        if let passphraseFile {
-            return .passphrase(try SecretInput.passphrase(try SecretInput.readFile(passphraseFile, limit: 4098, what: "passphrase file")))
-        }
-        if let passphraseFD {
-            return .passphrase(try SecretInput.passphrase(try SecretInput.readDescriptor(passphraseFD, limit: 4098)))
-        }
-        let first = try SecretInput.prompt("Keystore passphrase: ")
-        if confirm {
-            let second = try SecretInput.prompt("Repeat the passphrase: ")
-            guard first == second else { throw HyperwardError(.usage, "the passphrases differ") }
-        }
-        return .passphrase(first)
-    }
-}
-
-/// Reading secrets: files, descriptors and the terminal without echo.
-enum SecretInput {
-    static func readFile(_ path: String, limit: Int, what: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw HyperwardError(.notFound, "cannot open the \(what) \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) == 0, st.st_mode & 0o077 != 0 {
-            Output.warn("the \(what) \(path) is readable by others (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 it")
-        }
-        return try readDescriptor(fd, limit: limit)
-    }
-
-    static func readDescriptor(_ fd: Int32, limit: Int) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw HyperwardError(.notFound, "cannot read the secret: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-            guard bytes.count <= limit else { throw HyperwardError(.usage, "the secret is longer than the limit of \(limit) bytes") }
-        }
-        for i in buffer.indices { buffer[i] = 0 }
-        return bytes
-    }
-
-    /// A passphrase as read (one trailing newline allowed): at most 4,096 bytes.
-    static func passphrase(_ bytes: [UInt8]) throws -> [UInt8] {
-        let stripped = stripNewline(bytes)
-        guard stripped.count <= 4096 else { throw HyperwardError(.usage, "the passphrase is longer than the limit of 4096 bytes") }
-        return stripped
-    }
-
-    static func stripNewline(_ bytes: [UInt8]) -> [UInt8] {
-        var bytes = bytes
-        if bytes.last == 0x0A { bytes.removeLast() }
-        if bytes.last == 0x0D { bytes.removeLast() }
-        return bytes
-    }
-
-    /// Prompts on /dev/tty with echo off.
-    static func prompt(_ text: String) throws -> [UInt8] {
-        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw HyperwardError(.usage, "no passphrase: give --passphrase-file, --passphrase-fd or --key-file (there is no terminal to ask on)")
-        }
-        defer { close(fd) }
-        _ = text.withCString { write(fd, $0, strlen($0)) }
-        var saved = termios()
-        let isTerminal = tcgetattr(fd, &saved) == 0
-        if isTerminal {
-            var quiet = saved
-            quiet.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(fd, TCSAFLUSH, &quiet)
-        }
-        defer {
-            if isTerminal { tcsetattr(fd, TCSAFLUSH, &saved) }
-            _ = write(fd, "\n", 1)
-        }
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while read(fd, &byte, 1) == 1, byte != 0x0A {
-            line.append(byte)
-            if line.count > 4096 { throw HyperwardError(.usage, "the passphrase is longer than 4096 bytes") }
-        }
-        return stripNewline(line)
-    }
-
-    /// Standard input, at most `limit` bytes (more is an error).
-    static func standardInput(limit: Int) throws -> [UInt8] {
-        try readDescriptor(STDIN_FILENO, limit: limit)
-    }
-}
-
-/// What every keys subcommand shares: the configuration, opening the keystore, events.
-struct KeyCommandContext {
-    let configuration: HyperwardConfiguration
-    let directory: String
-
-    init(global: GlobalOptions) throws {
-        try self.init(configuration: try global.loadConfiguration())
-    }
-
-    init(configuration: HyperwardConfiguration) throws {
-        self.configuration = configuration
-        directory = configuration.stateDirectory
-    }
-
-    func open(_ access: KeyAccessOptions) throws -> Keystore {
-        do {
-            return try Keystore.open(directory: directory, unlocker: try access.unlocker())
-        } catch let error as KeyError {
-            record("key.open", key: nil, version: nil, outcome: error, message: "keystore not opened: \(error.code.rawValue)")
-            throw HyperwardError(exitStatus: error.exitCode, error.message)
-        }
-    }
-
-    /// Records a key operation as an event (who, which key and version, the outcome, the VM a
-    /// key was released to; never material). A store that cannot be written is a warning, not a
-    /// failed operation.
-    func record(_ kind: String, key: String?, version: Int?, outcome error: KeyError?, vm: String? = nil, message: String) {
-        var actor: [String: String] = ["uid": String(getuid()), "pid": String(getpid())]
-        if let user = getpwuid(getuid()).flatMap({ String(validatingCString: $0.pointee.pw_name) }) { actor["user"] = user }
-        let event = Event.keyOperation(kind, key: key, version: version, error: error, vm: vm, actor: actor, summary: message)
-        do {
-            try StateStore(stateDirectory: directory).append([event])
-        } catch {
-            Output.warn("the key operation could not be recorded as an event: \(error)")
-        }
-    }
-
-    /// Runs one operation: records it, maps key errors to their exit codes.
-    func perform(_ kind: String, key: String?, _ body: () throws -> (version: Int?, message: String)) throws {
-        do {
-            let (version, message) = try body()
-            record(kind, key: key, version: version, outcome: nil, message: message)
-        } catch let error as KeyError {
-            record(kind, key: key, version: nil, outcome: error, message: "\(kind) failed: \(error.code.rawValue)")
-            throw HyperwardError(exitStatus: error.exitCode, error.message)
-        }
-    }
-}
-
-extension KeyInfo {
-    var summary: String {
-        let versions = versions.map(\.version)
-        return "\(name)  latest v\(latestVersion)  decrypt ≥ v\(minDecryptionVersion)  encrypt ≥ v\(max(minEncryptionVersion, minDecryptionVersion))  "
-            + "stored v\(versions.first ?? 0)…v\(versions.last ?? 0)  rotate \(rotateAfterSeconds.map { "every \($0) s" } ?? "manually")  created \(created)"
-    }
-
-    var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
+    /// The keystore access these flags describe.
+    var keyAccess: KeyAccess { KeyAccess(passphraseFile: passphraseFile, passphraseFD: passphraseFD, keyFile: keyFile) }
 }
 
 extension KeysCommand {
@@ -233,12 +75,12 @@ extension KeysCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
+                let context = try KeyOperations(configuration: try global.loadConfiguration())
                 if logN < KDFParameters.default.logN {
                     Output.warn("scrypt cost 2^\(logN) is below the default 2^\(KDFParameters.default.logN): a stolen keystore is cheaper to brute-force")
                 }
                 let kdf = KDFParameters(logN: logN, r: KDFParameters.default.r, p: KDFParameters.default.p)
-                let unlocker = try access.unlocker(confirm: true)
+                let unlocker = try access.keyAccess.unlocker(confirm: true)
                 try StateChange.locked(context.directory, "keys init") {
                   try context.perform("key.init", key: nil) {
                     let store = try Keystore.initialize(directory: context.directory, unlocker: unlocker, kdf: kdf)
@@ -292,22 +134,11 @@ extension KeysCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let context = try KeyCommandContext(global: global)
-                let store = try context.open(access)
+                let context = try KeyOperations(configuration: try global.loadConfiguration())
+                let store = try context.open(access.keyAccess)
                 let lock = try StateChange.acquire(context.directory, "keys rotate-due")
                 defer { withExtendedLifetime(lock) {} }
-                var due: [KeyInfo] = []
-                try context.perform("key.rotate-due", key: nil) {
-                    due = try store.rotationDue()
-                    return (nil, "\(due.count) key(s) due for rotation")
-                }
-                for key in due {
-                    try context.perform("key.rotate", key: key.name) {
-                        let info = try store.rotate(key.name)
-                        Output.write(info.summary + "\n")
-                        return (info.latestVersion, "rotated key \(key.name) to version \(info.latestVersion) (period \(key.rotateAfterSeconds ?? 0) s)")
-                    }
-                }
+                for info in try context.rotateDue(store, by: "") { Output.write(info.summary + "\n") }
                 return ExitStatus.completed
             }
         }
@@ -512,76 +343,17 @@ extension KeysCommand {
     }
 }
 
-/// Files for streams: an input read from a path or standard input, an output written to a path
-/// (0600, appearing only when complete, never over an existing file unless `replace`) or
-/// standard output.
-enum StreamFiles {
-    static func transform(input: String?, output: String?, replace: Bool = false,
-                          _ body: (inout FileDescriptorStream, inout FileDescriptorStream) throws -> Void) throws {
-        var inputFD = STDIN_FILENO
-        if let input {
-            inputFD = try openInput(input, allowPipes: true)
-        }
-        defer { if input != nil { close(inputFD) } }
-        guard let output else {
-            var source = FileDescriptorStream(fd: inputFD)
-            var sink = FileDescriptorStream(fd: STDOUT_FILENO)
-            return try body(&source, &sink)
-        }
-        if let input, sameFile(input, output) {
-            throw HyperwardError(.usage, "--out \(output) is the input file")
-        }
-        // The output is an unnamed file until it is complete: a run killed at any point (even
-        // SIGKILL) leaves no partial file, no plaintext, behind.
-        try SafeFile.create(output, mode: 0o600, replace: replace) { outputFD in
-            var source = FileDescriptorStream(fd: inputFD)
-            var sink = FileDescriptorStream(fd: outputFD)
-            try body(&source, &sink)
-        }
-    }
-
-    /// Opens a file to read without blocking on a FIFO's open (a disk image replaced by a FIFO
-    /// must not hang the command): a regular file, or a pipe where `allowPipes`.
-    static func openInput(_ path: String, allowPipes: Bool = false) throws -> Int32 {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw HyperwardError(.notFound, "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            close(fd)
-            throw HyperwardError(.notFound, "cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        let type = st.st_mode & S_IFMT
-        guard type == S_IFREG || type == S_IFBLK || (allowPipes && type == S_IFIFO) else {
-            close(fd)
-            let what = type == S_IFDIR ? "a directory" : type == S_IFIFO ? "a FIFO" : type == S_IFCHR ? "a character device" : type == S_IFSOCK ? "a socket" : "not a regular file"
-            throw HyperwardError(.notFound, "\(path) is \(what), not a file")
-        }
-        // Reads block normally from here on.
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        return fd
-    }
-
-    /// Whether two paths name the same existing file.
-    static func sameFile(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
-    }
-}
-
 extension AsyncParsableCommand {
     /// The shape of every keystore command: load the configuration, open the keystore, run one
     /// recorded operation, exit 0 (errors map to their exit codes).
     /// `changes`: the operation changes state, and holds the state directory's change lock.
     func runKeyOperation(changes: Bool = false, _ kind: String, key: String?, global: GlobalOptions, access: KeyAccessOptions,
-                         prepare: (KeyCommandContext) throws -> Void = { _ in },
-                         _ body: (Keystore, KeyCommandContext) throws -> (version: Int?, message: String)) async throws {
+                         prepare: (KeyOperations) throws -> Void = { _ in },
+                         _ body: (Keystore, KeyOperations) throws -> (version: Int?, message: String)) async throws {
         try await reportingErrors {
-            let context = try KeyCommandContext(global: global)
+            let context = try KeyOperations(configuration: try global.loadConfiguration())
             try prepare(context)
-            let store = try context.open(access)
+            let store = try context.open(access.keyAccess)
             let lock = changes ? try StateChange.acquire(context.directory, kind) : nil
             defer { withExtendedLifetime(lock) {} }
             try context.perform(kind, key: key) { try body(store, context) }

@@ -12,7 +12,9 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import HyperwardStore
+import HyperwardAgent
 import VMMonitor
 
 /// `hyperward monitor`: every VM's behaviour sampled from libvirt, each VM's normal learnt, and
@@ -67,32 +69,13 @@ struct MonitorCommand: AsyncParsableCommand {
                     monitorPolicy.interval = interval
                     monitorPolicy.baseline.season = monitorPolicy.seasonSamples
                 }
-                let loop = try MonitorLoop(uri: uri ?? policyURI, policy: monitorPolicy)
                 let store = record ? try StateStore(stateDirectory: configuration.stateDirectory) : nil
-                StopFlag().installSignalHandlers()
-                let deadline = duration.map { Date().addingTimeInterval($0) }
-                var opened = 0
-                while StopFlag.raised == 0 {
-                    let started = Date()
-                    let (vmRates, alerts) = try await loop.round()
-                    let skipped = loop.newlySkipped()
+                StopSignal.stopOnTerminationSignals()
+                let watch = MonitorWatch(uri: uri ?? policyURI, policy: monitorPolicy, store: store)
+                let opened = try await watch.run(duration: duration, until: StopSignal()) { vmRates, alerts, skipped in
                     if skipped.count > 0 { Output.warn("\(skipped.count) domain record(s) skipped: \(skipped.reason ?? "")") }
-                    if rates { Output.write(MonitorRendering.rates(vmRates, format: format)) }
-                    for alert in alerts {
-                        if alert.phase == .opened { opened += 1 }
-                        Output.write(MonitorRendering.alert(alert, format: format))
-                    }
-                    if let store, !alerts.isEmpty { try store.append(alerts.map(\.event)) }
-                    if let deadline, Date() >= deadline { break }
-                    let wait = monitorPolicy.interval - Date().timeIntervalSince(started)
-                    var slept = 0.0
-                    while slept < wait, StopFlag.raised == 0 {
-                        let step = min(0.2, wait - slept)
-                        try await Task.sleep(for: .seconds(step))
-                        slept += step
-                        if let deadline, Date() >= deadline { break }
-                    }
-                    if let deadline, Date() >= deadline { break }
+                    if rates { Output.write(MonitorRendering.rates(vmRates, json: format == .json)) }
+                    for (alert, event) in alerts { Output.write(MonitorRendering.alert(alert, event: event, json: format == .json)) }
                 }
                 return failOnAlert && opened > 0 ? ExitStatus.thresholdMatched : ExitStatus.completed
             }
@@ -116,7 +99,7 @@ struct MonitorCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 if let out { try OperatorFiles.checkNewOutput(out, input: file) }
-                let series = try Self.readSeries(file)
+                let series = try Series.load(file)
                 if series.duplicateTimestamps > 0 {
                     Output.warn("\(file): \(series.duplicateTimestamps) row(s) repeat the previous row's timestamp (first at line \(series.firstDuplicateLine ?? 0)); replayed in file order")
                 }
@@ -130,36 +113,5 @@ struct MonitorCommand: AsyncParsableCommand {
             }
         }
 
-        /// Reads the series in chunks, checking its limits as it goes: reading stops at the first
-        /// bad line, so an oversized file is refused without being read whole.
-        static func readSeries(_ file: String) throws(HyperwardError) -> Series {
-            let fd = open(file, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw HyperwardError(.notFound, "cannot read \(file): \(OperatorFiles.reason(errno))") }
-            defer { close(fd) }
-            var st = stat()
-            if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-                throw HyperwardError(.notFound, "\(file) is a directory; give a CSV file")
-            }
-            var reader = SeriesReader()
-            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
-            defer { chunk.deallocate() }
-            var readError: Int32 = 0
-            do throws(MonitorError) {
-                while true {
-                    let n = read(fd, chunk.baseAddress, chunk.count)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        readError = errno
-                        break
-                    }
-                    if n == 0 { break }
-                    try reader.consume(UnsafeRawBufferPointer(rebasing: chunk[..<n]))
-                }
-                if readError == 0 { return try reader.finish() }
-            } catch {
-                throw HyperwardError(.invalidInput, "\(file): \(error)")
-            }
-            throw HyperwardError(.notFound, "cannot read \(file): \(OperatorFiles.reason(readError))")
-        }
     }
 }

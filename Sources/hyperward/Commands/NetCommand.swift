@@ -43,20 +43,7 @@ struct NetOptions: ParsableArguments {
 
     /// The policy, and how many VMs its file names (before libvirt leaves out those not running).
     func loadPolicyCounting() throws(HyperwardError) -> (policy: NetworkPolicy, named: Int, source: String) {
-        if let policy {
-            let loaded = try PolicyLoader.loadCounting(policy, warn: Output.warn)
-            return (loaded.policy, loaded.named, policy)
-        }
-        let configuration: HyperwardConfiguration
-        do {
-            configuration = try HyperwardConfiguration.load(path: config ?? HyperwardConfiguration.defaultPath, isExplicit: config != nil)
-        } catch {
-            throw HyperwardError(.configuration, error.description.terminalSafe)
-        }
-        let source = configuration.network.policy ?? NetOptions.defaultPolicy
-        let loaded = try PolicyLoader.loadCounting(source, inline: configuration.network.policy != nil && configuration.network.policyIsInline,
-                                                   warn: Output.warn)
-        return (loaded.policy, loaded.named, source)
+        try PolicyLoader.loadConfigured(policy: policy, config: config, defaultPolicy: NetOptions.defaultPolicy, warn: Output.warn)
     }
 
     func compiled(_ policy: NetworkPolicy) throws(HyperwardError) -> Ruleset {
@@ -111,31 +98,14 @@ struct NetApplyCommand: AsyncParsableCommand {
             try options.requireNamespace()
             let (policy, named, source) = try options.loadPolicyCounting()
             let ruleset = try options.compiled(policy)
-            let applier = options.applier
-            if named == 0 && !dryRun {
-                guard allowEmpty else {
-                    throw HyperwardError(.configuration, "\(source.terminalSafe): the policy names no VMs: applying it would "
-                        + "remove every VM's filtering; the previous ruleset is kept (--allow-empty applies it anyway)")
-                }
-                Output.warn("--allow-empty: \(source.terminalSafe) names no VMs: no VM is filtered after this apply")
+            let apply = PolicyApply(namespace: options.netns, allowEmpty: allowEmpty, warn: Output.warn)
+            if dryRun {
+                try apply.check(ruleset)
+                Output.write(ruleset.text)
+                Output.note("dry run: the ruleset passed nft -c; nothing applied")
+                return ExitStatus.completed
             }
-            let outcome: EnforcementOutcome
-            do throws(HyperwardError) {
-                if dryRun {
-                    try applier.check(ruleset.text)
-                    Output.write(ruleset.text)
-                    FileHandle.standardError.write(Data("hyperward: dry run: the ruleset passed nft -c; nothing applied\n".utf8))
-                    return ExitStatus.completed
-                }
-                outcome = try PolicyEnforcer(applier: applier, flusher: ConntrackFlusher(namespace: options.netns))
-                    .enforce(policy, allowUnprotecting: allowEmpty)
-            } catch where error.code == .wouldUnprotect {
-                throw HyperwardError(.configuration, "\(source.terminalSafe): \(error.message.terminalSafe) (--allow-empty applies it anyway)")
-            } catch where error.code == .noNamespace {
-                throw HyperwardError(.usage, "--netns: \(error.message)")
-            } catch {
-                throw HyperwardError(.software, terminalSafeLines("\(error) (the previous ruleset is unchanged)"))
-            }
+            let outcome = try apply.apply(policy, ruleset: ruleset, named: named, source: source)
             // Revocation must end live flows: the conntrack entries of every policy address were
             // deleted, so surviving flows are re-evaluated against the new rules on their next packet.
             for warning in outcome.warnings { Output.warn(warning.terminalSafe) }
@@ -159,7 +129,7 @@ struct NetStatusCommand: AsyncParsableCommand {
             let ruleset = try options.compiled(options.loadPolicy())
             let status: NetworkStatus
             do { status = try NetworkStatus.read(applier: options.applier, expected: ruleset) } catch {
-                throw HyperwardError(.software, terminalSafeLines("\(error)"))
+                throw HyperwardError(.software, "\(error)".terminalSafeLines)
             }
             if format == "json" {
                 let encoder = JSONEncoder()
@@ -194,7 +164,7 @@ struct NetBlockCommand: AsyncParsableCommand {
                 try blocklist.prepare()
                 let outcome = try blocklist.block(address, seconds: Blocklist.seconds(ttl) ?? 3600)
                 Output.write(outcome + "\n")
-            } catch { throw HyperwardError(.software, terminalSafeLines("\(error)")) }
+            } catch { throw HyperwardError(.software, "\(error)".terminalSafeLines) }
             return ExitStatus.completed
         }
     }
@@ -222,7 +192,7 @@ struct NetUnblockCommand: AsyncParsableCommand {
             try options.requireNamespace()
             let removed: Bool
             do { removed = try Blocklist(applier: options.applier).unblock(address) } catch {
-                throw HyperwardError(.software, terminalSafeLines("\(error)"))
+                throw HyperwardError(.software, "\(error)".terminalSafeLines)
             }
             let text = (try? IPNetwork(address: address).addressText) ?? address
             Output.write(removed ? "unblocked \(text)\n" : "\(text) is not blocked; nothing to do\n")
@@ -245,20 +215,7 @@ struct NetExplainCommand: AsyncParsableCommand {
     @Option(help: "text or json.") var format: String = "text"
 
     func validate() throws {
-        guard let source = try? IPNetwork(address: from) else { throw ValidationError("--from '\(from.terminalSafe)' is not an address") }
-        guard let destination = try? IPNetwork(address: to) else { throw ValidationError("--to '\(to.terminalSafe)' is not an address") }
-        // A packet has one family: a mixed question has no answer, not an ACCEPT.
-        guard source.family == destination.family else {
-            throw ValidationError("--from and --to must be of the same family (both IPv4 or both IPv6): \(from) and \(to)")
-        }
-        guard let p = Rule.Proto(rawValue: proto), p != .any else { throw ValidationError("--proto must be tcp, udp, icmp or icmpv6") }
-        if p == .icmp && source.family == .ipv6 { throw ValidationError("--proto icmp is IPv4's ICMP; IPv6 uses icmpv6") }
-        if p == .icmpv6 && source.family == .ipv4 { throw ValidationError("--proto icmpv6 is IPv6's ICMP; IPv4 uses icmp") }
-        if let port {
-            guard p == .tcp || p == .udp else { throw ValidationError("--port applies only to tcp and udp, not \(p.rawValue)") }
-            guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is out of range 1...65535") }
-        }
-        if (p == .tcp || p == .udp) && port == nil { throw ValidationError("--port is required for \(proto)") }
+        do { _ = try PacketQuery(from: from, to: to, proto: proto, port: port) } catch { throw ValidationError(error.message) }
     }
 
     func run() async throws {
@@ -270,10 +227,9 @@ struct NetExplainCommand: AsyncParsableCommand {
                 throw HyperwardError(.usage, "--from-vm '\(fromVM.terminalSafe)' is not a VM of the policy (or its libvirt domain "
                     + "is not running); its VMs: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
             }
-            guard let source = try? IPNetwork(address: from), let destination = try? IPNetwork(address: to),
-                  let p = Rule.Proto(rawValue: proto) else { return ExitStatus.usage }
-            let explanation = PolicyModel(policy: policy).explain(
-                PacketQuery(source: source, destination: destination, proto: p, port: port, sourceVM: fromVM))
+            var query = try PacketQuery(from: from, to: to, proto: proto, port: port)
+            query.sourceVM = fromVM
+            let explanation = PolicyModel(policy: policy).explain(query)
             if format == "json" {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -284,10 +240,4 @@ struct NetExplainCommand: AsyncParsableCommand {
             return explanation.verdict == .accept ? ExitStatus.completed : ExitStatus.thresholdMatched
         }
     }
-}
-
-/// `text` with each line made `terminalSafe` and its line breaks kept: nft's multi-line errors
-/// (the message, the offending line, a caret line) stay readable.
-private func terminalSafeLines(_ text: String) -> String {
-    text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).terminalSafe }.joined(separator: "\n")
 }

@@ -12,6 +12,7 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Response
 import HyperwardStore
 import NetworkPolicy
@@ -104,17 +105,8 @@ struct RespondCommand: AsyncParsableCommand {
     }
 
     static func responder(_ vm: String, global: GlobalOptions, dryRun: Bool, netns: String?) throws -> Responder {
-        guard !vm.isEmpty, vm.count <= 200, !vm.contains("/"), vm != ".", vm != "..", !vm.hasPrefix("-") else {
-            throw HyperwardError(.usage, "not a domain name: \(vm.prefix(60).debugDescription)")
-        }
         let configuration = try global.loadConfiguration()
-        let store: StateStore?
-        if dryRun { store = nil } else {
-            do { store = try StateStore(stateDirectory: configuration.stateDirectory) } catch {
-                throw HyperwardError(.software, "\(error)")
-            }
-        }
-        return Responder(vm: vm, stateDirectory: configuration.stateDirectory, dryRun: dryRun, store: store,
-                         namespace: netns ?? configuration.network.netns, say: { Output.write($0 + "\n") })
+        return try Responder.forOperator(vm: vm, stateDirectory: configuration.stateDirectory, dryRun: dryRun,
+                                         namespace: netns ?? configuration.network.netns, say: { Output.write($0 + "\n") })
     }
 }

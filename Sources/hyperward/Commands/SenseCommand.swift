@@ -12,6 +12,8 @@
 import ArgumentParser
 import Foundation
 import HyperwardCore
+import HyperwardAgent
+import HyperwardHost
 import HyperwardStore
 import NetworkPolicy
 import Sensor
@@ -86,7 +88,7 @@ struct SenseCommand: AsyncParsableCommand {
             if showSecrets { Output.warn("--show-secrets: captured passwords are printed in clear") }
             if let inventory {
                 try OperatorFiles.refuseDirectory(inventory, exitCode: ExitStatus.configuration, what: "--inventory ")
-                do { configuration.inventory = try SensorInventory.load(path: AuditRunner.absolute(inventory)) } catch {
+                do { configuration.inventory = try SensorInventory.load(path: OperatorFiles.absolute(inventory)) } catch {
                     throw HyperwardError(.configuration, "\(error)")
                 }
             }
@@ -99,161 +101,12 @@ struct SenseCommand: AsyncParsableCommand {
             run.interface = interface
             run.inventory = configuration.inventory
             run.store = store
-            let start = ContinuousClock.now
-            var drops: Int?
             if let pcap {
                 try OperatorFiles.refuseDirectory(pcap, exitCode: ExitStatus.noInput)
-                let file: CaptureFile
-                var options = CaptureFile.Options()
-                // A link type the decoder cannot read would make every frame "malformed" and the run
-                // look clean: refuse the file instead.
-                options.linkTypes = LinkType.decodable
-                do throws(CaptureError) { file = try CaptureFile(path: AuditRunner.absolute(pcap), options: options) } catch {
-                    throw HyperwardError(exitStatus: error.code == .unsupported ? 65 : 66, "\(pcap): \(error.code == .system ? error.message : error.description)")
-                }
-                do throws(CaptureError) {
-                    var frames: [CapturedFrame] = []
-                    frames.reserveCapacity(32)
-                    while true {
-                        try file.nextBatch(into: &frames)
-                        if frames.isEmpty { break }
-                        run.process(batch: frames)
-                    }
-                } catch {
-                    // What was read is reported; the error says where the file went bad.
-                    _ = run.finish(elapsed: ContinuousClock.now - start, drops: nil, error: "\(error)")
-                    throw HyperwardError(exitStatus: error.code == .unsupported ? 65 : ExitStatus.software, "\(pcap): \(error)")
-                }
-            } else if let interface {
-                let live: LiveCapture
-                do { live = try LiveCapture(interface: interface) } catch {
-                    throw HyperwardError(.software, "cannot capture on \(interface): \(error)")
-                }
-                let stop = StopFlag()
-                stop.installSignalHandlers()
-                let deadline = duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
-                do {
-                    try live.capture(until: { stop.isSet || deadline.map { ContinuousClock.now >= $0 } == true }) { run.process($0) }
-                } catch {
-                    throw HyperwardError(.software, "capture on \(interface) failed: \(error)")
-                }
-                drops = live.statistics().packetsDropped
-                live.close()
+                return try run.read(file: pcap)
             }
-            return run.finish(elapsed: ContinuousClock.now - start, drops: drops, error: nil)
+            StopSignal.stopOnTerminationSignals()
+            return try run.capture(interface: interface ?? "", duration: duration, until: StopSignal())
         }
-    }
-}
-
-/// One run of the sensor: alerts printed as they come (in JSON with their event envelope),
-/// prevention applied, events recorded when asked, summary at the end.
-struct SenseRun {
-    var engine: SensorEngine
-    let json: Bool
-    var prevention: PreventionRunner?
-    let failOn: Severity?
-    /// The live capture's interface, named in the events.
-    var interface: String?
-    /// Names the VM in the events.
-    var inventory = SensorInventory()
-    /// Where events are recorded (`--record`).
-    var store: StateStore?
-    private var recordFailed = false
-    private var events: [Event] = []
-    private var alerts: [Alert] = []
-    private var matched = false
-    private var output = ""
-
-    init(engine: SensorEngine, json: Bool, prevention: PreventionRunner?, failOn: Severity?) {
-        self.engine = engine
-        self.json = json
-        self.prevention = prevention
-        self.failOn = failOn
-        alerts.reserveCapacity(64)
-    }
-
-    mutating func process(_ frame: CapturedFrame) {
-        engine.process(frame, into: &alerts)
-        if !alerts.isEmpty { emit() }
-    }
-
-    mutating func process(batch frames: [CapturedFrame]) {
-        engine.process(batch: frames, into: &alerts)
-        if !alerts.isEmpty { emit() }
-    }
-
-    mutating func emit() {
-        for alert in alerts {
-            let event = json || store != nil ? alert.event(interface: interface, inventory: inventory) : nil
-            if let event, store != nil { events.append(event) }
-            if json, let event {
-                output += AlertRendering.json(alert, event: event) + "\n"
-            } else {
-                output += AlertRendering.text(alert) + "\n"
-            }
-            if let failOn, alert.severity >= failOn { matched = true }
-            if let note = prevention?.act(on: alert) {
-                if json { output += note + "\n" } else { FileHandle.standardError.write(Data("hyperward: prevent: \(note)\n".utf8)) }
-                if store != nil { events.append(alert.preventionEvent(note, interface: interface, inventory: inventory)) }
-            }
-        }
-        alerts.removeAll(keepingCapacity: true)
-        Output.write(output)
-        output.removeAll(keepingCapacity: true)
-        recordEvents()
-    }
-
-    /// Appends the pending events; a store that cannot be written is a warning (once), never a
-    /// lost report.
-    private mutating func recordEvents() {
-        guard let store, !events.isEmpty else { return }
-        defer { events.removeAll(keepingCapacity: true) }
-        do { try store.append(events) } catch {
-            if !recordFailed { Output.warn("\(error); alerts are not recorded") }
-            recordFailed = true
-        }
-    }
-
-    mutating func finish(elapsed: Duration, drops: Int?, error: String?) -> Int32 {
-        engine.finish(into: &alerts)
-        emit()
-        let s = engine.statistics
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        var malformed: [(String, EvidenceValue)] = []
-        for (reason, count) in s.decode.malformedByReason { malformed.append((reason.description, .int(Int64(count)))) }
-        var byDetector: [(String, EvidenceValue)] = []
-        for kind in DetectorKind.sensorDetectors { if let n = s.alerts[kind] { byDetector.append((kind.rawValue, .int(Int64(n)))) } }
-        var members: [(String, EvidenceValue)] = [
-            ("type", .string("stats")), ("packets", .int(Int64(s.packets))), ("bytes", .int(Int64(s.bytes))),
-            ("decode_errors", .int(Int64(s.decode.malformed))), ("malformed", .object(malformed)),
-            ("flows", .object([("created", .int(Int64(s.flows.created))), ("evicted", .int(Int64(s.flows.evicted))),
-                               ("expired", .int(Int64(s.flows.expired))), ("peak", .int(Int64(s.flows.peak)))])),
-            ("credential_sessions", .int(Int64(s.credentialSessions))),
-            ("alerts", .object(byDetector)), ("seconds", .double((seconds * 1000).rounded() / 1000)),
-        ]
-        if let drops { members.append(("drops", .int(Int64(drops)))) }
-        if let error { members.append(("error", .string(error))) }
-        if json {
-            Output.write(AlertRendering.render(.object(members)) + "\n")
-        } else {
-            let total = byDetector.reduce(0) { if case .int(let n) = $1.1 { return $0 + Int(n) }; return $0 }
-            var line = "hyperward: sense: \(s.packets) packets, \(s.bytes) bytes, \(s.decode.malformed) decode errors"
-            if let drops { line += ", \(drops) dropped by the kernel" }
-            line += ", \(total) alerts"
-            if !byDetector.isEmpty { line += " (" + byDetector.map { "\($0.0) \(AlertRendering.render($0.1))" }.joined(separator: ", ") + ")" }
-            FileHandle.standardError.write(Data((line + String(format: " in %.2f s\n", seconds)).utf8))
-        }
-        return matched ? ExitStatus.thresholdMatched : ExitStatus.completed
-    }
-}
-
-/// Set by SIGINT/SIGTERM: a live capture stops at its next receive timeout.
-final class StopFlag: @unchecked Sendable {
-    nonisolated(unsafe) static var raised: sig_atomic_t = 0
-    var isSet: Bool { StopFlag.raised != 0 }
-
-    func installSignalHandlers() {
-        signal(SIGINT) { _ in StopFlag.raised = 1 }
-        signal(SIGTERM) { _ in StopFlag.raised = 1 }
     }
 }

@@ -10,7 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import HyperwardAgent
 import HyperwardCore
+import HyperwardHost
 import Logging
 
 /// Flags every subcommand shares: where configuration and state live, and how much to log.
@@ -51,24 +53,9 @@ struct GlobalOptions: ParsableArguments {
     /// Sets up swift-log once, writing to standard error.
     func bootstrapLogging(_ configuration: HyperwardConfiguration) -> Logger {
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingBootstrap.once(level: level)
+        LoggingSetup.once(level: level)
         var logger = Logger(label: "hyperward")
         logger.logLevel = level
         return logger
-    }
-}
-
-enum LoggingBootstrap {
-    private static let done = Mutex(false)
-    static func once(level: Logger.Level) {
-        done.withLock { isDone in
-            guard !isDone else { return }
-            isDone = true
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        }
     }
 }

@@ -11,20 +11,19 @@
 
 import HyperwardCore
 import HyperwardHost
-import NetworkPolicy
 
 /// Reads a policy file and fills in libvirt domains' interfaces.
-enum PolicyLoader {
+public enum PolicyLoader {
     /// The policy at `path`; VMs listed without interfaces are resolved from libvirt.
     /// With `inline`, the policy is the `network.policy` mapping of the configuration file `path`.
-    static func load(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(HyperwardError) -> NetworkPolicy {
+    public static func load(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(HyperwardError) -> NetworkPolicy {
         try loadCounting(path, inline: inline, warn: warn).policy
     }
 
     /// Like `load`, also returning how many VMs the file names (libvirt domains that are not
     /// running are left out of the policy, not of this count).
-    static func loadCounting(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(HyperwardError) -> (policy: NetworkPolicy, named: Int) {
-        let absolute = AuditRunner.absolute(path)
+    public static func loadCounting(_ path: String, inline: Bool = false, warn: (String) -> Void) throws(HyperwardError) -> (policy: NetworkPolicy, named: Int) {
+        let absolute = OperatorFiles.absolute(path)
         do {
             let text = try RootedFileSystem().readText(absolute, limit: 16 << 20)
             let parsed = try NetworkPolicy.parse(text, file: path, under: inline ? ["network", "policy"] : [])
@@ -34,11 +33,34 @@ enum PolicyLoader {
                 return (parsed, parsed.vms.count)
             }
             let (resolved, notes) = parsed.resolvingLibvirt(LibvirtAPIXMLSource())
-            // Notes carry virsh's own messages: escaped like everything echoed from outside.
+            // Notes carry libvirt's own messages: escaped like everything echoed from outside.
             for note in notes { warn(note.terminalSafe) }
             return (resolved, parsed.vms.count)
         } catch {
             throw HyperwardError(exitStatus: error.code == .notFound ? ExitStatus.usage : ExitStatus.configuration, error.description.terminalSafe)
         }
+    }
+}
+
+extension PolicyLoader {
+    /// The policy the network commands act on: `policy` when given, else the configuration
+    /// file's (`config`, else the default configuration) `network.policy` — a file name, or the
+    /// policy inline — else `defaultPolicy`. Returns it with how many VMs its file names and
+    /// where it came from.
+    public static func loadConfigured(policy: String?, config: String?, defaultPolicy: String,
+                                      warn: (String) -> Void) throws(HyperwardError) -> (policy: NetworkPolicy, named: Int, source: String) {
+        if let policy {
+            let loaded = try loadCounting(policy, warn: warn)
+            return (loaded.policy, loaded.named, policy)
+        }
+        let configuration: HyperwardConfiguration
+        do {
+            configuration = try HyperwardConfiguration.load(path: config ?? HyperwardConfiguration.defaultPath, isExplicit: config != nil)
+        } catch {
+            throw HyperwardError(.configuration, error.description.terminalSafe)
+        }
+        let source = configuration.network.policy ?? defaultPolicy
+        let loaded = try loadCounting(source, inline: configuration.network.policy != nil && configuration.network.policyIsInline, warn: warn)
+        return (loaded.policy, loaded.named, source)
     }
 }

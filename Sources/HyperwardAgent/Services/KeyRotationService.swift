@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HyperwardHost
 import HyperwardCore
 import KeyManagement
 import Logging
@@ -19,8 +20,8 @@ import ServiceLifecycle
 /// (`keys create|config --rotate-after`), each rotation recorded as a `key.rotate` event, and
 /// issues again the certificates that expire within a day.
 struct KeyRotationService: Service {
-    var context: KeyCommandContext
-    var access: KeyAccessOptions
+    var operations: KeyOperations
+    var access: KeyAccess
     var interval: Duration
     var logger: Logger
 
@@ -28,24 +29,17 @@ struct KeyRotationService: Service {
     @discardableResult
     func rotateDue() -> [String] {
         do {
-            let store = try context.open(access)
+            let store = try operations.open(access)
             // One change at a time on the state directory (a `keys rotate` by hand waits, or this
             // round does).
-            let lock = try StateChange.acquire(context.directory, "agent key rotation")
+            let lock = try StateChange.acquire(operations.directory, "agent key rotation")
             defer { withExtendedLifetime(lock) {} }
-            var rotated: [String] = []
-            for key in try store.rotationDue() {
-                try context.perform("key.rotate", key: key.name) {
-                    let info = try store.rotate(key.name)
-                    return (info.latestVersion, "rotated key \(key.name) to version \(info.latestVersion) (period \(key.rotateAfterSeconds ?? 0) s, by the agent)")
-                }
-                rotated.append(key.name)
-            }
+            let rotated = try operations.rotateDue(store, by: ", by the agent", recordCheck: false).map(\.name)
             if !rotated.isEmpty { logger.info("keys rotated", metadata: ["keys": "\(rotated.joined(separator: ","))"]) }
             // Certificates are issued again a day before they expire (when there is a CA).
             if (try? store.caCertificatePEM()) != nil {
-                try context.perform("cert.renew", key: nil) {
-                    let lines = try CertCommand.renew(store, within: 86_400)
+                try operations.perform("cert.renew", key: nil) {
+                    let lines = try CertificateFiles.renew(store, within: 86_400)
                     for line in lines { logger.info("\(line)") }
                     return (nil, "renewed \(lines.count) certificate(s) (by the agent)")
                 }

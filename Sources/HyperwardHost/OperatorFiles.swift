@@ -11,16 +11,23 @@
 
 import Foundation
 import HyperwardCore
-import HyperwardHost
 
 /// Files the operator names on the command line: errors say the path and the system's reason
 /// (`strerror`), never a Foundation error domain and code.
-enum OperatorFiles {
+public enum OperatorFiles {
     /// The system's reason for `code` (`No such file or directory`).
-    static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
+    public static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+    /// `path` made absolute against the working directory (operator paths are relative to it;
+    /// the host file system wants absolute ones).
+    public static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let cwd = FileManager.default.currentDirectoryPath
+        return cwd.hasSuffix("/") ? cwd + path : cwd + "/" + path
+    }
 
     /// Refuses a directory where a file is expected: `PATH is a directory` (exit `exitCode`).
-    static func refuseDirectory(_ path: String, exitCode: Int32, what: String = "") throws(HyperwardError) {
+    public static func refuseDirectory(_ path: String, exitCode: Int32, what: String = "") throws(HyperwardError) {
         var st = stat()
         if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
             throw HyperwardError(exitStatus: exitCode, "\(what)\(path) is a directory; give a file")
@@ -29,7 +36,7 @@ enum OperatorFiles {
 
     /// Checks that `output` may be created: not the input (same path or same file), not an existing
     /// file (exit 73, as other commands refuse to overwrite), not a directory.
-    static func checkNewOutput(_ output: String, input: String?) throws(HyperwardError) {
+    public static func checkNewOutput(_ output: String, input: String?) throws(HyperwardError) {
         var out = stat()
         guard lstat(output, &out) == 0 else { return }  // Nothing there: it will be created.
         var followed = stat()
@@ -46,7 +53,7 @@ enum OperatorFiles {
     /// Writes `text` to `path` (0644): a new file only, or with `replacing`, atomically over the
     /// old one; it appears only when complete (`SafeFile`), so a kill leaves nothing behind.
     /// - Throws: `HyperwardError` 73 naming the path and the system's reason.
-    static func save(_ text: String, to path: String, replacing: Bool) throws(HyperwardError) {
+    public static func save(_ text: String, to path: String, replacing: Bool) throws(HyperwardError) {
         do {
             try SafeFile.write(Array(text.utf8), to: path, mode: 0o644, replace: replacing)
         } catch let error as FileCreationError {
@@ -56,3 +63,11 @@ enum OperatorFiles {
         }
     }
 }
+
+extension HyperwardError {
+    /// A file that could not be created, as the command's error.
+    public init(_ error: FileCreationError) {
+        self.init(error.kind == .failed ? .ioError : .cannotCreate, error.message)
+    }
+}
+

@@ -12,34 +12,28 @@
 import Foundation
 import HostAudit
 import HyperwardCore
+import HyperwardHost
 import HyperwardStore
 import Logging
 
 /// One audit run as the CLI and the agent perform it: gather inputs, run, record.
-struct AuditRunner: Sendable {
-    var root: String
-    var feeds: [String]
-    var skip: [String]
-    var waiversPath: String?
-    var allPackages: Bool
+public struct AuditRunner: Sendable {
+    public var root: String
+    public var feeds: [String]
+    public var skip: [String]
+    public var waiversPath: String?
+    public var allPackages: Bool
 
-    init(configuration: HyperwardConfiguration, root: String = "/") {
-        self.root = AuditRunner.absolute(root)
-        self.feeds = configuration.audit.feeds.map(AuditRunner.absolute)
+    public init(configuration: HyperwardConfiguration, root: String = "/") {
+        self.root = OperatorFiles.absolute(root)
+        self.feeds = configuration.audit.feeds.map(OperatorFiles.absolute)
         self.skip = configuration.audit.skip
-        self.waiversPath = configuration.audit.waivers.map(AuditRunner.absolute)
+        self.waiversPath = configuration.audit.waivers.map(OperatorFiles.absolute)
         self.allPackages = configuration.audit.allPackages
     }
 
-    /// Operator paths are relative to the working directory; the host file system wants absolute ones.
-    static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        let cwd = FileManager.default.currentDirectoryPath
-        return cwd.hasSuffix("/") ? cwd + path : cwd + "/" + path
-    }
-
     /// Loads the waivers file (from the auditing machine, not the audited root).
-    func loadWaivers() throws(HyperwardError) -> WaiverSet {
+    public func loadWaivers() throws(HyperwardError) -> WaiverSet {
         guard let waiversPath else { return WaiverSet() }
         try OperatorFiles.refuseDirectory(waiversPath, exitCode: ExitStatus.usage, what: "waivers file ")
         do {
@@ -51,7 +45,7 @@ struct AuditRunner: Sendable {
     }
 
     /// Runs the audit.
-    func run(now: Date = Date()) throws(HyperwardError) -> AuditReport {
+    public func run(now: Date = Date()) throws(HyperwardError) -> AuditReport {
         let waivers = try loadWaivers()
         let context = AuditContext(fs: RootedFileSystem(root: root), feedPaths: feeds, matchAllPackages: allPackages)
         return Auditor().run(context: context, skip: skip, waivers: waivers, now: now, toolVersion: HyperwardVersion.current)
@@ -59,7 +53,7 @@ struct AuditRunner: Sendable {
 
     /// Records the run and the findings that changed since the previous one; returns the events.
     @discardableResult
-    static func record(_ report: AuditReport, in store: StateStore) throws(HyperwardError) -> [Event] {
+    public static func record(_ report: AuditReport, in store: StateStore) throws(HyperwardError) -> [Event] {
         let time = Event.timestamp()
         let previous = try store.findingStates().mapValues(\.status)
         let events = AuditHistory.events(for: report, previous: previous, time: time)
@@ -69,5 +63,12 @@ struct AuditRunner: Sendable {
         for s in states { unique[s.key] = s }
         try store.recordAudit(events: events, states: unique.values.sorted { $0.key < $1.key })
         return events
+    }
+
+    /// Records the run in the state store of `stateDirectory` (opened for it).
+    public static func record(_ report: AuditReport, stateDirectory: String, logger: Logger) throws {
+        let store = try StateStore(stateDirectory: stateDirectory)
+        let events = try record(report, in: store)
+        logger.debug("recorded audit events", metadata: ["store.path": "\(store.path)", "events.count": "\(events.count)"])
     }
 }

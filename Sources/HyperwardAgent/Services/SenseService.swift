@@ -11,12 +11,12 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import HyperwardStore
 import Logging
 import NetworkPolicy
 import ServiceLifecycle
 import Sensor
-import Synchronization
 
 /// The agent's sensor: a live capture and a sensor engine per configured interface, each on a
 /// thread of its own; every alert (first and updates) is recorded as an event (`alert.<detector>`,
@@ -56,13 +56,6 @@ struct SenseService: Service {
         _ = done.wait(timeout: .now() + 5)
         logger.info("sense service stopped")
     }
-}
-
-/// Raised once to stop every capture thread.
-final class StopSignal: Sendable {
-    private let raised = Atomic<Bool>(false)
-    func raise() { raised.store(true, ordering: .releasing) }
-    var isRaised: Bool { raised.load(ordering: .acquiring) }
 }
 
 /// One interface's capture loop.

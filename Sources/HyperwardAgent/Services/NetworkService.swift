@@ -12,9 +12,11 @@
 import Foundation
 import HyperwardCore
 import HyperwardHost
+import HyperwardStore
 import Logging
 import NetworkPolicy
 import ServiceLifecycle
+import Synchronization
 
 /// The agent's network service: applies the policy at start, then re-applies it whenever libvirt
 /// reports a domain lifecycle event (started, stopped, defined…), so a VM's rules follow it within
@@ -23,19 +25,24 @@ struct NetworkService: Service {
     var policyPath: String
     var namespace: String?
     var resync: Duration
+    /// Where every change of the ruleset, and every refusal, is recorded as an event.
+    var store: StateStore?
     var logger: Logger
     /// Every how many resyncs the tables are replaced whole, repairing any drift a delta cannot see.
     var fullRepairEvery = 20
     let enforcer: PolicyEnforcer
+    /// The last refusal recorded: a policy that stays broken is one event, not one per resync.
+    let lastRefusal = RefusalMemory()
 
     /// Whether the policy is inline in the configuration file `policyPath`.
     var inline = false
 
-    init(policyPath: String, inline: Bool = false, namespace: String?, resync: Duration, logger: Logger) {
+    init(policyPath: String, inline: Bool = false, namespace: String?, resync: Duration, store: StateStore? = nil, logger: Logger) {
         self.policyPath = policyPath
         self.inline = inline
         self.namespace = namespace
         self.resync = resync
+        self.store = store
         self.logger = logger
         self.enforcer = PolicyEnforcer(applier: NftApplier(namespace: namespace), flusher: ConntrackFlusher(namespace: namespace))
     }
@@ -95,15 +102,41 @@ struct NetworkService: Service {
                 logger.debug("network policy unchanged", metadata: metadata)
             } else {
                 logger.info("network policy applied", metadata: metadata)
+                record(.networkApplied(outcome, trigger: reason, policy: policyPath))
             }
+            lastRefusal.message.withLock { $0 = nil }
         } catch where error.code == .wouldUnprotect {
             // An emptied or broken policy file must not silently drop every VM's protection: the
             // kernel keeps the previous ruleset until the policy names a running VM again (or an
             // operator runs `hyperward net apply --allow-empty`).
             logger.error("network policy not applied: it would leave every running VM unfiltered; the previous ruleset is kept",
                          metadata: ["error": "\(error.message.terminalSafe)", "net.reason": "\(reason)", "net.policy": "\(policyPath)"])
+            recordRefusal(error.message, wouldUnprotect: true, trigger: reason)
         } catch {
             logger.error("network policy not applied", metadata: ["error": "\(String(describing: error).terminalSafe)", "net.reason": "\(reason)"])
+            recordRefusal(String(describing: error), wouldUnprotect: false, trigger: reason)
         }
     }
+
+    /// Records a refusal unless it is the one recorded last.
+    func recordRefusal(_ message: String, wouldUnprotect: Bool, trigger: String) {
+        let isNew = lastRefusal.message.withLock { last in
+            defer { last = message }
+            return last != message
+        }
+        if isNew { record(.networkRefused(message, wouldUnprotect: wouldUnprotect, trigger: trigger, policy: policyPath)) }
+    }
+
+    /// Appends `event` to the store; a store that cannot be written is logged, never fatal.
+    func record(_ event: Event) {
+        guard let store else { return }
+        do { try store.append([event]) } catch {
+            logger.error("network event not recorded", metadata: ["error": "\(error)", "event.kind": "\(event.kind)"])
+        }
+    }
+}
+
+/// The network service's last recorded refusal, shared by its event and resync tasks.
+final class RefusalMemory: Sendable {
+    let message = Mutex<String?>(nil)
 }
