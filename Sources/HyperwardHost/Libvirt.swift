@@ -14,11 +14,11 @@ import Foundation
 import HyperwardCore
 import Synchronization
 
-/// libvirt through its C API: the one way Hyperward reads domains and hears their lifecycle.
+/// libvirt through its C API: the one way Hyperward reads domains, hears their lifecycle and
+/// changes them (secrets and starts here, incident response's changes in `LibvirtDomainControl`).
 ///
 /// Reads go over a read-only connection where they can (a read-only socket needs no write access
-/// to libvirt's daemon). Commands that change libvirt state and have no API call here yet still
-/// go through `virsh` (via `HostCommand`); each such place says so.
+/// to libvirt's daemon). No command runs `virsh`.
 public final class LibvirtConnection: @unchecked Sendable {
     public let uri: String
     let pointer: virConnectPtr

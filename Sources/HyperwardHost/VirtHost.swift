@@ -12,8 +12,7 @@
 import Foundation
 import HyperwardCore
 
-/// The host facts a disk key is bound to, and the libvirt/QEMU plumbing of the commands that
-/// start VMs, make disks and respond to incidents.
+/// The host facts a disk key is bound to, and quick questions to libvirt about one domain.
 public enum VirtHost {
     /// This host's identity: /etc/machine-id.
     public static func machineID() throws(HyperwardError) -> String {
@@ -23,13 +22,6 @@ public enum VirtHost {
         let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard id.count == 32, id.allSatisfy(\.isHexDigit) else { throw HyperwardError(.hostFacts, "/etc/machine-id is not a machine id") }
         return id
-    }
-
-    /// `virsh -c qemu:///system ARGUMENTS`, for the changes that have no call in
-    /// `LibvirtConnection` yet (secrets, domain lifecycle, snapshots, block jobs, memory dumps);
-    /// every read goes through the C API.
-    public static func virsh(_ arguments: [String]) -> HostCommand.Result {
-        HostCommand.run(["/usr/bin/virsh", "-c", LibvirtConnection.systemURI] + arguments)
     }
 
     /// A read-only connection to the system driver, opened for one question.
@@ -46,16 +38,6 @@ public enum VirtHost {
     /// Whether the domain is running or paused (it has a QEMU process).
     public static func domainIsActive(_ name: String) -> Bool {
         withConnection { $0.domain(named: name)?.isActive } ?? false
-    }
-
-    /// Runs `body` with the path of a memory file holding `secret` (see `SecretMemoryFile`): a
-    /// client such as virsh reads it, and it never exists on a file system.
-    public static func withSecret<T>(_ secret: [UInt8], _ body: (String) throws -> T) throws -> T {
-        let file: SecretMemoryFile
-        do { file = try SecretMemoryFile(secret) } catch let error as FileCreationError {
-            throw HyperwardError(.commandFailed, error.message)
-        }
-        return try withExtendedLifetime(file) { try body(file.path) }
     }
 
     /// Sizes like 10G, 512M, 1048576 (bytes), as qemu-img takes them.

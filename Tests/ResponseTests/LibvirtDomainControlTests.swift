@@ -52,7 +52,7 @@ struct LibvirtDomainControlTests {
             </domain>
             """
         try control.define(xml: xml)
-        defer { _ = VirtHost.virsh(["undefine", "--", name]) }
+        defer { _ = HostCommand.run(["/usr/bin/virsh", "-c", LibvirtConnection.systemURI, "undefine", "--", name]) }
 
         let status = try #require(try control.status(ofDomain: name))
         #expect(status.state == .shutOff && !status.isActive && status.uuid.count == 36)

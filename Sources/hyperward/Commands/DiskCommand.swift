@@ -21,7 +21,7 @@ struct DiskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "disk",
         abstract: "Encrypted VM disks: create (LUKS, passphrase a per-VM data key), backup, restore.",
-        discussion: "Exit codes as for `hyperward keys`, plus 69 refused (VM or host not authorized) and 70 when qemu-img or virsh fails.",
+        discussion: "Exit codes as for `hyperward keys`, plus 69 refused (VM or host not authorized) and 70 when qemu-img or libvirt fails.",
         subcommands: [Create.self, Verify.self, Backup.self, Restore.self]
     )
 }
