@@ -128,6 +128,19 @@ struct HostileStateTests {
         #expect(result.stderr.contains("format 99"), "\(result.stderr)")
     }
 
+    /// A keystore whose schema records a migration this Hyperward does not know was written by
+    /// a newer one: refused as corruption (76), named, and not touched.
+    @Test func aKeystoreFromANewerHyperwardIsRefusedUntouched() throws {
+        let lab = try Lab()
+        let keystore = lab.state + "/keys.sqlite"
+        #expect(try CLI.shell("python3 -c \"import sqlite3; c=sqlite3.connect('\(keystore)'); c.execute(\\\"INSERT INTO grdb_migrations VALUES ('v99-later')\\\"); c.commit()\"").status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: keystore))
+        let result = try lab.run(["keys", "list"])
+        #expect(result.status == 76, "\(result.stderr)")
+        #expect(result.stderr.contains("newer Hyperward") && result.stderr.contains("v99-later"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keystore)) == before)
+    }
+
     @Test func aDamagedRootRecordIsCorruptionNotAWrongPassphrase() throws {
         for column in ["kdf_salt", "root_wrapped"] {
             let lab = try Lab()
