@@ -226,7 +226,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VMMonitorTests",
-            dependencies: ["VMMonitor", "FixtureSupport"],
+            dependencies: ["VMMonitor", "HyperwardHost", "FixtureSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),

@@ -22,7 +22,49 @@ import Glibc
 /// open and a reader waiting for end-of-file would hang. `Foundation.Process` puts every child in a
 /// process group of its own (its pid is the group id), so killing `-pid` also reaches anything it
 /// forked (socat's per-connection children, a shell's background jobs).
+///
+/// `Foundation.Process` learns of the exit when the last copy of a socket the child inherits is
+/// closed, and the child's own descendants inherit it too: while a descendant that outlived the
+/// child runs (a shell's background job), `isRunning`, `status` and `wait` still see the child
+/// running. `stop()` and `kill()` end the whole group, so they never wait for long. The child
+/// also inherits the signal mask of the thread that starts it: from a thread that blocks
+/// SIGTERM (a Dispatch worker does) only SIGKILL is sure to end it.
 public final class HostChild: @unchecked Sendable {
+    /// How a child ended: the status it exited with, or the signal that killed it.
+    ///
+    /// Kept apart (not folded into one number as `status` is) because a program may end
+    /// itself with `128 + signal` after cleaning up: only this tells an exit from a kill.
+    public enum Termination: Sendable, Hashable, CustomStringConvertible {
+        /// The child called `exit` with this status.
+        case exited(Int32)
+        /// An uncaught signal with this number ended the child.
+        case signaled(Int32)
+
+        /// The status a shell would report: the exit status, or 128 + the signal's number.
+        public var status: Int32 {
+            switch self {
+            case .exited(let status): status
+            case .signaled(let signal): 128 + signal
+            }
+        }
+
+        /// Whether the child exited (by itself, with any status) rather than being killed.
+        public var isExit: Bool {
+            if case .exited = self { return true }
+            return false
+        }
+
+        public var description: String {
+            switch self {
+            case .exited(let status): "exited with \(status)"
+            case .signaled(let signal): "killed by signal \(signal)"
+            }
+        }
+    }
+
+    /// `/dev/null`: given as `stdout` or `stderr`, the output is discarded.
+    public static let nullDevice = URL(fileURLWithPath: "/dev/null")
+
     /// The child's process id, which is also its process group id.
     public let pid: Int32
     /// Where the child's standard output goes.
@@ -35,35 +77,49 @@ public final class HostChild: @unchecked Sendable {
     private var cleanupToken = 0
 
     /// Starts `argv` (argv[0] an absolute path, or a name found on `HostCommand.searchPath`) with
-    /// standard output and error sent to the given files (created 0600, truncated) and standard
-    /// input read from `stdinURL` or `/dev/null`. `environment` is added to this process's (with
-    /// the search path as PATH); `directory` is the working directory. The child is registered
-    /// with `Cleanup`, so a stopped Hyperward command takes it along.
-    public init(_ argv: [String], stdout: URL, stderr: URL, stdin stdinURL: URL? = nil,
+    /// standard output and error sent to the given files (created 0600, truncated; the same URL
+    /// for both sends them to one file, in the order they are written, as `2>&1` does;
+    /// `nullDevice` discards) and standard input read from `stdinURL`, from `input`, or from
+    /// `/dev/null`. `environment` is added to this process's (with the search path as PATH);
+    /// `directory` is the working directory. The child is registered with `Cleanup`, so a
+    /// stopped Hyperward command takes it along.
+    /// - Parameter input: written to the child's standard input through a pipe from another
+    ///   thread, which then closes it (the child reads end-of-file after it). A child that exits
+    ///   without reading it makes the write fail quietly. Not together with `stdinURL`.
+    /// - Throws: `HyperwardError` (`.commandFailed`) when the command is not found, a file cannot
+    ///   be opened, or the child cannot be started.
+    public init(_ argv: [String], stdout: URL, stderr: URL, stdin stdinURL: URL? = nil, input: Data? = nil,
                 environment: [String: String] = [:], directory: String? = nil) throws(HyperwardError) {
         guard let command = argv.first else { throw HyperwardError(.commandFailed, "empty command line") }
         guard let executable = HostCommand.resolve(command) else { throw HyperwardError(.commandFailed, "cannot run \(command): not found") }
+        guard stdinURL == nil || input == nil else {
+            throw HyperwardError(.commandFailed, "standard input comes from a file or from data, not both")
+        }
+        // One descriptor (one file offset) for both streams when they share a file: two
+        // descriptors would each write from offset 0 over the other's output.
+        let sharedOutput = stdout.standardizedFileURL.path == stderr.standardizedFileURL.path
         let outFD = open(stdout.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        let errFD = open(stderr.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        let inFD = open(stdinURL?.path ?? "/dev/null", O_RDONLY | O_CLOEXEC)
-        guard outFD >= 0, errFD >= 0, inFD >= 0 else {
-            for fd in [outFD, errFD, inFD] where fd >= 0 { close(fd) }
+        let errFD = sharedOutput ? outFD : open(stderr.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        // With `input` the child reads a pipe made below instead.
+        let inFD = input == nil ? open(stdinURL?.path ?? "/dev/null", O_RDONLY | O_CLOEXEC) : nil
+        let opened = Set([outFD, errFD] + (inFD.map { [$0] } ?? []))
+        defer { for fd in opened where fd >= 0 { close(fd) } }
+        guard !opened.contains(where: { $0 < 0 }) else {
             throw HyperwardError(.commandFailed, "cannot open the output files \(stdout.path), \(stderr.path)")
         }
         let out = FileHandle(fileDescriptor: outFD, closeOnDealloc: false)
         let err = FileHandle(fileDescriptor: errFD, closeOnDealloc: false)
-        let input = FileHandle(fileDescriptor: inFD, closeOnDealloc: false)
-        defer {
-            close(outFD)
-            close(errFD)
-            close(inFD)
-        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = Array(argv.dropFirst())
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = input
+        let inputPipe = input == nil ? nil : Pipe()
+        if let inFD {
+            process.standardInput = FileHandle(fileDescriptor: inFD, closeOnDealloc: false)
+        } else {
+            process.standardInput = inputPipe
+        }
         var inherited = ProcessInfo.processInfo.environment
         inherited["PATH"] = HostCommand.searchPath.joined(separator: ":")
         process.environment = inherited.merging(environment) { $1 }
@@ -75,15 +131,21 @@ public final class HostChild: @unchecked Sendable {
         let box = StatusBox()
         self.statusBox = box
         process.terminationHandler = { finished in
-            box.set(HostChild.status(of: finished))
+            box.set(HostChild.termination(of: finished))
         }
         do {
             try process.run()
         } catch {
+            if let inputPipe { try? inputPipe.fileHandleForWriting.close() }
             throw HyperwardError(.commandFailed, "cannot start \(argv.joined(separator: " ")): \(error)")
         }
         self.pid = process.processIdentifier
         cleanupToken = Cleanup.track(child: -process.processIdentifier)
+        if let inputPipe, let input {
+            // From another thread, so input larger than the pipe cannot block the caller. A
+            // child that exits without reading makes the write fail: its status tells the rest.
+            HostCommand.writeInBackground(input, to: inputPipe.fileHandleForWriting)
+        }
     }
 
     deinit { Cleanup.untrack(cleanupToken) }
@@ -91,13 +153,32 @@ public final class HostChild: @unchecked Sendable {
     /// Whether the child has not exited yet.
     public var isRunning: Bool { statusBox.get() == nil }
 
-    /// The exit status once the child exited.
-    public var status: Int32? { statusBox.get() }
+    /// The exit status once the child exited (128 + the signal's number when a signal ended it).
+    public var status: Int32? { statusBox.get()?.status }
+
+    /// How the child ended, once it did.
+    public var termination: Termination? { statusBox.get() }
 
     /// Waits for the child to exit; returns its status, or nil when `timeout` passed first.
     @discardableResult
     public func wait(timeout: Duration) -> Int32? {
-        statusBox.wait(until: Date().addingTimeInterval(Double(timeout / .milliseconds(1)) / 1000))
+        statusBox.wait(until: Date().addingTimeInterval(Double(timeout / .milliseconds(1)) / 1000))?.status
+    }
+
+    /// Waits for the child to exit, however long that takes; returns its status (128 + the
+    /// signal's number when a signal ended it).
+    @discardableResult
+    public func wait() -> Int32 {
+        statusBox.wait().status
+    }
+
+    /// Sends `signal` to the child alone, not to the rest of its group: what `kill PID` does.
+    /// A child that already exited is left alone.
+    public func signal(_ signal: Int32) {
+        // Not after the exit was recorded: the pid may be reused by then. (Between the exit and
+        // its being reaped the pid still names the zombie, where a signal does nothing.)
+        guard isRunning else { return }
+        _ = Glibc.kill(pid, signal)
     }
 
     /// Sends `signal` to the child's whole process group.
@@ -139,34 +220,44 @@ public final class HostChild: @unchecked Sendable {
         return String(decoding: data ?? Data(), as: UTF8.self)
     }
 
-    private static func status(of process: Process) -> Int32 {
+    private static func termination(of process: Process) -> Termination {
         switch process.terminationReason {
-        case .exit: return process.terminationStatus
-        case .uncaughtSignal: return 128 + process.terminationStatus
-        @unknown default: return process.terminationStatus
+        case .exit: .exited(process.terminationStatus)
+        case .uncaughtSignal: .signaled(process.terminationStatus)
+        @unknown default: .exited(process.terminationStatus)
         }
     }
 }
 
-/// A child's exit status, set once from Foundation's termination thread and awaited elsewhere.
+/// How a child ended, set once from Foundation's termination thread and awaited elsewhere.
 private final class StatusBox: @unchecked Sendable {
     private let condition = NSCondition()
-    private var value: Int32?
+    private var value: HostChild.Termination?
 
-    func set(_ status: Int32) {
+    func set(_ status: HostChild.Termination) {
         condition.lock()
         value = status
         condition.broadcast()
         condition.unlock()
     }
 
-    func get() -> Int32? {
+    func get() -> HostChild.Termination? {
         condition.lock()
         defer { condition.unlock() }
         return value
     }
 
-    func wait(until deadline: Date) -> Int32? {
+    func wait() -> HostChild.Termination {
+        condition.lock()
+        defer { condition.unlock() }
+        // Not `wait(until: .distantFuture)`: Foundation traps converting that date to a timespec.
+        while true {
+            if let value { return value }
+            condition.wait()
+        }
+    }
+
+    func wait(until deadline: Date) -> HostChild.Termination? {
         condition.lock()
         defer { condition.unlock() }
         while value == nil {

@@ -21,7 +21,8 @@ import Glibc
 /// child registered with `Cleanup` so a stopped command takes its children with it, and an
 /// optional time limit after which the child is killed.
 ///
-/// This and `HostChild` (a long-running child) are the only places Hyperward starts a process.
+/// This and `HostChild` (a long-running child) are the only places Hyperward starts a process;
+/// `startDaemon` starts one that puts itself in the background.
 public enum HostCommand {
     public struct Result: Sendable {
         public var status: Int32
@@ -75,14 +76,9 @@ public enum HostCommand {
         defer { Cleanup.untrack(token) }
         if let input {
             // From another thread, so a large input cannot deadlock against a full output pipe.
-            // A child that exits without reading its input makes the write fail with EPIPE
-            // (SIGPIPE is ignored by Hyperward, and the throwing write reports it): its exit
+            // A child that exits without reading its input makes the write fail: its exit
             // status tells what went wrong, the unwritten rest does not matter.
-            let handle = inp.fileHandleForWriting
-            Thread.detachNewThread {
-                try? handle.write(contentsOf: input)
-                try? handle.close()
-            }
+            writeInBackground(input, to: inp.fileHandleForWriting)
         }
         let timedOut = Flag()
         var timer: (any DispatchSourceTimer)?
@@ -116,6 +112,77 @@ public enum HostCommand {
     /// Runs `argv` with `input` text on its standard input.
     public static func run(_ argv: [String], input: String, timeout: Duration? = nil) -> Result {
         run(argv, input: Data(input.utf8), timeout: timeout)
+    }
+
+    /// Runs a program that puts itself in the background (`virtlogd -d`, `libvirtd -d`) and waits
+    /// for its foreground part only. Standard input, output and error are `/dev/null`, no other
+    /// descriptor of this process is passed on, and the child starts with no signal blocked and
+    /// every signal's default action, as a service manager would start it.
+    ///
+    /// Not `run` and not `HostChild`: `run` reads its pipes to their end, and `Foundation.Process`
+    /// learns of an exit through a socket its child inherits; a daemon keeps both open, so either
+    /// would wait for as long as the daemon lives. Here the exit is learnt from `waitpid`.
+    /// - Returns: the foreground part's exit status (128 + the signal's number when a signal ended
+    ///   it), or 127 when the program could not be started.
+    @discardableResult
+    public static func startDaemon(_ argv: [String]) -> Int32 {
+        guard let executable = argv.first.flatMap(resolve) else { return 127 }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        // What glibc's posix_spawn_file_actions_addclosefrom_np does (not imported into Swift):
+        // every other descriptor open now is closed in the child.
+        for fd in openDescriptors() where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let arguments: [UnsafeMutablePointer<CChar>?] = ([executable] + argv.dropFirst()).map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, executable, &actions, &attributes, arguments, environ) == 0 else { return 127 }
+        let token = Cleanup.track(child: pid)
+        defer { Cleanup.untrack(token) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { return 127 }
+        }
+        // WIFSIGNALED / WTERMSIG / WEXITSTATUS are macros Swift does not import.
+        let signal = status & 0x7f
+        return signal != 0 && signal != 0x7f ? 128 + signal : (status >> 8) & 0xff
+    }
+
+    /// The descriptors this process has open (from /proc/self/fd).
+    private static func openDescriptors() -> [Int32] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.compactMap { Int32($0) }
+    }
+
+    /// Writes `data` to a child's input pipe and closes it, on a thread of its own.
+    ///
+    /// That thread blocks SIGPIPE: a child that exits without reading makes the write fail with
+    /// EPIPE instead of killing this whole process (a test runner, or any caller that did not
+    /// ignore SIGPIPE). The signal a failed write raises is directed at the writing thread, so
+    /// blocked there it stays pending there, and is taken before the thread ends.
+    static func writeInBackground(_ data: Data, to handle: FileHandle) {
+        Thread.detachNewThread {
+            var brokenPipe = sigset_t()
+            sigemptyset(&brokenPipe)
+            sigaddset(&brokenPipe, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &brokenPipe, nil)
+            try? handle.write(contentsOf: data)
+            try? handle.close()
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            while sigtimedwait(&brokenPipe, nil, &now) == SIGPIPE {}
+        }
     }
 
     /// Reads to end of file, keeping the first `limit` bytes (the rest is drained, not kept, so

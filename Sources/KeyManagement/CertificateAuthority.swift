@@ -34,30 +34,6 @@ public struct IssuedCertificate: Sendable, Hashable, Codable {
 /// name and addresses, and a signed CRL of revoked ones (RFC 5280 §5; swift-certificates has no
 /// CRL type, so the CRL is built with SwiftASN1's DER serializer).
 extension Keystore {
-    static let caSchema = """
-        CREATE TABLE IF NOT EXISTS ca (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            key_wrapped BLOB NOT NULL,
-            certificate TEXT NOT NULL,
-            crl_number INTEGER NOT NULL DEFAULT 0,
-            created TEXT NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS certificates (
-            serial TEXT PRIMARY KEY NOT NULL,
-            vm TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            not_before REAL NOT NULL,
-            not_after REAL NOT NULL,
-            revoked_at REAL,
-            certificate TEXT NOT NULL,
-            dns_names TEXT NOT NULL DEFAULT '',
-            ip_addresses TEXT NOT NULL DEFAULT '',
-            lifetime REAL NOT NULL DEFAULT 604800,
-            destination TEXT,
-            renewed INTEGER NOT NULL DEFAULT 0
-        ) WITHOUT ROWID;
-        """
-
     var caKeyAAD: [UInt8] { Array("hyperward/ca-key/v1\u{0}\(identity)".utf8) }
 
     /// Creates the CA (once): a P-256 key and a self-signed certificate valid for `days`.
@@ -88,7 +64,6 @@ extension Keystore {
         }
         let wrapped = try Keystore.seal(Array(key.rawRepresentation), key: root, aad: caKeyAAD)
         try write { db in
-            try db.execute(sql: Keystore.caSchema)
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM ca") == true {
                 throw KeyError(.alreadyInitialized, "the CA already exists")
             }
@@ -100,10 +75,7 @@ extension Keystore {
 
     /// The CA's certificate and key (unwrapped and checked).
     func loadCA() throws(KeyError) -> (certificate: Certificate, pem: String, key: P256.Signing.PrivateKey) {
-        let row = try write { db -> Row? in
-            try db.execute(sql: Keystore.caSchema)
-            return try Row.fetchOne(db, sql: "SELECT key_wrapped, certificate FROM ca WHERE id = 1")
-        }
+        let row = try read { db in try Row.fetchOne(db, sql: "SELECT key_wrapped, certificate FROM ca WHERE id = 1") }
         guard let row, let wrapped = row["key_wrapped"] as Data?, let pem = row["certificate"] as String? else {
             throw KeyError(.notInitialized, "no CA yet (run `hyperward cert init-ca`)")
         }
@@ -185,8 +157,7 @@ extension Keystore {
 
     /// Every certificate issued to a VM (all VMs when nil), oldest first.
     public func certificates(vm: String? = nil) throws(KeyError) -> [IssuedCertificate] {
-        try write { db in
-            try db.execute(sql: Keystore.caSchema)
+        try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE ? IS NULL OR vm = ? ORDER BY not_before", arguments: [vm, vm])
             return rows.compactMap { row in
                 guard let kind = IssuedCertificate.Kind(rawValue: row["kind"]) else { return nil }
@@ -214,9 +185,8 @@ extension Keystore {
     /// Issues again, with the same names, addresses and lifetime, every certificate that is not
     /// revoked, not yet renewed, and expires within `window` of `now`; marks the old ones renewed.
     public func renewCertificates(within window: TimeInterval, now: Date = Date()) throws(KeyError) -> [Renewal] {
-        let due = try write { db -> [Row] in
-            try db.execute(sql: Keystore.caSchema)
-            return try Row.fetchAll(db, sql: """
+        let due = try read { db in
+            try Row.fetchAll(db, sql: """
                 SELECT * FROM certificates WHERE revoked_at IS NULL AND renewed = 0 AND not_after > ? AND not_after <= ? ORDER BY not_after
                 """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970 + window])
         }
@@ -238,7 +208,6 @@ extension Keystore {
     /// Revokes every certificate of a VM; returns the serials revoked now.
     public func revokeCertificates(vm: String) throws(KeyError) -> [String] {
         try write { db in
-            try db.execute(sql: Keystore.caSchema)
             let serials = try String.fetchAll(db, sql: "SELECT serial FROM certificates WHERE vm = ? AND revoked_at IS NULL", arguments: [vm])
             try db.execute(sql: "UPDATE certificates SET revoked_at = ? WHERE vm = ? AND revoked_at IS NULL",
                            arguments: [Date().timeIntervalSince1970, vm])

@@ -33,21 +33,6 @@ public struct DiskKeyRecord: Sendable, Hashable, Codable {
 }
 
 extension Keystore {
-    static let diskSchema = """
-        CREATE TABLE IF NOT EXISTS disk_keys (
-            path TEXT PRIMARY KEY NOT NULL,
-            vm_name TEXT NOT NULL,
-            vm_uuid TEXT NOT NULL,
-            host TEXT NOT NULL,
-            key_name TEXT NOT NULL,
-            ciphertext TEXT NOT NULL,
-            secret_uuid TEXT NOT NULL,
-            format TEXT NOT NULL,
-            created TEXT NOT NULL,
-            revoked INTEGER NOT NULL DEFAULT 0
-        ) WITHOUT ROWID
-        """
-
     /// The key that wraps a VM's disk passphrases.
     public static func vmKeyName(_ vm: String) -> String { "vm." + vm }
 
@@ -82,7 +67,6 @@ extension Keystore {
     @discardableResult
     public func store(_ record: DiskKeyRecord, replacingOrphan: Bool = false) throws(KeyError) -> Bool {
         try write { db in
-            try db.execute(sql: Keystore.diskSchema)
             var replaced = false
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM disk_keys WHERE path = ?", arguments: [record.path]) == true {
                 var st = stat()
@@ -105,16 +89,14 @@ extension Keystore {
     /// its path): only the record with this path and secret, the loser's own.
     public func forgetUnmadeDisk(path: String, secretUUID: String) throws(KeyError) {
         try write { db in
-            try db.execute(sql: Keystore.diskSchema)
             try db.execute(sql: "DELETE FROM disk_keys WHERE path = ? AND secret_uuid = ?", arguments: [path, secretUUID])
         }
     }
 
     /// The disks recorded for a VM name, by path.
     public func diskKeys(vmName: String) throws(KeyError) -> [DiskKeyRecord] {
-        try write { db in
-            try db.execute(sql: Keystore.diskSchema)
-            return try Row.fetchAll(db, sql: "SELECT * FROM disk_keys WHERE vm_name = ? ORDER BY path", arguments: [vmName]).map { row in
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM disk_keys WHERE vm_name = ? ORDER BY path", arguments: [vmName]).map { row in
                 DiskKeyRecord(path: row["path"], vmName: row["vm_name"], vmUUID: row["vm_uuid"], host: row["host"], keyName: row["key_name"],
                               ciphertext: row["ciphertext"], secretUUID: row["secret_uuid"], format: row["format"], created: row["created"],
                               revoked: (row["revoked"] as Int? ?? 0) != 0)
@@ -125,7 +107,6 @@ extension Keystore {
     /// Revokes every disk of a VM: their passphrases are never released again.
     public func revokeDisks(vmName: String) throws(KeyError) -> Int {
         try write { db in
-            try db.execute(sql: Keystore.diskSchema)
             try db.execute(sql: "UPDATE disk_keys SET revoked = 1 WHERE vm_name = ?", arguments: [vmName])
             return db.changesCount
         }

@@ -136,8 +136,8 @@ public final class Keystore: Sendable {
         }
         do {
             let queue = try openQueue(temporary)
+            try migrate(queue, path: temporary, creating: true)
             try queue.write { db in
-                try db.execute(sql: schema)
                 let created = timestamp()
                 try db.execute(sql: """
                     INSERT INTO keystore (id, identity, format, unlock, kdf_salt, kdf_log_n, kdf_r, kdf_p, root_wrapped, created, checksum)
@@ -147,6 +147,8 @@ public final class Keystore: Sendable {
                                                   wrapped: wrappedRoot, created: created)])
             }
             try queue.close()
+        } catch let error as KeyError {
+            throw error
         } catch {
             throw KeyError(.storage, "cannot create the keystore \(path): \(error)")
         }
@@ -187,9 +189,15 @@ public final class Keystore: Sendable {
             throw KeyError(.notInitialized, "no keystore at \(path) (run `hyperward keys init`)")
         }
         let queue: DatabaseQueue
-        let row: Row?
         do {
             queue = try openQueue(path)
+        } catch {
+            throw KeyError(.corrupted, "the keystore \(path) cannot be read: \(error)")
+        }
+        // Before the root record is read: a keystore from a newer Hyperward is refused as it is.
+        try migrate(queue, path: path)
+        let row: Row?
+        do {
             row = try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM keystore WHERE id = 1") }
         } catch {
             throw KeyError(.corrupted, "the keystore \(path) cannot be read: \(error)")
@@ -246,39 +254,6 @@ public final class Keystore: Sendable {
             throw KeyError(.storage, "the state directory: \(error.message)")
         }
     }
-
-    static let schema = """
-        CREATE TABLE keystore (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            identity TEXT NOT NULL,
-            format INTEGER NOT NULL,
-            unlock TEXT NOT NULL CHECK (unlock IN ('passphrase', 'keyfile')),
-            kdf_salt BLOB NOT NULL,
-            kdf_log_n INTEGER NOT NULL,
-            kdf_r INTEGER NOT NULL,
-            kdf_p INTEGER NOT NULL,
-            root_wrapped BLOB NOT NULL,
-            created TEXT NOT NULL,
-            checksum TEXT
-        );
-        CREATE TABLE keys (
-            name TEXT PRIMARY KEY NOT NULL,
-            type TEXT NOT NULL,
-            created TEXT NOT NULL,
-            latest INTEGER NOT NULL,
-            min_decryption INTEGER NOT NULL,
-            min_encryption INTEGER NOT NULL,
-            rotate_after INTEGER,
-            mac BLOB NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE key_versions (
-            name TEXT NOT NULL REFERENCES keys(name),
-            version INTEGER NOT NULL,
-            created TEXT NOT NULL,
-            wrapped BLOB NOT NULL,
-            PRIMARY KEY (name, version)
-        ) WITHOUT ROWID;
-        """
 
     // MARK: Key derivation and wrapping
 

@@ -46,18 +46,13 @@ struct AgentNetworkSyncTests {
                 <serial type='file'><source path='\(scratch.path)/console.log'/></serial></devices>
             </domain>
             """)
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: CLI.binary)
-        agent.arguments = ["agent", "--policy", policy, "--state-dir", scratch.path + "/state", "--interval", "3600"]
-        agent.standardOutput = FileHandle.nullDevice
         let log = scratch.path + "/agent.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try agent.run()
+        let agent = try HostChild([CLI.binary, "agent", "--policy", policy, "--state-dir", scratch.path + "/state", "--interval", "3600"],
+                                  stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: log))
         defer {
             _ = try? CLI.shell("virsh -c qemu:///system destroy \(name)")
-            agent.terminate()
-            agent.waitUntilExit()
+            agent.signal(SIGTERM)
+            agent.wait()
         }
         // The start-up apply has created the table (no guest yet: no ports).
         #expect(try await Self.poll(seconds: 10) { try Self.ports().contains("\"") == false && Self.tableExists() })

@@ -166,18 +166,10 @@ struct CLITests {
         let scratch = Scratch()
         _ = scratch.weakHost()
         scratch.write("w.yaml", "waivers:\n  - { id: ksm.run, reason: lab, expires: \"2999-01-01\" }\n")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["audit", "--root", "host", "--waivers", "w.yaml", "--no-record", "--format", "json"]
-        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 64)
-        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let result = HostCommand.run([CLI.binary, "audit", "--root", "host", "--waivers", "w.yaml", "--no-record", "--format", "json"],
+                                     directory: scratch.path, outputLimit: 256 << 20)
+        #expect(result.status != 64)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         let ksm = (object?["findings"] as? [[String: Any]])?.first { $0["id"] as? String == "ksm.run" }
         #expect(ksm?["waiver"] != nil)
     }
@@ -212,13 +204,8 @@ struct CLITests {
         let scratch = Scratch()
         let root = scratch.weakHost()
         let state = scratch.path + "/state"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["agent", "--root", root, "--state-dir", state, "--interval", "1"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try HostChild([CLI.binary, "agent", "--root", root, "--state-dir", state, "--interval", "1"],
+                                    stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: scratch.path + "/agent.log"))
         // Wait for at least two recorded runs (bounded: 20 s).
         var runs = 0
         for _ in 0..<100 {
@@ -229,11 +216,11 @@ struct CLITests {
         }
         #expect(runs >= 2)
         let sentAt = ContinuousClock.now
-        process.terminate()  // SIGTERM
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0, "\(log)")
+        process.signal(SIGTERM)
+        process.wait()
+        let log = HostChild.read(process.stderrURL, limit: 256 << 20)
+        #expect(process.termination?.isExit == true)
+        #expect(process.status == 0, "\(log)")
         #expect(ContinuousClock.now - sentAt < .seconds(5))
         #expect(log.contains("agent stopped"))
     }

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HyperwardHost
 import Testing
 
 /// The internal CA against OpenSSL: `openssl verify` accepts its certificates and, with its CRL,
@@ -61,14 +62,11 @@ struct CertCLITests {
 
         // Mutual TLS: the server requires a client certificate and checks the CRL.
         let port = Int.random(in: 20_000...40_000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        server.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", "\(out)/web1-server.crt.pem", "-key", "\(out)/web1-server.key.pem",
-                            "-CAfile", ca, "-Verify", "1", "-verify_return_error", "-crl_check", "-CRL", crl, "-naccept", "10", "-www"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let server = try HostChild(["/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", "\(out)/web1-server.crt.pem",
+                                    "-key", "\(out)/web1-server.key.pem", "-CAfile", ca, "-Verify", "1", "-verify_return_error",
+                                    "-crl_check", "-CRL", crl, "-naccept", "10", "-www"],
+                                   stdout: HostChild.nullDevice, stderr: HostChild.nullDevice)
+        defer { server.signal(SIGKILL); server.wait() }
         var listening = false
         for _ in 0..<50 where !listening {
             listening = (try? Self.shell("ss -ltn 'sport = :\(port)' | grep -q LISTEN").status) == 0

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HyperwardHost
 import Testing
 
 /// `hyperward net` under misuse: every mistake is a clear message and a documented exit code,
@@ -135,15 +136,10 @@ struct HostileNetTests {
         let policy = scratch.write("policy.yaml", "vms:\n  web:\n    interfaces: [{ device: hwtap0, mac: \"52:54:00:aa:00:01\", ipv4: [10.0.0.1] }]\n")
         let config = scratch.write("hyperward.yaml", "network:\n  netns: \(namespace.name)\n")
         let log = scratch.path + "/agent.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: CLI.binary)
-        agent.arguments = ["agent", "--config", config, "--policy", policy, "--root", scratch.weakHost(),
-                           "--state-dir", scratch.path + "/state", "--interval", "3600"]
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try agent.run()
-        defer { agent.terminate(); agent.waitUntilExit() }
+        let agent = try HostChild([CLI.binary, "agent", "--config", config, "--policy", policy, "--root", scratch.weakHost(),
+                                   "--state-dir", scratch.path + "/state", "--interval", "3600"],
+                                  stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: log))
+        defer { agent.signal(SIGTERM); agent.wait() }
         func ports() throws -> String { try CLI.shell("ip netns exec \(namespace.name) nft list set bridge hyperward ports").stdout }
         func poll(seconds: Int, _ condition: () throws -> Bool) async throws -> Bool {
             let deadline = ContinuousClock.now + .seconds(seconds)

@@ -50,15 +50,8 @@ struct HostileStateTests {
         }
 
         /// Starts the command without waiting for it.
-        func start(_ arguments: [String]) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = self.arguments(arguments)
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
+        func start(_ arguments: [String]) throws -> HostChild {
+            try HostChild([CLI.binary] + self.arguments(arguments), stdout: HostChild.nullDevice, stderr: HostChild.nullDevice)
         }
 
         /// Every name in a directory, hidden ones included.
@@ -135,6 +128,19 @@ struct HostileStateTests {
         #expect(result.stderr.contains("format 99"), "\(result.stderr)")
     }
 
+    /// A keystore whose schema records a migration this Hyperward does not know was written by
+    /// a newer one: refused as corruption (76), named, and not touched.
+    @Test func aKeystoreFromANewerHyperwardIsRefusedUntouched() throws {
+        let lab = try Lab()
+        let keystore = lab.state + "/keys.sqlite"
+        #expect(try CLI.shell("python3 -c \"import sqlite3; c=sqlite3.connect('\(keystore)'); c.execute(\\\"INSERT INTO grdb_migrations VALUES ('v99-later')\\\"); c.commit()\"").status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: keystore))
+        let result = try lab.run(["keys", "list"])
+        #expect(result.status == 76, "\(result.stderr)")
+        #expect(result.stderr.contains("newer Hyperward") && result.stderr.contains("v99-later"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keystore)) == before)
+    }
+
     @Test func aDamagedRootRecordIsCorruptionNotAWrongPassphrase() throws {
         for column in ["kdf_salt", "root_wrapped"] {
             let lab = try Lab()
@@ -158,8 +164,7 @@ struct HostileStateTests {
         for _ in 0..<3 {
             let lab = try Lab(initialize: false)
             let processes = try (0..<10).map { _ in try lab.start(["keys", "init", "--scrypt-log-n", "10"]) }
-            for p in processes { p.waitUntilExit() }
-            let statuses = processes.map(\.terminationStatus)
+            let statuses = processes.map { $0.wait() }
             for s in statuses { outcomes[s, default: 0] += 1 }
             #expect(statuses.filter { $0 == 0 }.count == 1, "\(statuses)")
             #expect(statuses.allSatisfy { $0 == 0 || $0 == 73 }, "\(statuses)")
@@ -201,12 +206,10 @@ struct HostileStateTests {
             let path = a.out + "/race-\(round).img"
             let arguments = ["disk", "create", "--vm", "race\(round)", "--uuid", uuid, "--size", "8M", "--path", path]
             let pa = try a.start(arguments), pb = try b.start(arguments)
-            pa.waitUntilExit()
-            pb.waitUntilExit()
-            let statuses = [pa.terminationStatus, pb.terminationStatus]
+            let statuses = [pa.wait(), pb.wait()]
             outcomes.append("\(statuses)")
             #expect(statuses.sorted() == [0, 73], "round \(round): \(statuses)")
-            let winner = pa.terminationStatus == 0 ? a : b, loser = pa.terminationStatus == 0 ? b : a
+            let winner = statuses[0] == 0 ? a : b, loser = statuses[0] == 0 ? b : a
             let verified = try winner.run(["disk", "verify", "--vm", "race\(round)"])
             #expect(verified.status == 0, "\(verified.stderr)")
             let lost = try loser.run(["disk", "verify", "--vm", "race\(round)"])
@@ -232,9 +235,9 @@ struct HostileStateTests {
             let signal = i % 2 == 0 ? SIGKILL : SIGTERM
             let process = try lab.start(arguments)
             try await Task.sleep(for: .milliseconds(delay))
-            kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            let finished = process.terminationReason == .exit && process.terminationStatus == 0
+            process.signal(signal)
+            process.wait()
+            let finished = process.termination == .exited(0)
             outcomes.append("\(delay)ms \(signal == SIGKILL ? "KILL" : "TERM") → \(finished ? "done" : "stopped")")
             let leftovers = lab.names(lab.out).filter { $0 != "killed.img" }
             #expect(leftovers.isEmpty, "after \(delay) ms: \(leftovers)")
@@ -270,9 +273,9 @@ struct HostileStateTests {
                 let output = lab.out + "/\(verb)-\(i)"
                 let process = try lab.start(["keys", verb, "bulk", "--stream", "--in", verb == "encrypt" ? input : encrypted, "--out", output])
                 try await Task.sleep(for: .milliseconds(delay))
-                kill(process.processIdentifier, i % 2 == 0 ? SIGKILL : SIGTERM)
-                process.waitUntilExit()
-                let finished = process.terminationReason == .exit && process.terminationStatus == 0
+                process.signal(i % 2 == 0 ? SIGKILL : SIGTERM)
+                process.wait()
+                let finished = process.termination == .exited(0)
                 outcomes.append("\(verb) \(delay)ms → \(finished ? "done" : "stopped")")
                 let names = lab.names(lab.out).filter { $0 != "whole.enc" && $0 != "\(verb)-\(i)" }
                 #expect(names.filter { $0.hasPrefix("decrypt") || $0.hasPrefix("encrypt") || $0.hasPrefix(".") }.isEmpty, "\(names)")
@@ -300,9 +303,9 @@ struct HostileStateTests {
             }
             let process = try lab.start(arguments)
             try await Task.sleep(for: .milliseconds(Int.random(in: 5...250, using: &generator)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            let finished = process.terminationReason == .exit
+            process.signal(SIGKILL)
+            process.wait()
+            let finished = process.termination?.isExit == true
             outcomes["\(arguments[1]) \(finished ? "finished" : "killed")", default: 0] += 1
             let list = try lab.run(["keys", "list"])
             #expect(list.status == 0, "after killing \(arguments): \(list.stderr)")
@@ -319,13 +322,12 @@ struct HostileStateTests {
         let lab = try Lab()
         #expect(try lab.run(["keys", "create", "shared"]).status == 0)
         let rotations = try (0..<12).map { _ in try lab.start(["keys", "rotate", "shared"]) }
-        for p in rotations { p.waitUntilExit() }
-        #expect(rotations.allSatisfy { $0.terminationStatus == 0 }, "\(rotations.map(\.terminationStatus))")
+        let rotated = rotations.map { $0.wait() }
+        #expect(rotated.allSatisfy { $0 == 0 }, "\(rotated)")
         let shown = try lab.run(["keys", "show", "shared"])
         #expect(shown.stdout.contains("\"latest_version\":13"), "\(shown.stdout)")
         let creates = try (0..<6).map { _ in try lab.start(["keys", "create", "once"]) }
-        for p in creates { p.waitUntilExit() }
-        let statuses = creates.map(\.terminationStatus).sorted()
+        let statuses = creates.map { $0.wait() }.sorted()
         #expect(statuses.filter { $0 == 0 }.count == 1, "\(statuses)")
         #expect(statuses.allSatisfy { $0 == 0 || $0 == 64 || $0 == 73 }, "\(statuses)")
         print("concurrent key changes: 12 rotations → latest v13; 6 creates of one name → \(statuses)")
@@ -343,10 +345,10 @@ struct HostileStateTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let process = try lab.start(["cert", "issue", "--vm", "vm\(i)", "--out-dir", directory])
             try await Task.sleep(for: .milliseconds(Int.random(in: 5...200, using: &generator)))
-            kill(process.processIdentifier, i % 2 == 0 ? SIGKILL : SIGTERM)
-            process.waitUntilExit()
+            process.signal(i % 2 == 0 ? SIGKILL : SIGTERM)
+            process.wait()
             let names = lab.names(directory)
-            outcomes[process.terminationReason == .exit ? "finished" : "stopped", default: 0] += 1
+            outcomes[process.termination?.isExit == true ? "finished" : "stopped", default: 0] += 1
             #expect(names.allSatisfy { !$0.hasPrefix(".") }, "\(names)")
             for name in names {
                 let text = (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? ""
@@ -386,15 +388,12 @@ struct HostileStateTests {
         var generator = SystemRandomNumberGenerator()
         var outcomes: [String: Int] = [:]
         for i in 0..<10 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = ["net", "apply", "--policy", i % 2 == 0 ? new : old, "--netns", namespace]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try HostChild([CLI.binary, "net", "apply", "--policy", i % 2 == 0 ? new : old, "--netns", namespace],
+                                        stdout: HostChild.nullDevice, stderr: HostChild.nullDevice)
             try await Task.sleep(for: .milliseconds(Int.random(in: 20...600, using: &generator)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            // The command alone: its nft child may still commit, as after a real kill.
+            process.signal(SIGKILL)
+            process.wait()
             // A killed apply's nft child may still be committing: wait for it.
             _ = try CLI.shell("for _ in $(seq 1 50); do pgrep -f 'nft -f -' >/dev/null || break; sleep 0.1; done")
             let now = try ruleset()
@@ -483,15 +482,9 @@ struct HostileStateTests {
         let state = scratch.path + "/state"
         let config = scratch.write("agent.yaml", "state_directory: \(state)\naudit:\n  interval_seconds: 3600\n")
         let log = scratch.path + "/agent.log"
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: CLI.binary)
-        first.arguments = ["agent", "--config", config, "--root", scratch.path]
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        first.standardError = logHandle
-        first.standardOutput = logHandle
-        try first.run()
-        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        let first = try HostChild([CLI.binary, "agent", "--config", config, "--root", scratch.path],
+                                  stdout: URL(fileURLWithPath: log), stderr: URL(fileURLWithPath: log))
+        defer { if first.isRunning { first.signal(SIGKILL) } }
         func logText() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         for _ in 0..<100 where !logText().contains("agent starting") { try await Task.sleep(for: .milliseconds(100)) }
         #expect(logText().contains("agent starting"))
@@ -502,23 +495,22 @@ struct HostileStateTests {
 
         // A broken configuration: refused, the agent keeps running.
         try "state_directory: [unclosed\n".write(toFile: config, atomically: true, encoding: .utf8)
-        kill(first.processIdentifier, SIGHUP)
+        first.signal(SIGHUP)
         for _ in 0..<50 where !logText().contains("reload refused") { try await Task.sleep(for: .milliseconds(100)) }
         #expect(logText().contains("reload refused"), "\(logText())")
         #expect(first.isRunning)
 
         try "state_directory: \(state)\naudit:\n  interval_seconds: 1800\n".write(toFile: config, atomically: true, encoding: .utf8)
-        kill(first.processIdentifier, SIGHUP)
+        first.signal(SIGHUP)
         for _ in 0..<100 where !logText().contains("reloaded its configuration") { try await Task.sleep(for: .milliseconds(100)) }
         #expect(logText().contains("reloaded its configuration"), "\(logText())")
         #expect(first.isRunning)
 
-        kill(first.processIdentifier, SIGTERM)
+        first.signal(SIGTERM)
         for _ in 0..<100 where first.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!first.isRunning)
-        #expect(first.terminationStatus == 0)
+        #expect(first.status == 0)
         #expect(logText().contains("agent stopped"), "\(logText())")
-        try? logHandle.close()
     }
 
     /// A writing command waits for another's change and says who holds the lock when it gives up.

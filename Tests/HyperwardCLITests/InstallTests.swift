@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HyperwardHost
 import Testing
 
 /// `scripts/install.sh` and `scripts/uninstall.sh`, run into a scratch root
@@ -42,22 +43,10 @@ struct InstallTests {
 
         /// Runs `scripts/NAME` against this root.
         func script(_ name: String) throws -> CLI.Result {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [CLI.packageRoot.appendingPathComponent("scripts/\(name)").path]
-            var environment = ProcessInfo.processInfo.environment
-            environment["HYPERWARD_INSTALL_ROOT"] = root
-            environment["HYPERWARD_INSTALL_BINARY"] = CLI.binary
-            process.environment = environment
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile()
-            let e = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return CLI.Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                              stderr: String(decoding: e, as: UTF8.self))
+            let result = HostCommand.run(["/bin/bash", CLI.packageRoot.appendingPathComponent("scripts/\(name)").path],
+                                         environment: ["HYPERWARD_INSTALL_ROOT": root, "HYPERWARD_INSTALL_BINARY": CLI.binary],
+                                         outputLimit: 256 << 20)
+            return CLI.Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
         }
 
         @discardableResult
@@ -309,29 +298,23 @@ struct InstallTests {
         try host.install()
         let state = host.scratch.path + "/state"
         let log = host.scratch.path + "/agent.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        defer { try? logHandle.close() }
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: host.path(Self.binary))
-        agent.arguments = ["agent", "--config", host.path(Self.config), "--state-dir", state]
-        agent.standardOutput = logHandle
-        agent.standardError = logHandle
-        try agent.run()
-        defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
+        let logURL = URL(fileURLWithPath: log)
+        let agent = try HostChild([host.path(Self.binary), "agent", "--config", host.path(Self.config), "--state-dir", state],
+                                  stdout: logURL, stderr: logURL)
+        defer { if agent.isRunning { agent.signal(SIGKILL) } }
         func logText() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
         for _ in 0..<200 where !logText().contains("audit run recorded") { try await Task.sleep(for: .milliseconds(100)) }
         #expect(logText().contains("agent starting"), "\(logText())")
         #expect(logText().contains("audit run recorded"), "\(logText())")
-        kill(agent.processIdentifier, SIGHUP)
+        agent.signal(SIGHUP)
         for _ in 0..<100 where !logText().contains("reloaded its configuration") { try await Task.sleep(for: .milliseconds(100)) }
         #expect(logText().contains("reloaded its configuration"), "\(logText())")
 
-        kill(agent.processIdentifier, SIGTERM)
+        agent.signal(SIGTERM)
         for _ in 0..<100 where agent.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!agent.isRunning)
-        #expect(agent.terminationStatus == 0, "\(logText())")
+        #expect(agent.status == 0, "\(logText())")
         #expect(logText().contains("agent stopped"), "\(logText())")
         #expect(!logText().contains(" error "), "\(logText())")
     }

@@ -178,20 +178,13 @@ struct KeysCLITests {
                 ["config", "k", "--min-decryption-version", String(max(1, info.latestVersion - 5))],
             ]
             let arguments = operations[round % operations.count]
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = ["keys", arguments[0], "--state-dir", lab.state, "--passphrase-file", lab.passphraseFile] + arguments.dropFirst()
-            let input = Pipe()
-            process.standardInput = input
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            input.fileHandleForWriting.write(Data(target.utf8))
-            try? input.fileHandleForWriting.close()
+            let process = try HostChild([CLI.binary, "keys", arguments[0], "--state-dir", lab.state, "--passphrase-file", lab.passphraseFile]
+                                            + arguments.dropFirst(),
+                                        stdout: HostChild.nullDevice, stderr: HostChild.nullDevice, input: Data(target.utf8))
             try await Task.sleep(for: .seconds(typical * Double.random(in: 0.2...1.3, using: &generator)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            if process.terminationReason == .uncaughtSignal { killed += 1 } else { completed += 1 }
+            process.signal(SIGKILL)
+            process.wait()
+            if case .signaled = process.termination { killed += 1 } else { completed += 1 }
 
             // Afterwards: the keystore opens, its records authenticate, and every ciphertext
             // made before decrypts where its version is still allowed.

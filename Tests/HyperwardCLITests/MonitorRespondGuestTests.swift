@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HyperwardHost
 import Testing
 
 /// `hyperward monitor` and `hyperward respond` on real QEMU (TCG) guests under libvirtd: each
@@ -226,20 +227,15 @@ struct MonitorRespondGuestTests {
               limits: { cpu: { max: 0.3, sustain: 2 } }
               response: { quarantine_on: [limit], allow: [\(allowed)], max_per_hour: 1 }
             """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["agent", "--config", config, "--root", scratch.weakHost(), "--interval", "3600"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try HostChild([CLI.binary, "agent", "--config", config, "--root", scratch.weakHost(), "--interval", "3600"],
+                                    stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: scratch.path + "/agent.log"))
         let paused = try await AgentNetworkSyncTests.poll(seconds: 60) {
             try CLI.shell("\(Self.virsh) domstate \(offender)").stdout.contains("paused")
         }
         try await Task.sleep(for: .seconds(3))
-        process.terminate()
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        process.signal(SIGTERM)
+        process.wait()
+        let log = HostChild.read(process.stderrURL, limit: 256 << 20)
         #expect(paused, "the offender is quarantined automatically: \(log.suffix(1500))")
         #expect(log.contains("VMs are quarantined automatically"), "relaxing the default (alert only) is logged as a warning")
         #expect(try CLI.shell("\(Self.virsh) domstate \(allowed)").stdout.contains("running"), "the allowlisted VM is left running")
@@ -278,15 +274,11 @@ struct MonitorRespondGuestTests {
         var killed = 0, resumed = 0
         for round in 0..<8 {
             let snapshot = "s\(round)"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = arguments(snapshot)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try HostChild([CLI.binary] + arguments(snapshot), stdout: HostChild.nullDevice, stderr: HostChild.nullDevice)
             try await Task.sleep(for: .seconds(typical * Double.random(in: 0.1...1.2, using: &generator)))
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); killed += 1 }
-            process.waitUntilExit()
+            // The command alone, not its group: a virsh or qemu-img it started runs on.
+            if process.isRunning { process.signal(SIGKILL); killed += 1 }
+            process.wait()
             try await Task.sleep(for: .milliseconds(300))   // a virsh or qemu-img it started finishes
             let again = try CLI.run(arguments(snapshot))
             #expect(again.status == 0, "round \(round): \(again.stdout) \(again.stderr)")
@@ -312,15 +304,10 @@ struct MonitorRespondGuestTests {
         // domain ends on a fresh overlay whose backing file is that state's base, nothing pending.
         for round in 0..<4 {
             let restore = ["respond", "restore", name, "--to", "first", "--state-dir", state]
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = restore
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try HostChild([CLI.binary] + restore, stdout: HostChild.nullDevice, stderr: HostChild.nullDevice)
             try await Task.sleep(for: .seconds(typical * Double.random(in: 0.1...1.2, using: &generator)))
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            if process.isRunning { process.signal(SIGKILL) }
+            process.wait()
             try await Task.sleep(for: .milliseconds(300))
             let again = try CLI.run(restore)
             #expect(again.status == 0, "restore round \(round): \(again.stdout) \(again.stderr)")

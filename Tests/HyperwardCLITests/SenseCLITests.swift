@@ -11,6 +11,7 @@
 
 import FixtureSupport
 import Foundation
+import HyperwardHost
 import Testing
 
 /// `hyperward sense` on the corpus's real captures: every ground truth of its `pcaps/README.md`,
@@ -186,23 +187,18 @@ struct SenseCLITests {
         defer { _ = try? CLI.shell("ip netns del \(ns); ip link del \(port)") }
         let scratch = Scratch()
         let config = scratch.write("hyperward.yaml", "sense:\n  interfaces: [\(port)]\n")
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: CLI.binary)
-        agent.arguments = ["agent", "--config", config, "--state-dir", scratch.path + "/state", "--interval", "3600"]
         let log = scratch.path + "/agent.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try agent.run()
-        defer { if agent.isRunning { agent.terminate(); agent.waitUntilExit() } }
+        let agent = try HostChild([CLI.binary, "agent", "--config", config, "--state-dir", scratch.path + "/state", "--interval", "3600"],
+                                  stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: log))
+        defer { if agent.isRunning { agent.signal(SIGTERM); agent.wait() } }
         #expect(try await AgentNetworkSyncTests.poll(seconds: 20) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("capturing") })
         _ = try CLI.shell("ip netns exec \(ns) nmap -n -Pn -sS -p 1-200 --max-retries 0 10.123.0.1")
         #expect(try await AgentNetworkSyncTests.poll(seconds: 20) {
             try CLI.run(["events", "--state-dir", scratch.path + "/state", "--kind", "alert.port-scan", "--format", "json"]).stdout.contains("10.123.0.2")
         }, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-        agent.terminate()
-        agent.waitUntilExit()
-        #expect(agent.terminationStatus == 0)
+        agent.signal(SIGTERM)
+        agent.wait()
+        #expect(agent.status == 0)
         #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("sense service stopped"))
     }
 }

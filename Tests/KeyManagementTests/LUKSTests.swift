@@ -11,6 +11,7 @@
 
 import FixtureSupport
 import Foundation
+import HyperwardHost
 import Testing
 
 @testable import KeyManagement
@@ -44,15 +45,9 @@ struct LUKSTests {
         if type == "luks2" {
             arguments += ["--pbkdf", "pbkdf2", "--luks2-metadata-size", "16k", "--luks2-keyslots-size", "256k", "--sector-size", "4096"]
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments + [image.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw KeyError(.storage, "cryptsetup luksFormat --type \(type) exited \(process.terminationStatus) (apt-get install -y cryptsetup-bin)")
+        let result = HostCommand.run(arguments + [image.path])
+        guard result.status == 0 else {
+            throw KeyError(.storage, "cryptsetup luksFormat --type \(type) exited \(result.status) (apt-get install -y cryptsetup-bin)")
         }
         return Array(try Data(contentsOf: image))
     }

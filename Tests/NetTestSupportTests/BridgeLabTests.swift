@@ -12,6 +12,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import NetTestSupport
 import Testing
 
@@ -202,7 +203,7 @@ struct BridgeLabTests {
         #expect(echoed.succeeded && echoed.stdout == "hello\n")
     }
 
-    @Test func shutdownRemovesEveryNamespaceAndProcess() throws {
+    @Test func shutdownRemovesEveryNamespaceAndEveryChild() throws {
         let lab = try BridgeLab(vmCount: 2)
         let listener = try lab.listen(in: lab.vms[1], tcp: 5555)
         let connection = try lab.openConnection(from: lab.vms[0], to: lab.vms[1], port: 5556)
@@ -232,14 +233,12 @@ struct BridgeLabTests {
         defer { live.shutdown() }
         // A lab whose process died: its namespaces exist and its scratch directory names a pid
         // that is gone (a child that already exited and was reaped).
-        let finished = Process()
-        finished.executableURL = URL(fileURLWithPath: "/bin/true")
-        try finished.run()
-        finished.waitUntilExit()
+        let finished = try HostChild(["/bin/true"], stdout: HostChild.nullDevice, stderr: HostChild.nullDevice)
+        finished.wait()
         let name = "hw-dead\(BridgeLab.randomSuffix().prefix(4))"
         let namespaces = ["\(name)-host", "\(name)-vm1"]
         let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("\(name)-\(finished.processIdentifier)-\(BridgeLab.randomSuffix())")
+            .appendingPathComponent("\(name)-\(finished.pid)-\(BridgeLab.randomSuffix())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try namespaces.joined(separator: "\n").write(to: directory.appendingPathComponent("namespaces"), atomically: true, encoding: .utf8)
         for namespace in namespaces { try ip(["netns", "add", namespace]) }
@@ -274,14 +273,9 @@ struct BridgeLabTests {
     /// Runs `ip` in the test's own namespace; returns its standard output.
     @discardableResult
     private func ip(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let result = HostCommand.run(["/usr/sbin/ip"] + arguments, outputLimit: .max)
+        // 127: ip could not be started at all.
+        guard result.status != 127 else { throw HyperwardError(.commandFailed, result.message) }
+        return result.stdout
     }
 }

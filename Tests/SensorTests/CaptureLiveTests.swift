@@ -11,6 +11,7 @@
 
 
 import Foundation
+import HyperwardHost
 import Testing
 
 @testable import Sensor
@@ -65,13 +66,9 @@ struct CaptureLiveTests {
         let lab = try VethNamespace()
         defer { lab.close() }
         let capture = try LiveCapture(interface: lab.outside, timeout: 0.1)
-        let ping = Process()
-        ping.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        ping.arguments = ["ip", "netns", "exec", lab.namespace, "ping", "-c", "5", "-i", "0.2", "-W", "1", lab.outsideAddress]
-        ping.standardOutput = FileHandle.nullDevice
-        ping.standardError = FileHandle.nullDevice
-        try ping.run()
-        defer { if ping.isRunning { ping.terminate() } }
+        let ping = try HostChild(["ip", "netns", "exec", lab.namespace, "ping", "-c", "5", "-i", "0.2", "-W", "1", lab.outsideAddress],
+                                 stdout: HostChild.nullDevice, stderr: HostChild.nullDevice)
+        defer { if ping.isRunning { ping.signal(SIGTERM) } }
 
         var decoder = PacketDecoder()
         var requests = 0, replies = 0
@@ -84,7 +81,7 @@ struct CaptureLiveTests {
             #expect(frame.linkType == .ethernet && frame.bytes.count == frame.originalLength)
             #expect(abs(frame.timestamp.seconds - Date().timeIntervalSince1970) < 5)
         }
-        ping.waitUntilExit()
+        ping.wait()
         #expect(requests == 5 && replies == 5, "saw \(requests) requests and \(replies) replies")
         let statistics = capture.statistics()
         #expect(statistics.framesDelivered == decoder.statistics.packets)

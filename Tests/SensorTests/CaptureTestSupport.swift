@@ -12,6 +12,7 @@
 
 import FixtureSupport
 import Foundation
+import HyperwardHost
 import Testing
 
 @testable import Sensor
@@ -42,27 +43,11 @@ enum CaptureLab {
     /// Runs a program and returns its standard output; throws when it exits non-zero.
     @discardableResult
     static func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hw-cap-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: scratch.path + ".out", contents: nil)
-        _ = FileManager.default.createFile(atPath: scratch.path + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: scratch.path + ".out")
-            try? FileManager.default.removeItem(atPath: scratch.path + ".err")
+        let result = HostCommand.run(arguments, outputLimit: .max)
+        if result.status != 0 && !allowFailure {
+            throw Failure(description: "\(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr.suffix(2000))")
         }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.path + ".out"))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.path + ".err"))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let output = (try? String(contentsOfFile: scratch.path + ".out", encoding: .utf8)) ?? ""
-        if process.terminationStatus != 0 && !allowFailure {
-            let error = (try? String(contentsOfFile: scratch.path + ".err", encoding: .utf8)) ?? ""
-            throw Failure(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(error.suffix(2000))")
-        }
-        return output
+        return result.stdout
     }
 
     /// Whether a program is on the PATH.

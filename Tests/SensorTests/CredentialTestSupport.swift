@@ -11,6 +11,7 @@
 
 import FixtureSupport
 import Foundation
+import HyperwardHost
 @testable import Sensor
 
 /// One TCP connection's payload in order: which side sent which bytes.
@@ -130,19 +131,11 @@ enum CredentialFixtures {
     }
 
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ToolError(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        let result = HostCommand.run(arguments, outputLimit: .max)
+        guard result.status == 0 else {
+            throw ToolError(description: "\(arguments.joined(separator: " ")) exited \(result.status)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return result.stdout
     }
 
     /// The payload of the first TCP connection to `serverPort` in a capture, as tshark reassembles it

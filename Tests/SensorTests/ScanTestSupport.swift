@@ -12,6 +12,7 @@
 import FixtureSupport
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Testing
 @testable import Sensor
 
@@ -107,21 +108,14 @@ enum CaptureFixtures {
     static func events(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [DetectorEvent] {
         let file = try Fixtures.file(name, in: "pcaps", sourceLocation: sourceLocation)
         let tshark = try #require(tsharkPath(), "tshark is required (apt-get install -y tshark)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tshark)
-        process.arguments = ["-r", file.path, "-T", "fields", "-E", "occurrence=f", "-E", "separator=\t",
-                             "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src",
-                             "-e", "ipv6.dst", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.flags",
-                             "-e", "arp.opcode", "-e", "arp.src.hw_mac", "-e", "arp.src.proto_ipv4",
-                             "-e", "arp.dst.proto_ipv4", "-e", "icmp.type", "-e", "icmpv6.type", "-e", "frame.len"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "tshark failed on \(name)")
-        let text = String(decoding: data, as: UTF8.self)
+        let result = HostCommand.run([tshark, "-r", file.path, "-T", "fields", "-E", "occurrence=f", "-E", "separator=\t",
+                                      "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src",
+                                      "-e", "ipv6.dst", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.flags",
+                                      "-e", "arp.opcode", "-e", "arp.src.hw_mac", "-e", "arp.src.proto_ipv4",
+                                      "-e", "arp.dst.proto_ipv4", "-e", "icmp.type", "-e", "icmpv6.type", "-e", "frame.len"],
+                                     outputLimit: .max)
+        try #require(result.status == 0, "tshark failed on \(name)")
+        let text = result.stdout
         var events: [DetectorEvent] = []
         for line in text.split(separator: "\n") {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)

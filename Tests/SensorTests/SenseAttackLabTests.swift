@@ -11,6 +11,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import NetTestSupport
 import NetworkPolicy
 import Testing
@@ -87,20 +88,15 @@ final class SenseAttackLabTests {
 
     /// A process inside a namespace, killed with SIGKILL by `stop` (the test runner's blocked
     /// signal mask is inherited, so SIGTERM may be ignored).
-    func background(_ namespace: String, _ argv: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "ip", "netns", "exec", namespace] + argv
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    func background(_ namespace: String, _ argv: [String]) throws -> HostChild {
+        try HostChild(["ip", "netns", "exec", namespace] + argv, stdout: HostChild.nullDevice, stderr: HostChild.nullDevice,
+                      environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
     }
 
-    func stop(_ process: Process) {
+    func stop(_ process: HostChild) {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            process.wait()
         }
     }
 
@@ -227,7 +223,7 @@ final class SenseAttackLabTests {
     }
 
     /// A busybox DHCP server in a namespace, handing out `first...last` of the lab's /24.
-    func dhcpServer(_ vm: BridgeLab.VM, first: Int, last: Int) throws -> Process {
+    func dhcpServer(_ vm: BridgeLab.VM, first: Int, last: Int) throws -> HostChild {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("udhcpd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
@@ -303,7 +299,7 @@ final class SenseAttackLabTests {
         let malloryMAC = try #require(EthernetAddress(mallory.mac)).value
         func advertisers() -> [UInt64] { decoded.filter { $0.transport == .icmpv6 && $0.icmp.type == 134 }.map(\.sourceMAC.value) }
 
-        var radvd: Process?
+        var radvd: HostChild?
         defer { radvd.map(stop) }
         let benign = try sense(inventory: inventory) {
             // Started while the bridge is recorded: its first advertisements come at once.

@@ -11,6 +11,7 @@
 
 import FixtureSupport
 import Foundation
+import HyperwardHost
 import Testing
 
 @testable import VMMonitor
@@ -33,16 +34,9 @@ struct NABTests {
     }
 
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(arguments.joined(separator: " "))")
-        return String(decoding: data, as: UTF8.self)
+        let result = HostCommand.run(arguments, outputLimit: .max)
+        #expect(result.status == 0, "\(arguments.joined(separator: " ")): \(result.stderr)")
+        return result.stdout
     }
 
     /// Our scores in the reference's output format.

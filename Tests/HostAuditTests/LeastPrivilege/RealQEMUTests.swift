@@ -40,27 +40,6 @@ struct RealQEMUTests {
         return (result.status == 127 && result.stdout.isEmpty ? -1 : result.status, result.stdout + result.stderr)
     }
 
-    /// Starts a self-daemonising program (`virtlogd -d`) and waits for its foreground part to exit.
-    ///
-    /// Not `Process`: it learns of a child's exit through a descriptor the child inherits, and a
-    /// daemon that keeps it open makes `waitUntilExit` wait for as long as the daemon lives.
-    @discardableResult
-    static func startDaemon(_ executable: String, _ arguments: [String]) -> Int32 {
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in 0...2 {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status
-    }
-
     static func libvirtAnswers() -> Bool {
         run(virsh, ["-c", connection, "version"]).status == 0
     }
@@ -69,13 +48,13 @@ struct RealQEMUTests {
         guard isRootWithVirsh else { return (false, "not root, or \(virsh) is missing") }
         if libvirtAnswers() { return (true, "libvirt was already running") }
         // Daemonised (-d) they outlive the test run, as the system's own would.
-        startDaemon("/usr/sbin/virtlogd", ["-d"])
-        let started = startDaemon("/usr/sbin/libvirtd", ["-d"])
+        HostCommand.startDaemon(["/usr/sbin/virtlogd", "-d"])
+        let started = HostCommand.startDaemon(["/usr/sbin/libvirtd", "-d"])
         for _ in 0..<40 {
             if libvirtAnswers() { return (true, "started virtlogd and libvirtd") }
             Thread.sleep(forTimeInterval: 0.5)
         }
-        return (false, "libvirtd does not answer on \(connection) after starting it (libvirtd -d wait status \(started))")
+        return (false, "libvirtd does not answer on \(connection) after starting it (libvirtd -d exited with \(started))")
     }
 
     /// The newest `prefix*` file in /boot, by version order.

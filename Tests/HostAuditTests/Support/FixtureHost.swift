@@ -12,6 +12,7 @@
 import Foundation
 import HostAudit
 import HyperwardCore
+import HyperwardHost
 
 /// A temporary directory laid out as a whole host (`/proc`, `/sys`, `/etc`…), for checks to audit.
 ///
@@ -27,7 +28,7 @@ final class FixtureHost: @unchecked Sendable {
 
     deinit {
         // Restore permissions a test removed, so cleanup can descend everywhere.
-        _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+rwx", root]).waitUntilExit()
+        _ = HostCommand.run(["/bin/chmod", "-R", "u+rwx", root])
         try? FileManager.default.removeItem(atPath: root)
     }
 

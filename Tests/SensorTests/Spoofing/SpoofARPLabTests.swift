@@ -12,6 +12,7 @@
 
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import NetTestSupport
 import Sensor
 import Testing
@@ -26,15 +27,10 @@ struct SpoofARPLabTests {
     func capture(_ lab: BridgeLab, _ body: () throws -> Void) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("arpspoof-\(UUID().uuidString).pcap").path
         let tcpdump = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "tcpdump"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ip", "netns", "exec", lab.hostNamespace, tcpdump, "-i", BridgeLab.bridgeName, "-n", "-U", "-Z", "root",
-                             "-w", path, "arp or icmp or icmp6"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let process = try HostChild(["ip", "netns", "exec", lab.hostNamespace, tcpdump, "-i", BridgeLab.bridgeName, "-n", "-U", "-Z", "root",
+                                     "-w", path, "arp or icmp or icmp6"],
+                                    stdout: HostChild.nullDevice, stderr: HostChild.nullDevice)
+        defer { if process.isRunning { process.signal(SIGKILL) } }
         // tcpdump creates the file once the capture is attached.
         let deadline = Date().addingTimeInterval(5)
         while !FileManager.default.fileExists(atPath: path), Date() < deadline, process.isRunning { usleep(20_000) }
@@ -46,8 +42,8 @@ struct SpoofARPLabTests {
         usleep(500_000)
         // SIGKILL: the test runner's blocked signal mask is inherited, so tcpdump may ignore
         // SIGINT/SIGTERM; with -U every packet is already in the file.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
         return path
     }
 

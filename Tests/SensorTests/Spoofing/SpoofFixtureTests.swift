@@ -13,6 +13,7 @@
 import FixtureSupport
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Sensor
 import Testing
 
@@ -37,20 +38,13 @@ struct L2TsharkObservations {
         guard let tshark else {
             throw HyperwardError(.commandFailed, "tshark is not installed (apt-get install -y tshark)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tshark)
-        process.arguments = ["-r", path, "-T", "fields", "-E", "separator=|", "-E", "occurrence=f"] + fields.flatMap { ["-e", $0] }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw HyperwardError(.commandFailed, "tshark -r \(path) exited with \(process.terminationStatus)")
+        let run = HostCommand.run([tshark, "-r", path, "-T", "fields", "-E", "separator=|", "-E", "occurrence=f"] + fields.flatMap { ["-e", $0] },
+                                  outputLimit: .max)
+        guard run.status == 0 else {
+            throw HyperwardError(.commandFailed, "tshark -r \(path) exited with \(run.status)")
         }
         var result = L2TsharkObservations()
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in run.stdout.split(separator: "\n") {
             let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             guard f.count == fields.count else { continue }
             result.frames += 1

@@ -102,7 +102,7 @@ public struct QEMUProcess: Sendable, Hashable {
             let exe = try? fs.readLink("/proc/\(pid)/exe")
             guard isQEMU(command: comm, executable: exe) else { continue }
             let cmdline = (try? fs.readFile("/proc/\(pid)/cmdline", limit: cmdlineLimit)) ?? []
-            found.append(QEMUProcess(pid: pid, command: comm, executable: exe, vmName: vmName(fromCommandLine: cmdline)))
+            found.append(.init(pid: pid, command: comm, executable: exe, vmName: vmName(fromCommandLine: cmdline)))
         }
         return found.sorted { $0.pid < $1.pid }
     }
