@@ -156,6 +156,14 @@ struct HostileNetTests {
         }
         #expect(refused, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         #expect(try ports().contains("\"hwtap0\""), "the previous ruleset is kept")
+        // Both are events: the start-up apply and the refusal (once, though the resync retries).
+        try await Task.sleep(for: .seconds(1))
+        let events = try CLI.run(["events", "--state-dir", scratch.path + "/state", "--kind", "net", "--format", "json"])
+        let kinds = events.stdout.split(whereSeparator: \.isNewline).compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["kind"] as? String
+        }
+        #expect(kinds == ["net.applied", "net.refused"], "\(events.stdout) \(events.stderr)")
+        #expect(events.stdout.contains(#""mode":"full""#) && events.stdout.contains(#""would_unprotect":true"#), "\(events.stdout)")
     }
 
     /// A missing namespace used to kill `net apply` by SIGPIPE (exit 141, no message) in about a
