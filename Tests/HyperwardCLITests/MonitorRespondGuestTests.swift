@@ -65,8 +65,10 @@ struct MonitorRespondGuestTests {
             #expect(try await AgentNetworkSyncTests.poll(seconds: 240) { RealGuestFirewallTests.read(scratch.path + "/\(role).log").contains("GUEST-UP") },
                     "\(role) guest boots")
         }
-        // Only this test's guests: other suites may run guests at the same time.
+        // Only this test's guests: other suites (or an operator) may run guests at the same time,
+        // and the peers detector compares each watched VM with the others watched.
         let policy = scratch.write("monitor.yaml", """
+            vms: ["hw-mon-*-\(tag)"]
             limits:
               cpu: { max: 0.5, sustain: 2 }
             baseline: { history: 30, warm_up: 8 }

@@ -175,12 +175,16 @@ struct CompilerScaleTests {
         }
     }
 
-    @Test func indexedPlacementMatchesTheScan() throws {
+    /// The index from the first element, from the fourth (built half-way through a table), and
+    /// the default (most tables small enough to be scanned).
+    @Test(arguments: [0, 3, 32])
+    func indexedPlacementMatchesTheScan(indexFrom: Int) throws {
         let networks = ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3", "10.1.2.4", "0.0.0.0/0", "192.168.0.0/16",
                         "fd00::/8", "fd00:1::/32", "fd00:1::5", "::/0"].map { try! IPNetwork(parsing: $0) }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<300 {
             var table = RulesetCompiler.AllowTable()
+            for i in table.buckets.indices { table.buckets[i].indexFrom = indexFrom }
             var reference = Reference()
             for r in 0..<Int.random(in: 1...15, using: &generator) {
                 var ports: [ClosedRange<Int>] = []
