@@ -30,6 +30,11 @@ public final class LibvirtDomainControl: @unchecked Sendable {
         connection = try LibvirtConnection(uri: uri, readOnly: false)
     }
 
+    /// Acts over `connection` (read-write), shared with the caller's other libvirt calls.
+    public init(connection: LibvirtConnection) {
+        self.connection = connection
+    }
+
     /// The connection's URI.
     public var uri: String { connection.uri }
 

@@ -13,9 +13,8 @@ import CLibvirt
 import Foundation
 import HyperwardCore
 
-/// libvirt secrets (the disk keys QEMU needs while a VM starts) and starting a domain, through
-/// the C API: the key goes from this process's memory to libvirtd over its socket, never
-/// through a file or another process.
+/// libvirt secrets (the disk keys QEMU needs while a VM starts), through the C API: the key goes
+/// from this process's memory to libvirtd over its socket, never through a file or another process.
 extension LibvirtConnection {
     /// Defines a secret from its XML (`ephemeral` and `private` secrets are never written to
     /// disk by libvirt nor read back); returns its UUID as libvirt reports it.
@@ -55,18 +54,5 @@ extension LibvirtConnection {
         guard let secret = virSecretLookupByUUIDString(pointer, uuid) else { return false }
         defer { virSecretFree(secret) }
         return virSecretUndefine(secret) == 0
-    }
-
-    /// Starts the defined, inactive domain `name` (`virDomainCreate`).
-    public func startDomain(named name: String) throws(HyperwardError) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let domain = virDomainLookupByName(pointer, name) else {
-            throw HyperwardError(.notFound, "no domain \(name.debugDescription) in libvirt at \(uri)")
-        }
-        defer { virDomainFree(domain) }
-        guard virDomainCreate(domain) == 0 else {
-            throw HyperwardError(.libvirt, "libvirt could not start \(name): \(Libvirt.lastError())")
-        }
     }
 }

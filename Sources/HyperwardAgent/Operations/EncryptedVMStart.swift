@@ -63,7 +63,7 @@ public enum EncryptedVMStart {
             try libvirt.setSecretValue(uuid: secretUUID, passphrase)
         }
         do {
-            try libvirt.startDomain(named: name)
+            try LibvirtDomainControl(connection: libvirt).start(name)
         } catch {
             operations.record("vm.start", key: nil, version: nil, outcome: KeyError(.storage, "libvirt"), vm: name,
                               message: "libvirt could not start \(name): \(error.message.prefix(200))")
