@@ -103,15 +103,16 @@ public final class LibvirtConnection: @unchecked Sendable {
     }
 
     /// The domain's XML (live, or the persistent definition with `inactive`), at most
-    /// `DomainXML.maxBytes`.
-    public func xml(ofDomain name: String, inactive: Bool = false) throws(HyperwardError) -> String {
+    /// `DomainXML.maxBytes`; with `secure`, also what `VIR_DOMAIN_XML_SECURE` adds (graphics
+    /// passwords: a read-write connection only).
+    public func xml(ofDomain name: String, inactive: Bool = false, secure: Bool = false) throws(HyperwardError) -> String {
         lock.lock()
         defer { lock.unlock() }
         guard let domain = virDomainLookupByName(pointer, name) else {
             throw HyperwardError(.notFound, "no domain \(name.debugDescription) in libvirt at \(uri)")
         }
         defer { virDomainFree(domain) }
-        let flags = inactive ? VIR_DOMAIN_XML_INACTIVE.rawValue : 0
+        let flags = (inactive ? VIR_DOMAIN_XML_INACTIVE.rawValue : 0) | (secure ? VIR_DOMAIN_XML_SECURE.rawValue : 0)
         guard let text = virDomainGetXMLDesc(domain, flags) else {
             throw HyperwardError(.libvirt, "cannot read the XML of \(name): \(Libvirt.lastError())")
         }

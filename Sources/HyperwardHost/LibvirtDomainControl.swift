@@ -54,17 +54,7 @@ public final class LibvirtDomainControl: @unchecked Sendable {
     /// nothing. At most `DomainXML.maxBytes`.
     /// - Throws: `HyperwardError` (`.notFound`, `.libvirt`, `.tooLarge`).
     public func xml(ofDomain name: String, inactive: Bool) throws(HyperwardError) -> String {
-        try withDomain(name) { domain throws(HyperwardError) in
-            let flags = inactive ? VIR_DOMAIN_XML_INACTIVE.rawValue | VIR_DOMAIN_XML_SECURE.rawValue : 0
-            guard let text = virDomainGetXMLDesc(domain, flags) else {
-                throw HyperwardError(.libvirt, "cannot read the XML of \(name): \(Libvirt.lastError())")
-            }
-            defer { free(text) }
-            guard strlen(text) <= DomainXML.maxBytes else {
-                throw HyperwardError(.tooLarge, "the XML of \(name) is larger than \(DomainXML.maxBytes) bytes")
-            }
-            return String(cString: text)
-        }
+        try connection.xml(ofDomain: name, inactive: inactive, secure: inactive)
     }
 
     /// The addresses libvirt's DHCP server leased to the domain (`virsh domifaddr --source
