@@ -21,7 +21,8 @@ import Yams
 extension HyperwardConfiguration {
     /// The keys accepted at each level; anything else is an error with its line and column, so a
     /// typo never silently falls back to a default.
-    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense", "keys", "monitor"]
+    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense", "keys", "monitor", "admission"]
+    static let admissionKeys: Set<String> = ["policy", "break_glass_file", "undefine_unadmitted"]
     static let keysKeys: Set<String> = ["passphrase_file", "key_file", "rotation_check_seconds"]
     static let senseKeys: Set<String> = ["interfaces", "inventory", "prevent", "ttl_seconds", "allow", "show_secrets"]
     static let networkKeys: Set<String> = ["policy", "netns"]
@@ -203,6 +204,21 @@ extension HyperwardConfiguration {
                     case "netns": config.network.netns = try string(v, key: "network.netns", file: file)
                     default:
                         throw error("unknown setting 'network.\(sub)' (known: \(networkKeys.sorted().joined(separator: ", ")))", at: k, file: file)
+                    }
+                }
+            case "admission":
+                guard let admissionMap = value.mapping else { throw error("admission must be a mapping", at: value, file: file) }
+                for (k, v) in admissionMap {
+                    let sub = k.string ?? ""
+                    switch sub {
+                    case "policy": config.admission.policy = relative(try string(v, key: "admission.policy", file: file), to: file)
+                    case "break_glass_file":
+                        config.admission.breakGlassFile = relative(try string(v, key: "admission.break_glass_file", file: file), to: file)
+                    case "undefine_unadmitted":
+                        guard let b = v.bool else { throw error("admission.undefine_unadmitted must be true or false", at: v, file: file) }
+                        config.admission.undefineUnadmitted = b
+                    default:
+                        throw error("unknown setting 'admission.\(sub)' (known: \(admissionKeys.sorted().joined(separator: ", ")))", at: k, file: file)
                     }
                 }
             default:

@@ -32,6 +32,25 @@ public struct HyperwardConfiguration: Sendable, Hashable {
     /// The key service's settings (the agent's automatic rotation).
     public var keys: Keys = Keys()
 
+    /// Admission of VM definitions: which policy holds the templates, tenants and roles, the
+    /// break-glass file, and what the agent does with domains defined outside the templates.
+    public var admission: Admission = Admission()
+
+    /// Settings of admission (docs/governance.md).
+    public struct Admission: Sendable, Hashable {
+        /// The default break-glass file: while it holds a valid, unexpired `until`, a start that
+        /// Hyperward cannot decide (no policy, a corrupt store) is allowed and recorded.
+        public static let defaultBreakGlassFile = "/etc/hyperward/break-glass.yaml"
+        /// The policy file with `templates:`, `tenants:` and `roles:`; nil: `network.policy`.
+        public var policy: String?
+        /// The break-glass file.
+        public var breakGlassFile: String = Admission.defaultBreakGlassFile
+        /// Whether the agent undefines a domain defined outside the templates (it always records it).
+        public var undefineUnadmitted = false
+        /// Creates default admission settings.
+        public init() {}
+    }
+
     /// The VM monitor: present when the configuration has a `monitor` section, whose settings
     /// (interval, limits, baseline, peers, response) the monitor reads from `file` itself.
     public var monitor: Monitor?
