@@ -150,6 +150,10 @@ func agentServices(_ configuration: HyperwardConfiguration, options: AgentOption
                                                       stateDirectory: configuration.stateDirectory, namespace: configuration.network.netns,
                                                       store: store, logger: logger)))
     }
+    // Admission: watched when the policy has templates (the hook enforces them at every start).
+    if let admission = try? LoadedAdmissionPolicy.load(configuration), !admission.policy.templates.isEmpty {
+        services.append(.init(service: AdmissionWatchService(configuration: configuration, store: store, logger: logger)))
+    }
     return services
 }
 

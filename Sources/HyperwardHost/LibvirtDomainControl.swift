@@ -107,6 +107,16 @@ public final class LibvirtDomainControl: @unchecked Sendable {
         try change(name, "start") { virDomainCreate($0) }
     }
 
+    /// Removes a domain's persistent definition (`virDomainUndefineFlags`), with its managed save
+    /// image and snapshot/checkpoint metadata, keeping its NVRAM (evidence); a running domain
+    /// keeps running, as a transient one.
+    /// - Throws: `HyperwardError` (`.notFound`, `.software`).
+    public func undefine(_ name: String) throws(HyperwardError) {
+        let flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE.rawValue | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA.rawValue
+            | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA.rawValue | VIR_DOMAIN_UNDEFINE_KEEP_NVRAM.rawValue
+        try change(name, "undefine") { virDomainUndefineFlags($0, UInt32(flags)) }
+    }
+
     /// Defines (or redefines) a persistent domain from `xml` (`virDomainDefineXML`).
     /// - Throws: `HyperwardError` (`.software`) when libvirt refuses the definition.
     public func define(xml: String) throws(HyperwardError) {

@@ -129,3 +129,22 @@ public enum LibvirtHook {
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
+
+extension LibvirtHook {
+    /// Makes the running daemons look for hooks again: libvirtd (or the modular virtqemud) reads
+    /// which hook scripts exist when it starts and when it is sent SIGHUP, which reloads its
+    /// configuration without touching running guests or client connections. Returns the daemons
+    /// signalled as `name[pid]`.
+    @discardableResult
+    public static func reloadDaemons(names: Set<String> = ["libvirtd", "virtqemud"]) -> [String] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var signalled: [String] = []
+        for entry in entries {
+            guard let pid = Int32(entry), pid > 1,
+                  let comm = try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8) else { continue }
+            let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
+            if names.contains(name), kill(pid, SIGHUP) == 0 { signalled.append("\(name)[\(pid)]") }
+        }
+        return signalled.sorted()
+    }
+}
