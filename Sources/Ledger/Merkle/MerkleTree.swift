@@ -61,3 +61,9 @@ public enum MerkleTree {
         n <= 1 ? 0 : 64 - (n - 1).leadingZeroBitCount
     }
 }
+
+/// SHA-256 over raw bytes, for callers that build the leaf prefix themselves.
+public enum SHA256Hashing {
+    /// The SHA-256 digest of `bytes` as a ``MerkleHash``.
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> MerkleHash { MerkleHash(SHA256.hash(data: bytes)) }
+}
