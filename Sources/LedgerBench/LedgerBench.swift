@@ -43,6 +43,7 @@ struct LedgerBench {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("hw-ledgerbench-\(UUID().uuidString)").path
         let keep = CommandLine.arguments.contains("--keep")
         defer { if !keep { try? FileManager.default.removeItem(atPath: root) } }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let signer = try NoteSigner(name: "hyperward.local/bench/ledger", key: Curve25519.Signing.PrivateKey())
 
         for batch in [1, 100] {
