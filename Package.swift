@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "HyperwardHost", targets: ["HyperwardHost"]),
         .library(name: "HostAudit", targets: ["HostAudit"]),
         .library(name: "HyperwardStore", targets: ["HyperwardStore"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "NetworkPolicy", targets: ["NetworkPolicy"]),
         .library(name: "Sensor", targets: ["Sensor"]),
         .library(name: "KeyManagement", targets: ["KeyManagement"]),
@@ -81,12 +82,26 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The tamper-evident ledger: RFC 9162 Merkle hashing and proofs, canonical JSON of events,
+        // signed checkpoints (C2SP tlog-checkpoint, signed-note) and a witness's rules.
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "HyperwardCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "HyperwardStore",
             dependencies: [
                 "HyperwardCore",
                 "HyperwardHost",
+                "CHostSupport",
+                "Ledger",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, to read millions of ledger rows without building GRDB rows.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),
@@ -133,7 +148,7 @@ let package = Package(
             name: "HyperwardAgent",
             dependencies: [
                 "HyperwardCore", "HyperwardHost", "HyperwardStore", "HostAudit", "NetworkPolicy", "Sensor",
-                "KeyManagement", "VMMonitor", "Response",
+                "KeyManagement", "VMMonitor", "Response", "Ledger",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -165,6 +180,7 @@ let package = Package(
                 "VMMonitor",
                 "Response",
                 "HyperwardAgent",
+                "Ledger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -191,6 +207,11 @@ let package = Package(
         .executableTarget(
             name: "MonitorBench",
             dependencies: ["HyperwardHost", "VMMonitor"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "LedgerBench",
+            dependencies: ["HyperwardCore", "HyperwardStore", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -231,8 +252,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", "HyperwardCore", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HyperwardStoreTests",
-            dependencies: ["HyperwardStore", "HyperwardCore"],
+            dependencies: ["HyperwardStore", "HyperwardCore", "HyperwardHost", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -256,7 +282,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "NetworkPolicy", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "NetworkPolicy", "FixtureSupport", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
     ],

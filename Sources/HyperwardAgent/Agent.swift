@@ -138,6 +138,9 @@ func agentServices(_ configuration: HyperwardConfiguration, options: AgentOption
                                keyFile: configuration.keys.keyFile.map(OperatorFiles.absolute))
         services.append(.init(service: KeyRotationService(operations: try KeyOperations(configuration: configuration), access: access,
                                                           interval: .seconds(configuration.keys.rotationCheckSeconds), logger: logger)))
+        // The ledger's checkpoints are signed with the keystore's ledger key: with the same access.
+        services.append(.init(service: LedgerCheckpointService(operations: try KeyOperations(configuration: configuration), access: access,
+                                                               store: store, interval: .seconds(1), logger: logger)))
     }
     if let section = configuration.monitor {
         let (policy, uri, response) = try MonitorSetup.policy(file: nil, configuration: configuration)

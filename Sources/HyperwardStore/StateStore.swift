@@ -13,6 +13,7 @@ import Foundation
 import GRDB
 import HyperwardCore
 import HyperwardHost
+import Ledger
 
 /// The last known state of one audit finding, to tell what changed between runs.
 public struct FindingState: Sendable, Hashable, Codable {
@@ -158,6 +159,11 @@ public final class StateStore: Sendable {
                 CREATE UNIQUE INDEX events_event_id ON events(event_id) WHERE event_id IS NOT NULL;
                 """)
         }
+        // The tamper-evident ledger (docs/governance.md): every event's leaf in an RFC 9162
+        // Merkle log, and the signed checkpoints of it. Existing events are appended in row order.
+        migrator.registerMigration("v4-ledger") { db in
+            try StateStore.createLedger(db)
+        }
         return migrator
     }
 
@@ -171,18 +177,28 @@ public final class StateStore: Sendable {
         try write { db in try StateStore.insert(events, db) }
     }
 
+    /// Inserts events and, in the same transaction, their leaves at the ledger's next indices:
+    /// each leaf derived from the texts exactly as they are bound into the row, through the path
+    /// the verifier takes from the stored columns.
     static func insert(_ events: [Event], _ db: Database) throws {
+        guard !events.isEmpty else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var next = try Int64.fetchOne(db, sql: "SELECT coalesce(max(idx) + 1, 0) FROM ledger") ?? 0
+        var canonical = CanonicalEventEncoder()
+        let insertEvent = try db.cachedStatement(sql: """
+            INSERT INTO events (event_id, time, host, kind, engine, subject, vm, interface, severity, threat, message, evidence, data)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertLeaf = try db.cachedStatement(sql: "INSERT INTO ledger (idx, event_row, leaf) VALUES (?, ?, ?)")
         for e in events {
             let evidence = e.evidence.isEmpty ? nil : String(decoding: try encoder.encode(e.evidence), as: UTF8.self)
-            try db.execute(
-                sql: """
-                    INSERT INTO events (event_id, time, host, kind, engine, subject, vm, interface, severity, threat, message, evidence, data)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [e.id, e.time, e.host, e.kind, e.engine.rawValue, e.subject, e.vm, e.interface, e.severity?.rawValue,
-                            e.threat?.rawValue, e.summary, evidence, e.body])
+            try insertEvent.execute(arguments: [e.id, e.time, e.host, e.kind, e.engine.rawValue, e.subject, e.vm, e.interface, e.severity?.rawValue,
+                                                e.threat?.rawValue, e.summary, evidence, e.body])
+            let row = db.lastInsertedRowID
+            let leaf = canonical.encode(StoredEventTexts(e, evidenceText: evidence))
+            try insertLeaf.execute(arguments: [next, row, Data(leaf.bytes)])
+            next += 1
         }
     }
 
@@ -259,10 +275,14 @@ public final class StateStore: Sendable {
     }
 
     func read<T>(_ body: (Database) throws -> T) throws(HyperwardError) -> T {
-        do { return try writer.read(body) } catch { throw HyperwardError(.storage, "state store \(path): \(error)") }
+        do { return try writer.read(body) } catch let error as HyperwardError { throw error } catch {
+            throw HyperwardError(.storage, "state store \(path): \(error)")
+        }
     }
 
     func write<T>(_ body: (Database) throws -> T) throws(HyperwardError) -> T {
-        do { return try writer.write(body) } catch { throw HyperwardError(.storage, "state store \(path): \(error)") }
+        do { return try writer.write(body) } catch let error as HyperwardError { throw error } catch {
+            throw HyperwardError(.storage, "state store \(path): \(error)")
+        }
     }
 }

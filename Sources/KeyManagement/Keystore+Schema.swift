@@ -112,6 +112,20 @@ extension Keystore {
                 ) WITHOUT ROWID;
                 """)
         }
+        // The ledger's Ed25519 signing key (docs/governance.md): its private key wrapped by the
+        // root as the CA's is; its name and public key in the clear, so checkpoints verify without
+        // the passphrase (and bound into the wrapping, so a swapped public key fails to open).
+        migrator.registerMigration("v4-ledger-key") { db in
+            try db.execute(sql: """
+                CREATE TABLE ledger_key (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    name TEXT NOT NULL CHECK (name <> ''),
+                    public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+                    key_wrapped BLOB NOT NULL,
+                    created TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

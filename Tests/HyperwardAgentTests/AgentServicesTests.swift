@@ -76,7 +76,7 @@ struct AgentServicesTests {
             """, in: scratch)
         let store = try StateStore(stateDirectory: configuration.stateDirectory)
         let services = try agentServices(configuration, options: AgentOptions(auditIntervalSeconds: 60), store: store, logger: Logger(label: "test"))
-        #expect(kinds(services) == ["AuditService", "NetworkService", "SenseService", "KeyRotationService", "MonitorService"])
+        #expect(kinds(services) == ["AuditService", "NetworkService", "SenseService", "KeyRotationService", "LedgerCheckpointService", "MonitorService"])
         let audit = try #require(services.first?.service as? AuditService)
         #expect(audit.interval == .seconds(60), "the command line's --interval overrides audit.interval_seconds")
         let network = try #require(services.dropFirst().first?.service as? NetworkService)

@@ -20,7 +20,7 @@ import Testing
 /// are adopted and keep working; one from a newer Hyperward is refused and left as it is.
 @Suite("Keystore schema")
 struct KeystoreSchemaTests {
-    static let allMigrations = ["v1-keystore", "v2-certificates", "v3-disk-keys"]
+    static let allMigrations = ["v1-keystore", "v2-certificates", "v3-disk-keys", "v4-ledger-key"]
 
     // MARK: Legacy fixtures: the statements earlier versions ran, frozen here.
 
