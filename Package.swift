@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "VMMonitor", targets: ["VMMonitor"]),
         .library(name: "Response", targets: ["Response"]),
         .library(name: "HyperwardAgent", targets: ["HyperwardAgent"]),
+        .library(name: "Admission", targets: ["Admission"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -127,6 +128,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Admission control: security templates, tenants and roles, and the judge of domain XML.
+        .target(
+            name: "Admission",
+            dependencies: [
+                "HyperwardCore",
+                "HyperwardHost",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The host daemon's services in one ServiceGroup, and the operations the command line and
         // the agent share (audit runs, keystore operations, encrypted disks and VM starts, sensor runs).
         .target(
@@ -175,7 +186,7 @@ let package = Package(
         // libFuzzer.
         .executableTarget(
             name: "HyperwardFuzz",
-            dependencies: ["HyperwardHost", "HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "VMMonitor", "HyperwardCore"],
+            dependencies: ["HyperwardHost", "HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "VMMonitor", "Admission", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -228,6 +239,11 @@ let package = Package(
             name: "VMMonitorTests",
             dependencies: ["VMMonitor", "HyperwardHost", "FixtureSupport"],
             exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AdmissionTests",
+            dependencies: ["Admission", "HyperwardHost", "HyperwardCore", "NetworkPolicy", "HyperwardFuzz"],
             swiftSettings: strictSettings
         ),
         .testTarget(
