@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "VMMonitor", targets: ["VMMonitor"]),
         .library(name: "Response", targets: ["Response"]),
         .library(name: "HyperwardAgent", targets: ["HyperwardAgent"]),
+        .library(name: "Admission", targets: ["Admission"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -142,13 +143,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Admission control: security templates, tenants and roles, and the judge of domain XML.
+        .target(
+            name: "Admission",
+            dependencies: [
+                "HyperwardCore",
+                "HyperwardHost",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The host daemon's services in one ServiceGroup, and the operations the command line and
         // the agent share (audit runs, keystore operations, encrypted disks and VM starts, sensor runs).
         .target(
             name: "HyperwardAgent",
             dependencies: [
                 "HyperwardCore", "HyperwardHost", "HyperwardStore", "HostAudit", "NetworkPolicy", "Sensor",
-                "KeyManagement", "VMMonitor", "Response", "Ledger",
+                "KeyManagement", "VMMonitor", "Response", "Ledger", "Admission",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -181,6 +192,7 @@ let package = Package(
                 "Response",
                 "HyperwardAgent",
                 "Ledger",
+                "Admission",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -191,7 +203,7 @@ let package = Package(
         // libFuzzer.
         .executableTarget(
             name: "HyperwardFuzz",
-            dependencies: ["HyperwardHost", "HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "VMMonitor", "HyperwardCore"],
+            dependencies: ["HyperwardHost", "HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "VMMonitor", "Admission", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -254,6 +266,11 @@ let package = Package(
         .testTarget(
             name: "LedgerTests",
             dependencies: ["Ledger", "HyperwardCore", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AdmissionTests",
+            dependencies: ["Admission", "HyperwardHost", "HyperwardCore", "NetworkPolicy", "HyperwardFuzz"],
             swiftSettings: strictSettings
         ),
         .testTarget(

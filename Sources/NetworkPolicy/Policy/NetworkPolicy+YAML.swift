@@ -20,7 +20,8 @@ extension NetworkPolicy {
     /// repeat ports; ranges (`"1024-65535"`) cover any span in one entry.
     public static let maxPortsPerRule = 65_535
 
-    /// Parses a policy (YAML: `groups:` and `vms:`); every problem names `file:line:column`.
+    /// Parses a policy (YAML: `groups:` and `vms:`; the admission policy's `templates:`, `tenants:`
+    /// and `roles:` are skipped); every problem names `file:line:column`.
     /// - Throws: `HyperwardError` with code `policy`.
     /// With `path` (e.g. `["network", "policy"]`), the policy is the mapping at that key path of
     /// a larger document (the main configuration), and locations still point into that file.
@@ -83,7 +84,10 @@ struct PolicyParser {
         var policy = NetworkPolicy()
         var groupNodes: [(String, Node)] = []
         var vmNodes: [(String, Node, Node)] = []
-        for (key, _, value) in try entries(root, what: "policy", allowed: ["groups", "vms"]) {
+        // `templates`, `tenants` and `roles` are the admission policy's (module Admission), which
+        // lives in the same file; its parser reads them.
+        for (key, _, value) in try entries(root, what: "policy", allowed: ["groups", "vms", "templates", "tenants", "roles"]) {
+            if ["templates", "tenants", "roles"].contains(key) { continue }
             if key == "groups" {
                 if value.null != nil { continue }
                 for (name, keyNode, groupNode) in try entries(value, what: "groups") {
