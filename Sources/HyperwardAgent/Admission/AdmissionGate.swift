@@ -85,12 +85,12 @@ public enum AdmissionGate {
             }
             if decision.domainName == nil { decision.domainName = invocation.domain }
             let event = decisionEvent(decision, invocation: invocation, policy: policy, caller: caller)
-            let store = try StateStore.open(stateDirectory: loaded.stateDirectory)
+            let store = try StateStore(stateDirectory: loaded.stateDirectory)
             try store.append([event])
             if decision.isAllowed { return Outcome(status: 0, message: nil, events: [event]) }
             let reasons = decision.violations.map { "\($0.rule.id) at \($0.xpath): \($0.message)" }
             return Outcome(status: refusedStatus,
-                           message: "hyperward: domain \(invocation.domain) is not admitted (event \(event.id)): " + reasons.joined(separator: "; "),
+                           message: "domain \(invocation.domain) is not admitted (event \(event.id)): " + reasons.joined(separator: "; "),
                            events: [event])
         } catch {
             return undecided(invocation, reason: "\(error)", configuration: configuration, stateDirectory: stateDirectory,
@@ -117,17 +117,17 @@ public enum AdmissionGate {
                                          EventEvidence(kind: "break_glass_until", value: Event.timestamp(breakGlass.until)),
                                          EventEvidence(kind: "break_glass_file", value: breakGlass.file),
                                          EventEvidence(kind: "actor", value: ("libvirt hook as \(caller)"))])
-            let recorded = (try? StateStore.open(stateDirectory: stateDirectory).append([event])) != nil
+            let recorded = (try? StateStore(stateDirectory: stateDirectory).append([event])) != nil
             SystemLog.warning("break-glass: domain \(invocation.domain) allowed to start without a decision (\(reason)); reason: \(breakGlass.reason); until \(Event.timestamp(breakGlass.until)); recorded in the store: \(recorded ? "yes" : "no")")
-            return Outcome(status: 0, message: "hyperward: break-glass: \(invocation.domain) started without a decision (\(reason))", events: [event])
+            return Outcome(status: 0, message: "break-glass: \(invocation.domain) started without a decision (\(reason))", events: [event])
         }
         let event = Event(time: Event.timestamp(now), kind: "admission.undecided", engine: .admission, subject: invocation.domain,
                           vm: invocation.domain, severity: .high, threat: .vmEscape,
                           summary: "domain \(invocation.domain) refused: Hyperward could not decide (\(reason))",
                           evidence: [EventEvidence(kind: "actor", value: ("libvirt hook as \(caller)"))])
-        _ = try? StateStore.open(stateDirectory: stateDirectory).append([event])
+        _ = try? StateStore(stateDirectory: stateDirectory).append([event])
         SystemLog.warning("domain \(invocation.domain) refused: Hyperward could not decide (\(reason))")
-        var message = "hyperward: domain \(invocation.domain) refused: Hyperward cannot decide (\(reason)); starts fail closed (break-glass: docs/governance.md)"
+        var message = "domain \(invocation.domain) refused: Hyperward cannot decide (\(reason)); starts fail closed (break-glass: docs/governance.md)"
         if let breakGlassProblem { message += "; break-glass not applied: \(breakGlassProblem)" }
         return Outcome(status: refusedStatus, message: message, events: [event])
     }

@@ -57,6 +57,6 @@ public enum GovernanceAccess {
         let event = Event(time: Event.timestamp(), kind: kind, engine: .admission, subject: subject, vm: vm, severity: severity,
                           threat: .hypervisorVulnerability, summary: summary,
                           evidence: [EventEvidence(kind: "actor", value: caller.description)] + extra)
-        try StateStore.open(stateDirectory: configuration.stateDirectory).append([event])
+        try StateStore(stateDirectory: configuration.stateDirectory).append([event])
     }
 }

@@ -85,11 +85,9 @@ public enum TemplateVMCreate {
 
         // The disk: encrypted through the key service when the template requires it (or asked).
         let encrypt = template.diskEncryption == .required || (request.encryptDisk ?? false)
-        if template.diskEncryption == .forbidden, request.encryptDisk == true {
-            throw HyperwardError(.refused, "template \(request.template) does not allow encrypted disks")
-        }
         var disk: (path: String, format: String, secretUUID: String?)?
-        if let size = request.diskSize {
+        let size = request.diskSize ?? "0"
+        if request.diskSize != nil || encrypt {
             guard let pool = request.pool ?? template.diskPools.first else {
                 throw HyperwardError(.configuration, "template \(request.template) allows no disk pool")
             }
@@ -102,25 +100,31 @@ public enum TemplateVMCreate {
                 try PlainDisk.create(path: path, size: size)
                 disk = (path, "qcow2", nil)
             }
-        } else if encrypt {
-            throw HyperwardError(.usage, "template \(request.template) requires an encrypted disk: give --disk-size")
         }
 
-        let xml = DomainTemplateRenderer.render(template: template, request: DomainTemplateRenderer.Request(
-            name: request.name, uuid: uuid, templateName: request.template, tenant: request.tenant,
-            memoryMiB: request.memoryMiB, vcpus: request.vcpus, diskPath: disk?.path, diskFormat: disk?.format,
-            diskSecretUUID: disk?.secretUUID, network: request.network ?? template.networks.first,
-            kernel: request.kernel, initrd: request.initrd, commandLine: request.commandLine))
+        guard let disk else { throw HyperwardError(.usage, "give --disk-size: a VM from a template has a disk") }
+        let network = request.network ?? template.networks.first
+        let xml: String
+        do {
+            xml = try DomainTemplateRenderer.render(template: request.template, policy: policy, request: DomainTemplateRenderer.Request(
+                name: request.name, tenant: request.tenant, uuid: uuid, diskPath: disk.path, diskFormat: disk.format,
+                secretUUID: disk.secretUUID, network: network.map { .network($0) },
+                memoryMiB: request.memoryMiB ?? min(template.maxMemoryMiB, 1024), vcpus: request.vcpus ?? 1,
+                kernel: request.kernel, initrd: request.initrd, cmdline: request.commandLine))
+        } catch {
+            unlink(disk.path)
+            throw error
+        }
         let decision = AdmissionJudge.judge(domainXML: xml, policy: policy)
         guard decision.isAllowed else {
-            if let disk { unlink(disk.path) }
+            unlink(disk.path)
             throw HyperwardError(.configuration, "the domain rendered from template \(request.template) is not admitted by it: "
                                  + decision.violations.map { "\($0.rule.id) at \($0.xpath): \($0.message)" }.joined(separator: "; "))
         }
         do {
             try LibvirtDomainControl(connection: connection).define(xml: xml)
         } catch {
-            if let disk { unlink(disk.path) }
+            unlink(disk.path)
             throw error
         }
 
@@ -136,17 +140,17 @@ public enum TemplateVMCreate {
                              EventEvidence(kind: "policy_sha256", value: loaded.sha256)]
         var evidence = [EventEvidence(kind: "actor", value: caller.description), EventEvidence(kind: "template", value: request.template),
                         EventEvidence(kind: "tenant", value: request.tenant), EventEvidence(kind: "uuid", value: uuid),
-                        EventEvidence(kind: "encrypted", value: disk?.secretUUID != nil ? "yes" : "no"),
+                        EventEvidence(kind: "encrypted", value: disk.secretUUID != nil ? "yes" : "no"),
                         EventEvidence(kind: "policy_sha256", value: loaded.sha256)]
-        if let disk { evidence.append(EventEvidence(kind: "disk", path: disk.path)) }
+        evidence.append(EventEvidence(kind: "disk", path: disk.path))
         if !request.securityGroups.isEmpty { evidence.append(EventEvidence(kind: "security_groups", value: request.securityGroups.joined(separator: ","))) }
         if let certificate { evidence.append(EventEvidence(kind: "certificate", path: certificate)) }
         let created = Event(time: Event.timestamp(), kind: "vm.created", engine: .admission, subject: request.name, vm: request.name,
                             severity: .info, threat: .vmEscape,
                             summary: "\(caller) created \(request.name) from template \(request.template) for tenant \(request.tenant)",
                             evidence: evidence)
-        try StateStore.open(stateDirectory: configuration.stateDirectory).append([allowed, created])
-        return Created(name: request.name, uuid: uuid, disk: disk?.path, encrypted: disk?.secretUUID != nil, certificate: certificate, event: created)
+        try StateStore(stateDirectory: configuration.stateDirectory).append([allowed, created])
+        return Created(name: request.name, uuid: uuid, disk: disk.path, encrypted: disk.secretUUID != nil, certificate: certificate, event: created)
     }
 }
 

@@ -115,7 +115,16 @@ struct LedgerCommand: AsyncParsableCommand {
                     return LedgerCommand.render(try LedgerExport.verify(directory: export, verifier: verifier, checkpoints: given), format: format, what: "export")
                 }
                 let store = try LedgerCommand.existingStore(global)
-                let verifier = try LedgerOperations(configuration: try global.loadConfiguration()).verifier(keyFile: key)
+                let verifier: NoteVerifier?
+                let signedBefore = !(try store.checkpoints()).isEmpty
+                do {
+                    verifier = try LedgerOperations(configuration: try global.loadConfiguration()).verifier(keyFile: key)
+                } catch let error as HyperwardError where error.code == .notFound && key == nil && given.isEmpty && !signedBefore {
+                    // Nothing was ever signed: the entries are checked against their events, and
+                    // the operator told that no signature binds them yet.
+                    Output.warn("no checkpoint has been signed yet: only the entries' consistency with the events is checked (sign one with `hyperward ledger checkpoint`)")
+                    verifier = nil
+                }
                 return LedgerCommand.render(try store.verifyLedger(verifier: verifier, checkpoints: given), format: format, what: "ledger")
             }
         }
