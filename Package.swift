@@ -211,6 +211,12 @@ let package = Package(
             dependencies: ["HyperwardHost", "NetworkPolicy", "NetTestSupport", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
+        // Admission judge timing over generated domains; its generator also feeds the corpus test.
+        .executableTarget(
+            name: "AdmissionBench",
+            dependencies: ["Admission", "HyperwardHost", "FixtureSupport"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "KeyBench",
             dependencies: ["HyperwardHost", "KeyManagement"],
@@ -270,7 +276,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdmissionTests",
-            dependencies: ["Admission", "HyperwardHost", "HyperwardCore", "NetworkPolicy", "HyperwardFuzz"],
+            dependencies: ["Admission", "AdmissionBench", "HyperwardHost", "HyperwardCore", "NetworkPolicy", "HyperwardFuzz", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -42,6 +42,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case luks
     case domstats
     case series
+    case admission
 
     /// Runs one input through the target.
     /// - Throws: `FuzzFailure` when a promised property does not hold for this input.
@@ -63,6 +64,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .luks: try FuzzTarget.luks(bytes)
         case .domstats: try FuzzTarget.domstats(bytes)
         case .series: try FuzzTarget.series(bytes)
+        case .admission: try FuzzTarget.admission(bytes)
         }
     }
 
