@@ -42,8 +42,10 @@ struct JudgeContext {
 
     /// Checks a `<domain>` root element.
     mutating func checkDomain(_ domain: DomainXML.Element) {
-        if domain[attribute: "type"] != "kvm" {
-            deny(.domainType, domain, "domain type '\(domain[attribute: "type"] ?? "")' is not kvm: QEMU's TCG emulator is not a security boundary")
+        let allowedTypes = checksTemplateRules ? template.domainTypes : ["kvm"]
+        if !allowedTypes.contains(domain[attribute: "type"] ?? "") {
+            deny(.domainType, domain, "domain type '\(domain[attribute: "type"] ?? "")' is not \(allowedTypes.joined(separator: " or ")): "
+                 + "QEMU's TCG emulator is not a security boundary, and other types are not QEMU/KVM")
         }
         checkQEMUNamespace(domain)
         for seclabel in domain.children(named: "seclabel") { checkDomainSeclabel(seclabel) }

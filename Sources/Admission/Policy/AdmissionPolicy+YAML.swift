@@ -116,8 +116,9 @@ struct AdmissionPolicyParser {
 
     static let templateKeys: Set<String> = [
         "description", "machine", "cpu", "max_vcpus", "max_memory_mib", "disks", "networks", "security_groups",
-        "vtpm", "console", "vhost_user_paths", "boot_paths",
+        "vtpm", "console", "vhost_user_paths", "boot_paths", "domain_types",
     ]
+    static let domainTypes: Set<String> = ["kvm", "qemu"]
     static let cpuModes: Set<String> = ["host-model", "host-passthrough", "custom", "maximum"]
     static let diskFormats: Set<String> = ["raw", "qcow2", "qed", "vmdk", "vdi", "vpc", "vhdx", "iso", "luks"]
 
@@ -183,6 +184,12 @@ struct AdmissionPolicyParser {
                         template.serial = try choice(v, what: "\(what): console.serial", as: AdmissionTemplate.SerialRule.self)
                     }
                 }
+            case "domain_types":
+                let types = try nonEmptyStrings(value, what: "\(what): domain_types", why: "list the allowed domain types (kvm; qemu for TCG)")
+                for type in types where !Self.domainTypes.contains(type) {
+                    throw fail("\(what): domain type '\(type)' is not one of \(Self.domainTypes.sorted().joined(separator: ", "))", value)
+                }
+                template.domainTypes = types
             case "vhost_user_paths": template.vhostUserPaths = try directories(value, what: "\(what): vhost_user_paths", mayBeEmpty: true)
             default:
                 template.bootPaths = try directories(value, what: "\(what): boot_paths", mayBeEmpty: true)

@@ -65,6 +65,9 @@ public struct AdmissionTemplate: Sendable, Hashable {
     public var bootPaths: [String]
     /// Free text.
     public var description: String?
+    /// The domain types allowed: `kvm` (the default), and `qemu` (TCG emulation, no hardware
+    /// isolation: for hosts without KVM, labs and tests) only when listed.
+    public var domainTypes: [String] = ["kvm"]
 
     /// The firmware and NVRAM directories of Debian's and Fedora's QEMU packages: the default of
     /// `boot_paths`.

@@ -57,6 +57,8 @@ public enum DomainTemplateRenderer {
         public var cpuModel: String?
         /// Whether to add a graphics console (VNC on loopback) when the template allows one.
         public var graphics: Bool
+        /// The domain type (`kvm`, or `qemu` where the template allows TCG); nil: the template's first.
+        public var domainType: String?
 
         /// Creates a request.
         public init(name: String, tenant: String, uuid: String, diskPath: String, diskFormat: String, secretUUID: String? = nil,
@@ -118,7 +120,11 @@ public enum DomainTemplateRenderer {
             machine = first
         }
         let e = escaped
-        var x = "<domain type='kvm'>\n"
+        let domainType = r.domainType ?? template.domainTypes.first ?? "kvm"
+        guard template.domainTypes.contains(domainType) else {
+            throw fail("domain type '\(domainType)' is not allowed (allowed: \(template.domainTypes.joined(separator: ", ")))")
+        }
+        var x = "<domain type='\(e(domainType))'>\n"
         x += "  <name>\(e(r.name))</name>\n  <uuid>\(e(r.uuid))</uuid>\n"
         x += "  <metadata>\n    <hyperward:admission xmlns:hyperward='\(AdmissionJudge.metadataNamespace)' template='\(e(templateName))' tenant='\(e(r.tenant))'/>\n  </metadata>\n"
         x += "  <memory unit='MiB'>\(r.memoryMiB)</memory>\n  <currentMemory unit='MiB'>\(r.memoryMiB)</currentMemory>\n"

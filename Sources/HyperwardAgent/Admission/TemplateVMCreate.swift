@@ -36,6 +36,8 @@ public enum TemplateVMCreate {
         public var initrd: String?
         public var commandLine: String?
         public var certificateDirectory: String?
+        /// `kvm` or `qemu` (TCG); nil: KVM when /dev/kvm opens and the template allows it, else TCG.
+        public var domainType: String?
 
         public init(name: String, template: String, tenant: String) {
             self.name = name
@@ -106,11 +108,13 @@ public enum TemplateVMCreate {
         let network = request.network ?? template.networks.first
         let xml: String
         do {
-            xml = try DomainTemplateRenderer.render(template: request.template, policy: policy, request: DomainTemplateRenderer.Request(
+            var render = DomainTemplateRenderer.Request(
                 name: request.name, tenant: request.tenant, uuid: uuid, diskPath: disk.path, diskFormat: disk.format,
                 secretUUID: disk.secretUUID, network: network.map { .network($0) },
                 memoryMiB: request.memoryMiB ?? min(template.maxMemoryMiB, 1024), vcpus: request.vcpus ?? 1,
-                kernel: request.kernel, initrd: request.initrd, cmdline: request.commandLine))
+                kernel: request.kernel, initrd: request.initrd, cmdline: request.commandLine)
+            render.domainType = try request.domainType ?? domainType(template, name: request.template)
+            xml = try DomainTemplateRenderer.render(template: request.template, policy: policy, request: render)
         } catch {
             unlink(disk.path)
             throw error
@@ -151,6 +155,19 @@ public enum TemplateVMCreate {
                             evidence: evidence)
         try StateStore(stateDirectory: configuration.stateDirectory).append([allowed, created])
         return Created(name: request.name, uuid: uuid, disk: disk.path, encrypted: disk.secretUUID != nil, certificate: certificate, event: created)
+    }
+}
+
+extension TemplateVMCreate {
+    /// KVM when this host can run it and the template allows it; else TCG (`qemu`) where the
+    /// template allows it (labs, hosts without KVM).
+    static func domainType(_ template: AdmissionTemplate, name: String) throws -> String {
+        let fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
+        let kvmUsable = fd >= 0
+        if fd >= 0 { close(fd) }
+        if kvmUsable, template.domainTypes.contains("kvm") { return "kvm" }
+        if template.domainTypes.contains("qemu") { return "qemu" }
+        throw HyperwardError(.refused, "template \(name) allows only KVM domains and /dev/kvm is not usable on this host")
     }
 }
 

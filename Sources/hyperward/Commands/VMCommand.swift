@@ -80,6 +80,8 @@ extension VMCommand {
         @Option(help: ArgumentHelp("Direct kernel boot: the kernel (a path the template's boot_paths allow).", valueName: "FILE")) var kernel: String?
         @Option(help: ArgumentHelp("Direct kernel boot: the initrd.", valueName: "FILE")) var initrd: String?
         @Option(name: .customLong("cmdline"), help: "Direct kernel boot: the kernel command line.") var commandLine: String?
+        @Option(name: .customLong("domain-type"), help: ArgumentHelp("kvm, or qemu (TCG, where the template allows it); default kvm when /dev/kvm opens.", valueName: "TYPE"))
+        var domainType: String?
         @Option(name: .customLong("certificate-dir"), help: ArgumentHelp("Issue the VM a TLS server certificate into this directory.", valueName: "DIR"))
         var certificateDirectory: String?
 
@@ -98,6 +100,7 @@ extension VMCommand {
                 request.initrd = initrd
                 request.commandLine = commandLine
                 request.certificateDirectory = certificateDirectory
+                request.domainType = domainType
                 let created = try TemplateVMCreate.create(request, configuration: configuration, access: access.keyAccess)
                 var out = "created \(created.name) (uuid \(created.uuid)) from template \(template) for tenant \(tenant)"
                 if let disk = created.disk { out += "; disk \(disk)\(created.encrypted ? " (encrypted)" : "")" }
