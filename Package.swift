@@ -79,6 +79,8 @@ let package = Package(
             dependencies: [
                 "HyperwardHost",
                 "HyperwardCore",
+                // A domain admitted under a template joins the security groups its metadata names.
+                "Admission",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
@@ -249,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetworkPolicyTests",
-            dependencies: ["HyperwardHost", "NetworkPolicy", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
+            dependencies: ["HyperwardHost", "NetworkPolicy", "Admission", "HyperwardCore", "NetTestSupport", "HyperwardFuzz"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

@@ -16,6 +16,8 @@ groups:
 templates:
   small:
     machine: [pc, "pc-i440fx-*", "pc-q35-*", q35]
+    domain_types: [kvm, qemu]
+    cpu: { modes: [host-model, custom] }
     max_vcpus: 2
     max_memory_mib: 2048
     disks: { pools: [/var/lib/libvirt/images], formats: [qcow2, raw], encryption: optional }

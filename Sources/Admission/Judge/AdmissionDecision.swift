@@ -47,6 +47,9 @@ public struct AdmissionDecision: Sendable, Hashable, Codable {
     public var violations: [AdmissionViolation]
     /// Observations that deny nothing (`note.ksm`).
     public var notes: [AdmissionViolation]
+    /// The security groups the metadata names (`security-groups`, space-separated), each one the
+    /// template allows when the decision is an allowance.
+    public var securityGroups: [String] = []
 
     /// Creates a decision.
     public init(template: String? = nil, tenant: String? = nil, domainName: String? = nil, domainUUID: String? = nil,
@@ -67,6 +70,7 @@ public struct AdmissionDecision: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case allowed, template, tenant, domainName = "domain_name", domainUUID = "domain_uuid", violations, notes
+        case securityGroups = "security_groups"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,6 +81,7 @@ public struct AdmissionDecision: Sendable, Hashable, Codable {
         domainUUID = try container.decodeIfPresent(String.self, forKey: .domainUUID)
         violations = try container.decode([AdmissionViolation].self, forKey: .violations)
         notes = try container.decodeIfPresent([AdmissionViolation].self, forKey: .notes) ?? []
+        securityGroups = try container.decodeIfPresent([String].self, forKey: .securityGroups) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -88,6 +93,7 @@ public struct AdmissionDecision: Sendable, Hashable, Codable {
         try container.encode(domainUUID, forKey: .domainUUID)
         try container.encode(violations, forKey: .violations)
         try container.encode(notes, forKey: .notes)
+        if !securityGroups.isEmpty { try container.encode(securityGroups, forKey: .securityGroups) }
     }
 }
 

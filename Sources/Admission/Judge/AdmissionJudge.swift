@@ -70,6 +70,9 @@ public enum AdmissionJudge {
             .filter { $0.namespaceURI == metadataNamespace && $0.localName == "admission" }
         var templateName = asked?.template
         var tenantName = asked?.tenant
+        if let element = metadata.first, let groups = element[attribute: "security-groups"] {
+            decision.securityGroups = groups.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+        }
         if metadata.count > 1 {
             deny(.templateAmbiguous, metadata[1].xpath, "\(metadata.count) hyperward:admission elements; exactly one is allowed")
         } else if let element = metadata.first {
@@ -109,6 +112,12 @@ public enum AdmissionJudge {
                 }
             } else {
                 deny(.tenantUnknown, "/domain/metadata", "tenant '\(tenantName)' is not in the policy")
+            }
+        }
+        if let template {
+            for group in decision.securityGroups where !template.securityGroups.contains(group) {
+                deny(.securityGroupTemplate, metadata.first?.xpath ?? "/domain/metadata",
+                     "security group '\(group)' is not one template '\(templateName ?? "")' allows (allowed: \(template.securityGroups.joined(separator: ", ")))")
             }
         }
         // Without a template the XML is still checked against the rules no template relaxes,

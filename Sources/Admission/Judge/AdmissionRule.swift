@@ -61,6 +61,8 @@ public struct AdmissionRule: Sendable, Hashable, Codable, CustomStringConvertibl
     public static let tenantUnknown = AdmissionRule("tenant.unknown", .vmEscape, "the tenant named is not in the policy")
     /// The tenant may not use the template.
     public static let tenantTemplate = AdmissionRule("tenant.template", .vmEscape, "the tenant is not granted the template")
+    /// The metadata names a security group the template does not allow.
+    public static let securityGroupTemplate = AdmissionRule("security_group.template", .networkThreat, "a security group in the metadata that the template does not allow")
 
     // MARK: Always applied
 
@@ -186,6 +188,7 @@ public struct AdmissionRule: Sendable, Hashable, Codable, CustomStringConvertibl
     /// Every rule, in the order of docs/admission-rules.md.
     public static let all: [AdmissionRule] = [
         xmlMalformed, templateMissing, templateAmbiguous, templateUnknown, templateMismatch, tenantMissing, tenantUnknown, tenantTemplate,
+        securityGroupTemplate,
         domainType, emulatorPath, hostdev, redirdev, qemuCommandline, qemuOverride, qemuCapabilities, qemuNamespace, shmem,
         vhostUserPath, filesystemHost, chardevBackend, chardevPath, chardevLog, graphicsForbidden, graphicsType, graphicsListen,
         graphicsAuth, seclabelDisabled, seclabelNoRelabel, seclabelStatic, seclabelDevice, memoryShared, memorySource, cpuFeature,

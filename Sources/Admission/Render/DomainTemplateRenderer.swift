@@ -59,6 +59,9 @@ public enum DomainTemplateRenderer {
         public var graphics: Bool
         /// The domain type (`kvm`, or `qemu` where the template allows TCG); nil: the template's first.
         public var domainType: String?
+        /// The security groups the VM's interfaces join (each one the template allows), written
+        /// in its metadata, where the network engine reads them for an admitted domain.
+        public var securityGroups: [String] = []
 
         /// Creates a request.
         public init(name: String, tenant: String, uuid: String, diskPath: String, diskFormat: String, secretUUID: String? = nil,
@@ -124,9 +127,13 @@ public enum DomainTemplateRenderer {
         guard template.domainTypes.contains(domainType) else {
             throw fail("domain type '\(domainType)' is not allowed (allowed: \(template.domainTypes.joined(separator: ", ")))")
         }
+        for group in r.securityGroups where !template.securityGroups.contains(group) {
+            throw fail("security group '\(group)' is not allowed (allowed: \(template.securityGroups.joined(separator: ", ")))")
+        }
+        let groups = r.securityGroups.isEmpty ? "" : " security-groups='\(e(r.securityGroups.joined(separator: " ")))'"
         var x = "<domain type='\(e(domainType))'>\n"
         x += "  <name>\(e(r.name))</name>\n  <uuid>\(e(r.uuid))</uuid>\n"
-        x += "  <metadata>\n    <hyperward:admission xmlns:hyperward='\(AdmissionJudge.metadataNamespace)' template='\(e(templateName))' tenant='\(e(r.tenant))'/>\n  </metadata>\n"
+        x += "  <metadata>\n    <hyperward:admission xmlns:hyperward='\(AdmissionJudge.metadataNamespace)' template='\(e(templateName))' tenant='\(e(r.tenant))'\(groups)/>\n  </metadata>\n"
         x += "  <memory unit='MiB'>\(r.memoryMiB)</memory>\n  <currentMemory unit='MiB'>\(r.memoryMiB)</currentMemory>\n"
         x += "  <vcpu placement='static'>\(r.vcpus)</vcpu>\n"
         x += "  <os>\n    <type arch='x86_64' machine='\(e(machine))'>hvm</type>\n"

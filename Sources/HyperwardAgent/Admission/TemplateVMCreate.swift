@@ -113,6 +113,7 @@ public enum TemplateVMCreate {
                 secretUUID: disk.secretUUID, network: network.map { .network($0) },
                 memoryMiB: request.memoryMiB ?? min(template.maxMemoryMiB, 1024), vcpus: request.vcpus ?? 1,
                 kernel: request.kernel, initrd: request.initrd, cmdline: request.commandLine)
+            render.securityGroups = request.securityGroups
             render.domainType = try request.domainType ?? domainType(template, name: request.template)
             xml = try DomainTemplateRenderer.render(template: request.template, policy: policy, request: render)
         } catch {

@@ -22,6 +22,13 @@ public protocol LibvirtXMLSource: Sendable {
     func domainXML(_ name: String) throws(HyperwardError) -> String
     /// The XML of network `name` (`virNetworkGetXMLDesc`).
     func networkXML(_ name: String) throws(HyperwardError) -> String
+    /// The names of the running domains.
+    func activeDomainNames() throws(HyperwardError) -> [String]
+}
+
+extension LibvirtXMLSource {
+    /// None by default (sources that only answer for named domains).
+    public func activeDomainNames() throws(HyperwardError) -> [String] { [] }
 }
 
 /// libvirt's C API over a read-only connection, opened on first use.
@@ -39,6 +46,10 @@ public final class LibvirtAPIXMLSource: LibvirtXMLSource, @unchecked Sendable {
 
     public func networkXML(_ name: String) throws(HyperwardError) -> String {
         try connected().xml(ofNetwork: name)
+    }
+
+    public func activeDomainNames() throws(HyperwardError) -> [String] {
+        try connected().domains(activeOnly: true).map(\.name)
     }
 
     private func connected() throws(HyperwardError) -> LibvirtConnection {

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Admission
 import HyperwardCore
 import HyperwardHost
 
@@ -26,16 +27,24 @@ public enum PolicyLoader {
         let absolute = OperatorFiles.absolute(path)
         do {
             let text = try RootedFileSystem().readText(absolute, limit: 16 << 20)
-            let parsed = try NetworkPolicy.parse(text, file: path, under: inline ? ["network", "policy"] : [])
+            var parsed = try NetworkPolicy.parse(text, file: path, under: inline ? ["network", "policy"] : [])
+            let named = parsed.vms.count
+            // With templates in the file, admitted domains join the groups their metadata names.
+            if let admission = try? AdmissionPolicy.parse(text, file: path, under: inline ? ["network", "policy"] : []),
+               !admission.templates.isEmpty {
+                let (bound, notes) = parsed.addingAdmittedDomains(admission, source: LibvirtAPIXMLSource())
+                for note in notes { warn(note.terminalSafe) }
+                parsed = bound
+            }
             // VMs listed without interfaces are libvirt domains: their taps and MACs come from the
             // domain XML, their addresses from the network's DHCP host entries.
             guard parsed.vms.values.contains(where: { $0.interfaces.isEmpty || $0.interfaces.contains { $0.device.isEmpty } }) else {
-                return (parsed, parsed.vms.count)
+                return (parsed, named)
             }
             let (resolved, notes) = parsed.resolvingLibvirt(LibvirtAPIXMLSource())
             // Notes carry libvirt's own messages: escaped like everything echoed from outside.
             for note in notes { warn(note.terminalSafe) }
-            return (resolved, parsed.vms.count)
+            return (resolved, named)
         } catch {
             throw HyperwardError(exitStatus: error.code == .notFound ? ExitStatus.usage : ExitStatus.configuration, error.description.terminalSafe)
         }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Admission
 import ArgumentParser
 import Foundation
 import HyperwardAgent
@@ -351,7 +352,10 @@ extension AsyncParsableCommand {
                          prepare: (KeyOperations) throws -> Void = { _ in },
                          _ body: (Keystore, KeyOperations) throws -> (version: Int?, message: String)) async throws {
         try await reportingErrors {
-            let context = try KeyOperations(configuration: try global.loadConfiguration())
+            let configuration = try global.loadConfiguration()
+            // Changing keys is the admin's; using them (encrypt, decrypt, data keys, listing) an operator's.
+            try GovernanceAccess.require(changes ? .admin : .operator, for: kind, configuration: configuration)
+            let context = try KeyOperations(configuration: configuration)
             try prepare(context)
             let store = try context.open(access.keyAccess)
             let lock = changes ? try StateChange.acquire(context.directory, kind) : nil

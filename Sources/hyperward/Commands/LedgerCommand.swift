@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 
+import Admission
 import ArgumentParser
 import Foundation
 import HyperwardAgent
@@ -78,6 +79,7 @@ struct LedgerCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let configuration = try global.loadConfiguration()
+                try GovernanceAccess.require(.operator, for: "ledger checkpoint", configuration: configuration)
                 let keys = try KeyOperations(configuration: configuration)
                 let keystore = try keys.open(access.keyAccess)
                 let signer = try LedgerOperations(configuration: configuration).signer(keystore)

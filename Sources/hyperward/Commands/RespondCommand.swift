@@ -9,8 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Admission
 import ArgumentParser
 import Foundation
+import HyperwardAgent
 import HyperwardCore
 import HyperwardHost
 import Response
@@ -106,6 +108,7 @@ struct RespondCommand: AsyncParsableCommand {
 
     static func responder(_ vm: String, global: GlobalOptions, dryRun: Bool, netns: String?) throws -> Responder {
         let configuration = try global.loadConfiguration()
+        try GovernanceAccess.require(dryRun ? .viewer : .operator, for: "respond on \(vm)", configuration: configuration)
         return try Responder.forOperator(vm: vm, stateDirectory: configuration.stateDirectory, dryRun: dryRun,
                                          namespace: netns ?? configuration.network.netns, say: { Output.write($0 + "\n") })
     }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Admission
 import ArgumentParser
 import Foundation
 import HyperwardCore
@@ -42,7 +43,9 @@ extension VMCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let count = try EncryptedVMStart.start(name, operations: try KeyOperations(configuration: try global.loadConfiguration()),
+                let configuration = try global.loadConfiguration()
+                try GovernanceAccess.require(.operator, for: "vm start \(name)", configuration: configuration)
+                let count = try EncryptedVMStart.start(name, operations: try KeyOperations(configuration: configuration),
                                                        access: access.keyAccess)
                 Output.write("started \(name) (\(count) encrypted disk\(count == 1 ? "" : "s"))\n")
                 return ExitStatus.completed
