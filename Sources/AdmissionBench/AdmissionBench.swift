@@ -47,7 +47,8 @@ enum AdmissionBench {
         print("admission bench: \(count) domains (\(denied) with injected faults), \(bytes / count) bytes on average, best of 5 runs")
         for (name, result) in [("judge", judge), ("tree only", tree), ("interfaces reader", reader)] {
             let perDomain = result.seconds / Double(count) * 1e3
-            print(String(format: "  %-18@ %8.1f ms total  %6.3f ms/domain  %5.2fx tree", name as NSString, result.seconds * 1e3, perDomain, result.seconds / tree.seconds))
+            let label = name.padding(toLength: 18, withPad: " ", startingAt: 0)
+            print(label + String(format: " %8.1f ms total  %6.3f ms/domain  %5.2fx tree", result.seconds * 1e3, perDomain, result.seconds / tree.seconds))
         }
     }
 }

@@ -50,6 +50,9 @@ struct AdmissionJudgeRuleTests {
         .devices("hostdev", "/domain/devices/hostdev[2]",
                  "<hostdev mode='subsystem' type='usb'/><hostdev mode='subsystem' type='mdev'/>"),
         .devices("redirdev", "/domain/devices/redirdev", "<redirdev bus='usb' type='spicevmc'/>"),
+        // libvirt reads many elements by local name alone: another namespace hides nothing.
+        .devices("hostdev", "/domain/devices/x:hostdev", "<x:hostdev xmlns:x='urn:example:other' mode='subsystem' type='pci'/>"),
+        .devices("shmem", "/domain/devices/shmem", "<shmem xmlns='urn:example:other' name='s'/>"),
         .top("qemu.commandline", "/domain/q:commandline",
              "<q:commandline xmlns:q='\(q)'><q:arg value='-device'/><q:arg value='ivshmem'/></q:commandline>"),
         .top("qemu.commandline", "/domain/commandline", "<commandline xmlns='\(q)'><arg value='-S'/></commandline>"),

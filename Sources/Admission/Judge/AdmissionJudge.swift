@@ -41,7 +41,7 @@ public enum AdmissionJudge {
     public static func judge(domain: DomainXML.Element, template: AdmissionTemplate) -> AdmissionDecision {
         var context = JudgeContext(template: template)
         context.checkDomain(domain)
-        return AdmissionDecision(domainName: domain.child("name")?.trimmedText, domainUUID: domain.child("uuid")?.trimmedText,
+        return AdmissionDecision(domainName: domain.libvirtChild("name")?.trimmedText, domainUUID: domain.libvirtChild("uuid")?.trimmedText,
                                  violations: context.violations, notes: context.notes)
     }
 
@@ -55,7 +55,7 @@ public enum AdmissionJudge {
             ])
         }
         var decision = AdmissionDecision(template: asked?.template, tenant: asked?.tenant,
-                                         domainName: root.child("name")?.trimmedText, domainUUID: root.child("uuid")?.trimmedText)
+                                         domainName: root.libvirtChild("name")?.trimmedText, domainUUID: root.libvirtChild("uuid")?.trimmedText)
         guard root.localName == "domain", root.namespaceURI == nil else {
             decision.violations = [AdmissionViolation(rule: .xmlMalformed, xpath: root.xpath,
                                                       message: "the root element is <\(root.qualifiedName)>, not <domain>")]
@@ -66,7 +66,7 @@ public enum AdmissionJudge {
             violations.append(AdmissionViolation(rule: rule, xpath: xpath, message: message))
         }
         // The metadata: exactly one <admission> in Hyperward's namespace, directly in <metadata>.
-        let metadata = root.children(named: "metadata").flatMap(\.children)
+        let metadata = root.libvirtChildren(named: "metadata").flatMap(\.children)
             .filter { $0.namespaceURI == metadataNamespace && $0.localName == "admission" }
         var templateName = asked?.template
         var tenantName = asked?.tenant

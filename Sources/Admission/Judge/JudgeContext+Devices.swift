@@ -15,7 +15,7 @@ import HyperwardHost
 extension JudgeContext {
     /// Checks every device under `<devices>`; unknown devices are not violations by themselves.
     mutating func checkDevices(_ devices: DomainXML.Element) {
-        for device in devices.children where device.namespaceURI == nil {
+        for device in devices.children where device.isLibvirtElement {
             switch device.localName {
             case "emulator": checkEmulator(device)
             case "hostdev": deny(.hostdev, device, "a host \(device[attribute: "type"] ?? "") device given to the guest: its DMA and firmware reach the host")
@@ -30,7 +30,7 @@ extension JudgeContext {
             case "input":
                 let type = device[attribute: "type"] ?? ""
                 if type == "passthrough" || type == "evdev" {
-                    deny(.inputPassthrough, device, "input type '\(type)' hands a host input device (\(device.child("source")?[attribute: "evdev"] ?? "?")) to the guest")
+                    deny(.inputPassthrough, device, "input type '\(type)' hands a host input device (\(device.libvirtChild("source")?[attribute: "evdev"] ?? "?")) to the guest")
                 }
             case "smartcard":
                 let mode = device[attribute: "mode"] ?? ""
@@ -71,7 +71,7 @@ extension JudgeContext {
         switch type {
         case "file", "block": break
         case "vhostuser":
-            checkVhostUserSocket(disk.child("source")?[attribute: "path"], at: disk.child("source") ?? disk, what: "vhost-user disk")
+            checkVhostUserSocket(disk.libvirtChild("source")?[attribute: "path"], at: disk.libvirtChild("source") ?? disk, what: "vhost-user disk")
             return
         default:
             deny(.diskType, disk, "disk type '\(type)' is not a file or block device in the template's pools")
@@ -79,11 +79,10 @@ extension JudgeContext {
         }
         guard checksTemplateRules else { return }
         // Every source with a host path: the disk's, its backing chain's, a qcow2 data file's.
-        var hasSource = false
-        for source in disk.descendantsAndSelf where source.localName == "source" || source.localName == "dataStore" {
+        let hasSource = disk.libvirtChild("source").map { $0[attribute: "file"] != nil || $0[attribute: "dev"] != nil } ?? false
+        for source in disk.descendantsAndSelf where (source.localName == "source" || source.localName == "dataStore") && source.isLibvirtElement {
             for attribute in ["file", "dev"] {
                 guard let path = source[attribute: attribute] else { continue }
-                if source.xpath.hasPrefix(disk.xpath + "/source") { hasSource = true }
                 if !HostPath.text(path, isInsideAnyOf: template.diskPools) {
                     deny(.diskPool, source, "disk '\(path)' is outside the template's pools (\(template.diskPools.joined(separator: ", ")))")
                 }
@@ -93,18 +92,17 @@ extension JudgeContext {
         // QEMU probe it, and a raw image's guest could then write a qcow2 header naming any host
         // file as its backing file (CVE-2008-2004).
         if hasSource {
-            let format = disk.child("driver")?[attribute: "type"]
-            if let format, template.diskFormats.contains(format) {
-            } else {
-                deny(.diskFormat, disk.child("driver") ?? disk,
+            let format = disk.libvirtChild("driver")?[attribute: "type"]
+            if !(format.map(template.diskFormats.contains) ?? false) {
+                deny(.diskFormat, disk.libvirtChild("driver") ?? disk,
                      format.map { "disk format '\($0)' is not allowed (allowed: \(template.diskFormats.joined(separator: ", ")))" }
                         ?? "no disk format declared (<driver type>): QEMU would probe it")
             }
         }
-        for backing in disk.descendantsAndSelf where backing.localName == "backingStore" && backing.child("source") != nil {
-            let format = backing.child("format")?[attribute: "type"]
+        for backing in disk.descendantsAndSelf where backing.localName == "backingStore" && backing.isLibvirtElement && backing.libvirtChild("source") != nil {
+            let format = backing.libvirtChild("format")?[attribute: "type"]
             if let format, template.diskFormats.contains(format) { continue }
-            deny(.diskFormat, backing.child("format") ?? backing,
+            deny(.diskFormat, backing.libvirtChild("format") ?? backing,
                  format.map { "backing store format '\($0)' is not allowed" } ?? "a backing store without a declared format")
         }
         if hasSource, device == "disk", template.diskEncryption == .required, !Self.isEncrypted(disk) {
@@ -114,9 +112,9 @@ extension JudgeContext {
 
     /// A LUKS `<encryption>` with a passphrase secret, in the disk or its `<source>`.
     static func isEncrypted(_ disk: DomainXML.Element) -> Bool {
-        let candidates = disk.children(named: "encryption") + (disk.child("source")?.children(named: "encryption") ?? [])
+        let candidates = disk.libvirtChildren(named: "encryption") + (disk.libvirtChild("source")?.libvirtChildren(named: "encryption") ?? [])
         return candidates.contains { encryption in
-            encryption[attribute: "format"] == "luks" && encryption.children(named: "secret").contains {
+            encryption[attribute: "format"] == "luks" && encryption.libvirtChildren(named: "secret").contains {
                 $0[attribute: "type"] == "passphrase" && ($0[attribute: "uuid"] != nil || $0[attribute: "usage"] != nil)
             }
         }
@@ -126,7 +124,7 @@ extension JudgeContext {
 
     mutating func checkInterface(_ interface: DomainXML.Element) {
         let type = interface[attribute: "type"] ?? ""
-        let source = interface.child("source")
+        let source = interface.libvirtChild("source")
         switch type {
         case "network", "bridge":
             guard checksTemplateRules else { break }
@@ -151,11 +149,11 @@ extension JudgeContext {
             deny(.interfaceType, interface, type.isEmpty ? "an interface without a type" : "interface type '\(type)' is not accepted")
         }
         for name in ["script", "downscript"] {
-            for script in interface.children(named: name) {
+            for script in interface.libvirtChildren(named: name) {
                 deny(.interfaceScript, script, "<\(name) path='\(script[attribute: "path"] ?? "")'> would run a host program as root")
             }
         }
-        if let backend = interface.child("backend") {
+        if let backend = interface.libvirtChild("backend") {
             for (attribute, allowed) in [("tap", "/dev/net/tun"), ("vhost", "/dev/vhost-net")] {
                 if let path = backend[attribute: attribute], path != allowed {
                     deny(.interfaceBackend, backend, "\(attribute)='\(path)': only \(allowed) is accepted")
@@ -176,11 +174,11 @@ extension JudgeContext {
 
     mutating func checkFilesystem(_ filesystem: DomainXML.Element) {
         // virtiofs served by an external virtiofsd: a vhost-user socket, judged as one.
-        if filesystem.child("driver")?[attribute: "type"] == "virtiofs", let socket = filesystem.child("source")?[attribute: "socket"] {
-            checkVhostUserSocket(socket, at: filesystem.child("source") ?? filesystem, what: "virtiofs")
+        if filesystem.libvirtChild("driver")?[attribute: "type"] == "virtiofs", let socket = filesystem.libvirtChild("source")?[attribute: "socket"] {
+            checkVhostUserSocket(socket, at: filesystem.libvirtChild("source") ?? filesystem, what: "virtiofs")
             return
         }
-        let source = filesystem.child("source")
+        let source = filesystem.libvirtChild("source")
         let path = source?[attribute: "dir"] ?? source?[attribute: "file"] ?? source?[attribute: "dev"] ?? source?[attribute: "name"] ?? ""
         let mode = filesystem[attribute: "accessmode"].map { ", accessmode \($0)" } ?? ""
         deny(.filesystemHost, filesystem, "host path '\(path)' exported to the guest (type \(filesystem[attribute: "type"] ?? "mount")\(mode))")
@@ -199,7 +197,7 @@ extension JudgeContext {
         if type == "pty" || type == "null" || isSpiceChannel {
             // Accepted.
         } else if type == "unix" && allowsUnix {
-            let source = device.child("source")
+            let source = device.libvirtChild("source")
             if let mode = source?[attribute: "mode"], mode != "bind" {
                 deny(.chardevPath, source ?? device, "\(kind) connects to a host socket (mode '\(mode)'): only sockets libvirt binds are accepted")
             } else if let path = source?[attribute: "path"], !HostPath.text(path, isInsideAnyOf: Self.libvirtSocketDirectories) {
@@ -207,10 +205,10 @@ extension JudgeContext {
             }
         } else {
             let allowed = isChannel ? "pty, unix, spicevmc" : (allowsUnix ? "pty, unix" : "pty")
-            let detail = [device.child("source")?[attribute: "host"], device.child("source")?[attribute: "path"]].compactMap { $0 }.first
+            let detail = [device.libvirtChild("source")?[attribute: "host"], device.libvirtChild("source")?[attribute: "path"]].compactMap { $0 }.first
             deny(.chardevBackend, device, "\(kind) of type '\(type)'\(detail.map { " (\($0))" } ?? "") is not accepted (allowed: \(allowed))")
         }
-        if let log = device.child("log"), let file = log[attribute: "file"], !HostPath.text(file, isInsideAnyOf: Self.libvirtLogDirectories) {
+        if let log = device.libvirtChild("log"), let file = log[attribute: "file"], !HostPath.text(file, isInsideAnyOf: Self.libvirtLogDirectories) {
             deny(.chardevLog, log, "\(kind) log '\(file)' is written outside \(Self.libvirtLogDirectories.joined(separator: ", "))")
         }
     }
@@ -240,7 +238,7 @@ extension JudgeContext {
             places += 1
             if !HostPath.text(socket, isInsideAnyOf: Self.libvirtSocketDirectories) { exposed.append("socket \(socket)") }
         }
-        for listen in graphics.children(named: "listen") {
+        for listen in graphics.libvirtChildren(named: "listen") {
             places += 1
             switch listen[attribute: "type"] ?? "address" {
             case "none": break
@@ -286,10 +284,10 @@ extension JudgeContext {
     // MARK: TPM, RNG, memory devices
 
     mutating func checkTPM(_ tpm: DomainXML.Element) {
-        let backend = tpm.child("backend")?[attribute: "type"] ?? ""
+        let backend = tpm.libvirtChild("backend")?[attribute: "type"] ?? ""
         switch backend {
         case "emulator": break
-        case "passthrough": deny(.tpmPassthrough, tpm, "the host's TPM (\(tpm.child("backend")?.child("device")?[attribute: "path"] ?? "/dev/tpm0")) given to the guest")
+        case "passthrough": deny(.tpmPassthrough, tpm, "the host's TPM (\(tpm.libvirtChild("backend")?.libvirtChild("device")?[attribute: "path"] ?? "/dev/tpm0")) given to the guest")
         default: deny(.tpmBackend, tpm, "TPM backend '\(backend)' is not accepted (emulator only)")
         }
         if checksTemplateRules, template.vtpm == .forbidden {
@@ -300,7 +298,7 @@ extension JudgeContext {
     static let rngSources: Set<String> = ["/dev/random", "/dev/urandom", "/dev/hwrng"]
 
     mutating func checkRNG(_ rng: DomainXML.Element) {
-        guard let backend = rng.child("backend") else { return }
+        guard let backend = rng.libvirtChild("backend") else { return }
         switch backend[attribute: "model"] ?? "" {
         case "builtin": break
         case "random":
@@ -317,10 +315,10 @@ extension JudgeContext {
         if memory[attribute: "access"] == "shared" {
             deny(.memoryShared, memory, "a memory device shared (access='shared') with host processes")
         }
-        if let path = memory.child("source")?.child("path")?.trimmedText, !path.isEmpty {
+        if let path = memory.libvirtChild("source")?.libvirtChild("path")?.trimmedText, !path.isEmpty {
             deny(.memorySource, memory, "a \(memory[attribute: "model"] ?? "memory") device backed by host file '\(path)'")
         }
-        if checksTemplateRules, let size = memory.child("target")?.child("size") {
+        if checksTemplateRules, let size = memory.libvirtChild("target")?.libvirtChild("size") {
             if case .failure(let problem) = MemorySize.bytes(size.trimmedText, unit: size[attribute: "unit"]) {
                 deny(.memoryInvalid, size, "memory device size: \(problem)")
             }

@@ -48,20 +48,20 @@ struct JudgeContext {
                  + "QEMU's TCG emulator is not a security boundary, and other types are not QEMU/KVM")
         }
         checkQEMUNamespace(domain)
-        for seclabel in domain.children(named: "seclabel") { checkDomainSeclabel(seclabel) }
-        if let os = domain.child("os") { checkOS(os) }
-        checkCPU(domain.child("cpu"), domain: domain)
-        checkVCPU(domain.child("vcpu"))
+        for seclabel in domain.libvirtChildren(named: "seclabel") { checkDomainSeclabel(seclabel) }
+        if let os = domain.libvirtChild("os") { checkOS(os) }
+        checkCPU(domain.libvirtChild("cpu"), domain: domain)
+        checkVCPU(domain.libvirtChild("vcpu"))
         checkMemory(domain)
-        if let backing = domain.child("memoryBacking") { checkMemoryBacking(backing) }
-        if domain.child("memoryBacking")?.child("nosharepages") == nil {
+        if let backing = domain.libvirtChild("memoryBacking") { checkMemoryBacking(backing) }
+        if domain.libvirtChild("memoryBacking")?.libvirtChild("nosharepages") == nil {
             notes.append(AdmissionViolation(rule: .noteKSM, xpath: "/domain/memoryBacking",
                                             message: "no <nosharepages/>: where KSM runs, the guest's pages may be merged with other guests' (a timing side channel)"))
         }
-        if let devices = domain.child("devices") { checkDevices(devices) }
+        if let devices = domain.libvirtChild("devices") { checkDevices(devices) }
         if checksTemplateRules, template.vtpm == .required {
-            let hasEmulated = domain.child("devices")?.children(named: "tpm")
-                .contains { $0.child("backend")?[attribute: "type"] == "emulator" } ?? false
+            let hasEmulated = domain.libvirtChild("devices")?.libvirtChildren(named: "tpm")
+                .contains { $0.libvirtChild("backend")?[attribute: "type"] == "emulator" } ?? false
             if !hasEmulated {
                 deny(.tpmMissing, xpath: "/domain/devices", "the template requires a vTPM: <tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>")
             }
@@ -111,11 +111,11 @@ struct JudgeContext {
 
     /// A `<seclabel>` inside a device: only `relabel='yes'` without a label is accepted.
     mutating func checkDeviceSeclabels(_ device: DomainXML.Element) {
-        for element in device.descendantsAndSelf where element.localName == "seclabel" && element.namespaceURI == nil {
+        for element in device.descendantsAndSelf where element.localName == "seclabel" && element.isLibvirtElement {
             if element[attribute: "relabel"] == "no" {
                 deny(.seclabelDevice, element, "relabel='no' on a device: its file keeps a label other VMs may share")
-            } else if element.child("label") != nil {
-                deny(.seclabelDevice, element, "a device label chosen by the domain (\(element.child("label")?.trimmedText ?? ""))")
+            } else if element.libvirtChild("label") != nil {
+                deny(.seclabelDevice, element, "a device label chosen by the domain (\(element.libvirtChild("label")?.trimmedText ?? ""))")
             } else if element[attribute: "type"] == "none" {
                 deny(.seclabelDevice, element, "confinement off for a device")
             }
@@ -126,21 +126,21 @@ struct JudgeContext {
 
     mutating func checkOS(_ os: DomainXML.Element) {
         if checksTemplateRules {
-            let machine = os.child("type")?[attribute: "machine"]
-            if let machine, template.machines.contains(where: { Glob.matches($0, machine) }) {
-            } else {
-                deny(.machineType, os.child("type") ?? os,
+            let machine = os.libvirtChild("type")?[attribute: "machine"]
+            let isAllowed = machine.map { name in template.machines.contains { Glob.matches($0, name) } } ?? false
+            if !isAllowed {
+                deny(.machineType, os.libvirtChild("type") ?? os,
                      machine.map { "machine type '\($0)' is not allowed (allowed: \(template.machines.joined(separator: ", ")))" }
                         ?? "no machine type given; the template allows \(template.machines.joined(separator: ", "))")
             }
         }
         guard checksTemplateRules else { return }
         for name in ["kernel", "initrd", "dtb", "loader", "nvram"] {
-            for element in os.children(named: name) {
+            for element in os.libvirtChildren(named: name) {
                 var paths: [String] = []
                 if !element.trimmedText.isEmpty { paths.append(element.trimmedText) }
                 if let template = element[attribute: "template"] { paths.append(template) }
-                if let file = element.child("source")?[attribute: "file"] { paths.append(file) }
+                if let file = element.libvirtChild("source")?[attribute: "file"] { paths.append(file) }
                 for path in paths where !HostPath.text(path, isInsideAnyOf: template.bootPaths) {
                     deny(.bootPath, element, "<\(name)> '\(path)' is outside the template's boot_paths (\(template.bootPaths.joined(separator: ", ")))")
                 }
@@ -158,14 +158,14 @@ struct JudgeContext {
 
     mutating func checkCPU(_ cpu: DomainXML.Element?, domain: DomainXML.Element) {
         if let cpu {
-            for feature in cpu.children(named: "feature") {
+            for feature in cpu.libvirtChildren(named: "feature") {
                 let name = feature[attribute: "name"] ?? ""
                 let policy = feature[attribute: "policy"] ?? "require"
                 if Self.mitigationFeatures.contains(name), policy == "disable" || policy == "forbid" {
                     deny(.cpuFeature, feature, "CPU feature '\(name)' \(policy)d: the guest loses a side-channel mitigation")
                 }
             }
-            for cell in cpu.child("numa")?.children(named: "cell") ?? [] where cell[attribute: "memAccess"] == "shared" {
+            for cell in cpu.libvirtChild("numa")?.libvirtChildren(named: "cell") ?? [] where cell[attribute: "memAccess"] == "shared" {
                 deny(.memoryShared, cell, "a NUMA cell's memory shared (memAccess='shared'): host processes can read and write it")
             }
         }
@@ -175,10 +175,9 @@ struct JudgeContext {
         if !template.cpuModes.contains(mode) {
             deny(.cpuMode, cpu ?? domain, "CPU mode '\(mode)'\(cpu == nil ? " (no <cpu>)" : "") is not allowed (allowed: \(template.cpuModes.joined(separator: ", ")))")
         } else if mode == "custom", !template.cpuModels.isEmpty {
-            let model = cpu?.child("model")?.trimmedText
-            if let model, template.cpuModels.contains(model) {
-            } else {
-                deny(.cpuModel, cpu?.child("model") ?? cpu ?? domain,
+            let model = cpu?.libvirtChild("model")?.trimmedText
+            if !(model.map(template.cpuModels.contains) ?? false) {
+                deny(.cpuModel, cpu?.libvirtChild("model") ?? cpu ?? domain,
                      "CPU model '\(model ?? "(default)")' is not allowed (allowed: \(template.cpuModels.joined(separator: ", ")))")
             }
         }
@@ -208,8 +207,8 @@ struct JudgeContext {
     }
 
     mutating func checkMemory(_ domain: DomainXML.Element) {
-        let sizes = ["memory", "currentMemory", "maxMemory"].flatMap { domain.children(named: $0) }
-        if domain.child("memory") == nil {
+        let sizes = ["memory", "currentMemory", "maxMemory"].flatMap { domain.libvirtChildren(named: $0) }
+        if domain.libvirtChild("memory") == nil {
             deny(.memoryInvalid, xpath: "/domain", "no <memory>: the template's limit cannot be checked")
         }
         let limit = UInt64(template.maxMemoryMiB) << 20
@@ -226,10 +225,10 @@ struct JudgeContext {
     }
 
     mutating func checkMemoryBacking(_ backing: DomainXML.Element) {
-        if let access = backing.child("access"), access[attribute: "mode"] == "shared" {
+        if let access = backing.libvirtChild("access"), access[attribute: "mode"] == "shared" {
             deny(.memoryShared, access, "guest memory shared: host processes (or other guests) can read and write it")
         }
-        if let source = backing.child("source"), source[attribute: "type"] == "file" {
+        if let source = backing.libvirtChild("source"), source[attribute: "type"] == "file" {
             deny(.memorySource, source, "guest memory backed by a file on the host: it outlives the VM and is readable there")
         }
     }
