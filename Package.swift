@@ -299,7 +299,7 @@ let package = Package(
         .testTarget(
             name: "HyperwardAgentTests",
             dependencies: [
-                "HyperwardAgent", "HyperwardCore", "HyperwardStore", "KeyManagement",
+                "HyperwardAgent", "HyperwardCore", "HyperwardHost", "HyperwardStore", "KeyManagement", "Admission",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

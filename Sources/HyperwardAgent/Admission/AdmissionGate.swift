@@ -77,21 +77,28 @@ public enum AdmissionGate {
             let loaded = try loadConfiguration()
             configuration = loaded
             let policy = try LoadedAdmissionPolicy.load(loaded)
-            var decision: AdmissionDecision
-            if let xml {
-                decision = AdmissionJudge.judge(domainXML: xml, policy: policy.policy)
-            } else {
-                decision = AdmissionJudge.judge(domainXML: "", policy: policy.policy)
+            // libvirt always writes the domain XML on `prepare begin`: without it there is nothing
+            // to judge, which is not deciding (a denial of the domain would be a guess).
+            guard let xml, !xml.allSatisfy(\.isWhitespace) else {
+                throw HyperwardError(.invalidInput, "libvirt passed no domain XML on standard input")
             }
+            var decision = AdmissionJudge.judge(domainXML: xml, policy: policy.policy)
             if decision.domainName == nil { decision.domainName = invocation.domain }
             let event = decisionEvent(decision, invocation: invocation, policy: policy, caller: caller)
-            let store = try StateStore(stateDirectory: loaded.stateDirectory)
-            try store.append([event])
-            if decision.isAllowed { return Outcome(status: 0, message: nil, events: [event]) }
             let reasons = decision.violations.map { "\($0.rule.id) at \($0.xpath): \($0.message)" }
-            return Outcome(status: refusedStatus,
-                           message: "domain \(invocation.domain) is not admitted (event \(event.id)): " + reasons.joined(separator: "; "),
-                           events: [event])
+            let denial = "domain \(invocation.domain) is not admitted (event \(event.id)): " + reasons.joined(separator: "; ")
+            var unrecorded: HyperwardError?
+            do { try StateStore(stateDirectory: loaded.stateDirectory).append([event]) } catch { unrecorded = error }
+            if let unrecorded {
+                // An allowance must be recorded, else the start is undecided. A denial stays a
+                // denial even when it cannot be recorded (break-glass is only for starts Hyperward
+                // cannot decide, never for one the judge refused).
+                if decision.isAllowed { throw unrecorded }
+                SystemLog.warning(denial + " (not recorded in the store: \(unrecorded))")
+                return Outcome(status: refusedStatus, message: denial + " (not recorded in the store: \(unrecorded))", events: [event])
+            }
+            if decision.isAllowed { return Outcome(status: 0, message: nil, events: [event]) }
+            return Outcome(status: refusedStatus, message: denial, events: [event])
         } catch {
             return undecided(invocation, reason: "\(error)", configuration: configuration, stateDirectory: stateDirectory,
                              caller: caller, now: now)
