@@ -19,7 +19,7 @@ import Testing
 struct AdmissionJudgeMetadataTests {
     static let coveredRules: Set<String> = [
         "xml.malformed", "template.missing", "template.ambiguous", "template.unknown", "template.mismatch",
-        "tenant.missing", "tenant.unknown", "tenant.template", "note.ksm",
+        "tenant.missing", "tenant.unknown", "tenant.template", "note.ksm", "security_group.template",
     ]
     static let meta = Fixtures.metaNS
 
@@ -53,6 +53,22 @@ struct AdmissionJudgeMetadataTests {
         let decision = AdmissionJudge.judge(domainXML: Fixtures.domain(metadata: metadata), policy: Fixtures.policy)
         #expect(!decision.isAllowed)
         #expect(Self.ids(decision).contains(rule), "\(decision.text)")
+    }
+
+    /// The security groups the metadata names must be ones the template allows: forged metadata
+    /// must not make a VM a member of a group others trust (the network engine binds them).
+    @Test func securityGroupsInTheMetadataAreTheTemplates() {
+        let allowed = AdmissionJudge.judge(domainXML: Fixtures.domain(metadata:
+            "<metadata><hw:admission xmlns:hw='\(Self.meta)' template='small' tenant='acme' security-groups='web'/></metadata>"), policy: Fixtures.policy)
+        #expect(allowed.isAllowed, "\(allowed.text)")
+        #expect(allowed.securityGroups == ["web"])
+        let forged = AdmissionJudge.judge(domainXML: Fixtures.domain(metadata:
+            "<metadata><hw:admission xmlns:hw='\(Self.meta)' template='small' tenant='acme' security-groups='web db'/></metadata>"), policy: Fixtures.policy)
+        #expect(Self.ids(forged) == ["security_group.template"], "\(forged.text)")
+        #expect(forged.violations.first?.xpath == "/domain/metadata/hw:admission")
+        #expect(forged.violations.first?.message.contains("'db'") == true)
+        let json = try? JSONSerialization.jsonObject(with: Data(allowed.jsonText.utf8)) as? [String: Any]
+        #expect(json?["security_groups"] as? [String] == ["web"])
     }
 
     @Test func theMetadataNamespaceIsMatchedByURIWhateverThePrefix() {
