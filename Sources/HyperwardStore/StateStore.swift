@@ -199,7 +199,7 @@ public final class StateStore: Sendable {
         guard !events.isEmpty else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var next = try Int64.fetchOne(db, sql: "SELECT coalesce(max(idx) + 1, 0) FROM ledger") ?? 0
+        var next = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(idx) + 1, 0) FROM ledger")) ?? 0
         let first = next
         var canonical = CanonicalEventEncoder()
         let insertEvent = try db.cachedStatement(sql: """
