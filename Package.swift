@@ -85,12 +85,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // SHA-256 for the ledger's millions of leaves and nodes: the system libcrypto's one-shot,
+        // with its state on the stack (libssl-dev).
+        .target(name: "CLedgerSupport", linkerSettings: [.linkedLibrary("crypto")]),
         // The tamper-evident ledger: RFC 9162 Merkle hashing and proofs, canonical JSON of events,
         // signed checkpoints (C2SP tlog-checkpoint, signed-note) and a witness's rules.
         .target(
             name: "Ledger",
             dependencies: [
                 "HyperwardCore",
+                "CLedgerSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings

@@ -94,11 +94,44 @@ public struct Event: Sendable, Hashable {
     }()
 
     /// The current time in the events' format.
+    /// RFC 3339 in UTC with milliseconds (`2026-01-01T00:00:00.000Z`), rounded to the nearest
+    /// millisecond as `ISO8601DateFormatter` does. Formatted with `gmtime_r`: making an
+    /// `ISO8601DateFormatter` for each event cost more than storing the event and its leaf.
     public static func timestamp(_ date: Date = Date()) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        guard milliseconds.magnitude < 1e17 else { return "1970-01-01T00:00:00.000Z" }
+        let total = Int64(milliseconds)
+        let fraction = Int((total % 1000 + 1000) % 1000)
+        var seconds = time_t((total - Int64(fraction)) / 1000)
+        var parts = tm()
+        guard gmtime_r(&seconds, &parts) != nil else { return "1970-01-01T00:00:00.000Z" }
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var value = value
+            for _ in 0..<count {
+                out.append(UInt8(0x30 + value / divisor % 10))
+                value %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int(parts.tm_year) + 1900, 4)
+        out.append(0x2D)
+        digits(Int(parts.tm_mon) + 1, 2)
+        out.append(0x2D)
+        digits(Int(parts.tm_mday), 2)
+        out.append(0x54)
+        digits(Int(parts.tm_hour), 2)
+        out.append(0x3A)
+        digits(Int(parts.tm_min), 2)
+        out.append(0x3A)
+        digits(Int(parts.tm_sec), 2)
+        out.append(0x2E)
+        digits(fraction, 3)
+        out.append(0x5A)
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

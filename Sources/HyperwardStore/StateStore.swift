@@ -57,6 +57,16 @@ public final class StateStore: Sendable {
             defer { umask(previous) }
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
+            // Write-ahead logging with `synchronous = NORMAL` (docs/governance.md, durability): a
+            // commit appends to the -wal file without an fsync, which the WAL is synced at each
+            // checkpoint of it. A power loss may lose the last transactions, never corrupt the
+            // database or reorder the log; with the rollback journal each commit cost several
+            // fsyncs and the ledger's append rate was bound by them. The -wal and -shm files take
+            // the database file's mode (0600), and readers never block the appender.
+            configuration.journalMode = .wal
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
             queue = try DatabaseQueue(path: path, configuration: configuration)
             chmod(path, 0o600)
         } catch {
@@ -164,6 +174,11 @@ public final class StateStore: Sendable {
         migrator.registerMigration("v4-ledger") { db in
             try StateStore.createLedger(db)
         }
+        // The hashes of the ledger's complete subtrees of ≥ 256 leaves, so proofs read O(log n)
+        // of them (StateStore+Nodes.swift); filled for the leaves already there.
+        migrator.registerMigration("v5-ledger-nodes") { db in
+            try StateStore.createLedgerNodes(db)
+        }
         return migrator
     }
 
@@ -184,7 +199,8 @@ public final class StateStore: Sendable {
         guard !events.isEmpty else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var next = try Int64.fetchOne(db, sql: "SELECT coalesce(max(idx) + 1, 0) FROM ledger") ?? 0
+        var next = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(idx) + 1, 0) FROM ledger")) ?? 0
+        let first = next
         var canonical = CanonicalEventEncoder()
         let insertEvent = try db.cachedStatement(sql: """
             INSERT INTO events (event_id, time, host, kind, engine, subject, vm, interface, severity, threat, message, evidence, data)
@@ -200,6 +216,7 @@ public final class StateStore: Sendable {
             try insertLeaf.execute(arguments: [next, row, Data(leaf.bytes)])
             next += 1
         }
+        try storeCompletedNodes(db, appended: UInt64(first)..<UInt64(next))
     }
 
     /// The most recent events (newest last), optionally of one kind prefix (`finding.` matches all finding events).

@@ -18,7 +18,12 @@ import Ledger
 
 /// Benchmarks the ledger (release build): the append rate with a checkpoint signed each second
 /// (single events, and batches of 100, per transaction), verification of a store of `--entries`
-/// events, and proof sizes. Usage: `LedgerBench [--entries 1000000] [--append-seconds 5]`.
+/// events, and proof sizes and times.
+///
+/// Usage: `LedgerBench [--entries 1000000] [--append-seconds 5] [--keep DIR] [--verify-only DIR]`.
+/// `--keep DIR` builds the verification store in DIR (a state directory, with its `ledger.pub`)
+/// and leaves it there, for timing `hyperward ledger verify --state-dir DIR` as a whole process;
+/// `--verify-only DIR` skips the appends and the fill and verifies (and proves in) that store.
 @main
 struct LedgerBench {
     static func event(_ i: Int) -> Event {
@@ -31,18 +36,26 @@ struct LedgerBench {
 
     static func main() throws {
         var entries = 1_000_000, appendSeconds = 5.0
+        var keep: String?, verifyOnly: String?
         var args = CommandLine.arguments.dropFirst().makeIterator()
         while let a = args.next() {
             switch a {
             case "--entries": entries = Int(args.next() ?? "") ?? entries
             case "--append-seconds": appendSeconds = Double(args.next() ?? "") ?? appendSeconds
-            case "--keep": break
+            case "--keep": keep = args.next()
+            case "--verify-only": verifyOnly = args.next()
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(64)
             }
         }
+        if let verifyOnly {
+            let store = try StateStore.openExisting(stateDirectory: verifyOnly)
+            let key = try? String(contentsOfFile: verifyOnly + "/ledger.pub", encoding: .utf8)
+            let verifier = try key.map { try NoteVerifier(verifierKey: $0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            try measure(store, verifier: verifier)
+            return
+        }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("hw-ledgerbench-\(UUID().uuidString)").path
-        let keep = CommandLine.arguments.contains("--keep")
-        defer { if !keep { try? FileManager.default.removeItem(atPath: root) } }
+        defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let signer = try NoteSigner(name: "hyperward.local/bench/ledger", key: Curve25519.Signing.PrivateKey())
 
@@ -66,8 +79,11 @@ struct LedgerBench {
         }
 
         // A store of `entries` events in batches of 10,000 with a checkpoint after each.
-        let directory = root + "/verify"
+        let directory = keep ?? root + "/verify"
         let store = try StateStore(stateDirectory: directory)
+        if keep != nil {
+            try (signer.verifier.verifierKey + "\n").write(toFile: directory + "/ledger.pub", atomically: true, encoding: .utf8)
+        }
         let fill = Date()
         var done = 0
         while done < entries {
@@ -77,25 +93,35 @@ struct LedgerBench {
             try store.signCheckpoint(with: signer)
         }
         print(String(format: "filled %d events with %d checkpoints in %.1f s", entries, (entries + 9_999) / 10_000, Date().timeIntervalSince(fill)))
+        try measure(store, verifier: signer.verifier)
+        if keep != nil { print("store kept: \(directory) (time `hyperward ledger verify --state-dir \(directory)`)") }
+    }
+
+    /// Verifies `store` three times (the median), then makes an inclusion proof of its first
+    /// event and a consistency proof, timing them.
+    static func measure(_ store: StateStore, verifier: NoteVerifier?) throws {
         var times: [Double] = []
+        var entries: UInt64 = 0
         for _ in 0..<3 {
             let t = Date()
-            let result = try store.verifyLedger(verifier: signer.verifier)
+            let result = try store.verifyLedger(verifier: verifier)
             times.append(Date().timeIntervalSince(t))
             guard result.isValid else { print("verification FAILED: \(result.failure!)"); exit(1) }
+            entries = result.entries
         }
         times.sort()
-        print(String(format: "verify %d entries (leaf re-derived from each row, root at each checkpoint): median %.2f s (%.0f entries/s)",
+        print(String(format: "verify %llu entries (leaf re-derived from each row, root at each checkpoint): median %.2f s (%.0f entries/s)",
                      entries, times[1], Double(entries) / times[1]))
         let head = try store.ledgerHead()
         let all = try store.events(limit: 1)
         let proofStart = Date()
         let inclusion = try store.inclusionProof(eventID: all[0].id)
         let proofTime = Date().timeIntervalSince(proofStart)
-        let consistency = try store.consistencyProof(oldSize: UInt64(entries / 3), newSize: head.size)
-        print(String(format: "proofs at size %llu: inclusion %d hashes (%d bytes, %.2f s to make), consistency %d hashes; bound ⌈log2 n⌉ = %d",
-                     head.size, inclusion.proof.count, inclusion.proof.count * 32, proofTime, consistency.proof.count,
-                     MerkleTree.maximumProofLength(treeSize: head.size)))
-        if CommandLine.arguments.contains("--keep") { print("store kept: \(directory)") }
+        let consistencyStart = Date()
+        let consistency = try store.consistencyProof(oldSize: max(1, head.size / 3), newSize: head.size)
+        let consistencyTime = Date().timeIntervalSince(consistencyStart)
+        print(String(format: "proofs at size %llu: inclusion %d hashes (%d bytes, %.1f ms to make), consistency %d hashes (%.1f ms); bound ⌈log2 n⌉ = %d",
+                     head.size, inclusion.proof.count, inclusion.proof.count * 32, proofTime * 1000, consistency.proof.count,
+                     consistencyTime * 1000, MerkleTree.maximumProofLength(treeSize: head.size)))
     }
 }

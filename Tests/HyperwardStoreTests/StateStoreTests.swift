@@ -26,7 +26,7 @@ struct StateStoreTests {
 
     @Test func createsAPrivateDirectoryAndFileAndAppliesNamedMigrations() throws {
         let store = try StateStore(stateDirectory: directory)
-        #expect(try store.appliedMigrations() == ["v1-events", "v2-audit-finding-states", "v3-event-envelope", "v4-ledger"])
+        #expect(try store.appliedMigrations() == ["v1-events", "v2-audit-finding-states", "v3-event-envelope", "v4-ledger", "v5-ledger-nodes"])
         var st = stat()
         #expect(stat(directory, &st) == 0)
         #expect(st.st_mode & 0o777 == 0o700)
@@ -119,7 +119,7 @@ struct StateStoreTests {
                 """)
         }
         let store = try StateStore(writer: queue)
-        #expect(try store.appliedMigrations().last == "v4-ledger")
+        #expect(try store.appliedMigrations().last == "v5-ledger-nodes")
         try store.append([event("audit.run", "after")])
         let events = try store.events()
         #expect(events.count == 2)

@@ -192,8 +192,15 @@ extension StateStore {
                 leaf = hash
                 return false
             }
+            // The proof and the root come from the stored subtree hashes: check them against the
+            // leaf and the signed root, so a damaged node is reported, never handed out.
+            let checkpoint = checkpoints.last { $0.size == size }
+            guard MerkleProof.verifyInclusion(leafHash: leaf, index: index, treeSize: size, proof: proof, root: root).isValid,
+                  checkpoint.map({ $0.root == root }) ?? true else {
+                throw HyperwardError(.corrupted, "the ledger's stored hashes do not lead from entry \(index) to the root of size \(size) (run `hyperward ledger verify`)")
+            }
             return LedgerInclusion(eventID: eventID, index: index, treeSize: size, leafData: data, leafHash: leaf, proof: proof, root: root,
-                                   checkpoint: checkpoints.last { $0.size == size }?.note)
+                                   checkpoint: checkpoint?.note)
         }
     }
 

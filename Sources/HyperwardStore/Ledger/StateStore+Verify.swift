@@ -118,7 +118,11 @@ extension StateStore {
 
     /// The merge of the events (in row order, leaves re-derived) with the ledger (in index order).
     static func walk(_ db: Database, targets: [CheckpointTarget], result: inout LedgerVerification) throws -> LedgerFailure? {
+        // The checkpoints by size, ascending: the walk compares the next one's size with its
+        // index instead of looking each index up.
         let bySize = Dictionary(grouping: targets, by: \.size)
+        let sizes = bySize.keys.filter { $0 > 0 }.sorted()
+        var nextSize = 0
         let events = try EventLeafCursor(db)
         let ledger = try LedgerCursor(db)
         var frontier = MerkleFrontier()
@@ -163,7 +167,8 @@ extension StateStore {
             frontier.append(e.leaf)
             previousRow = e.row
             index += 1
-            if let checks = bySize[index] {
+            if nextSize < sizes.count, sizes[nextSize] == index, let checks = bySize[index] {
+                nextSize += 1
                 let root = frontier.root
                 for check in checks where check.root != root {
                     return LedgerFailure(

@@ -124,8 +124,21 @@ public struct CanonicalJSONWriter: Sendable {
 
     /// Appends an integer.
     public mutating func appendInteger(_ value: Int64) {
-        var text = String(value)
-        text.withUTF8 { _ = appendNumber(UnsafeRawBufferPointer($0), isInteger: true) }
+        // The decimal digits on the stack, not through a String (one per leaf in verification).
+        withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { buffer in
+            var magnitude = value.magnitude
+            var start = 20
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(0x30 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                buffer[start] = 0x2D
+            }
+            _ = appendNumber(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<20]), isInteger: true)
+        }
     }
 
     /// Appends a number given as JSON number text, in ECMAScript's form (RFC 8785 §3.2.2.3):

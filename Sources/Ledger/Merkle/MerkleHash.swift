@@ -29,14 +29,18 @@ public struct MerkleHash: Hashable, Sendable, CustomStringConvertible {
     /// The hash with these 32 bytes; `nil` for any other length.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == MerkleHash.byteCount else { return nil }
+        if let hash = bytes.withContiguousStorageIfAvailable({ MerkleHash(loading: UnsafeRawPointer($0.baseAddress!)) }) {
+            self = hash
+            return
+        }
         self.init(words: 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &self) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
     }
 
-    /// The hash from 32 bytes at `pointer` (the caller checked the length).
-    init(loading pointer: UnsafeRawPointer) {
+    /// The hash from the 32 bytes at `pointer` (the caller checked the length).
+    public init(loading pointer: UnsafeRawPointer) {
         self.init(words: pointer.loadUnaligned(as: UInt64.self), pointer.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
                   pointer.loadUnaligned(fromByteOffset: 16, as: UInt64.self), pointer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
     }

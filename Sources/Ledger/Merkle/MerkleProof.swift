@@ -16,6 +16,21 @@ public protocol LeafHashSource {
     /// Calls `body` with the leaf hashes at the indices of `range`, in order.
     /// - Throws: when they cannot be read (the store's error), or fewer exist.
     func forEachLeafHash(in range: Range<UInt64>, _ body: (MerkleHash) throws -> Void) throws
+
+    /// MTH (RFC 9162 §2.1.1) of the leaves in `range`. The default reads every leaf; a source
+    /// that keeps the hashes of complete subtrees answers in O(log n).
+    func subtreeHash(_ range: Range<UInt64>) throws -> MerkleHash
+}
+
+extension LeafHashSource {
+    public func subtreeHash(_ range: Range<UInt64>) throws -> MerkleHash {
+        var frontier = MerkleFrontier()
+        try forEachLeafHash(in: range) { frontier.append($0) }
+        guard frontier.size == UInt64(range.count) else {
+            throw HyperwardError(.invalidInput, "leaves \(range.lowerBound)..<\(range.upperBound): only \(frontier.size) read")
+        }
+        return frontier.root
+    }
 }
 
 /// Leaf hashes held in memory.
@@ -103,12 +118,7 @@ public enum MerkleProof {
 
     /// MTH of the leaves in `range`.
     public static func subtreeHash(_ range: Range<UInt64>, _ source: some LeafHashSource) throws -> MerkleHash {
-        var frontier = MerkleFrontier()
-        try source.forEachLeafHash(in: range) { frontier.append($0) }
-        guard frontier.size == UInt64(range.count) else {
-            throw HyperwardError(.invalidInput, "leaves \(range.lowerBound)..<\(range.upperBound): only \(frontier.size) read")
-        }
-        return frontier.root
+        try source.subtreeHash(range)
     }
 
     // MARK: Verification

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 
+import CLedgerSupport
 import Crypto
 
 /// RFC 9162 §2.1.1 hashing with SHA-256: a leaf is `SHA-256(0x00 ‖ data)`, an interior node
@@ -20,27 +21,26 @@ public enum MerkleTree {
 
     /// The hash of the leaf holding `data`.
     public static func leafHash(_ data: some Collection<UInt8>) -> MerkleHash {
-        var hasher = SHA256()
-        hasher.update(data: [UInt8(0)])
-        hasher.update(data: Array(data))
-        return MerkleHash(hasher.finalize())
+        var prefixed: [UInt8] = [0]
+        prefixed.append(contentsOf: data)
+        return prefixed.withUnsafeBytes { leafHash(prefixed: $0) }
     }
 
     /// The hash of a leaf whose input already starts with the 0x00 prefix (the canonical
     /// encoder writes it first, so hashing needs no copy).
     static func leafHash(prefixed: UnsafeRawBufferPointer) -> MerkleHash {
-        MerkleHash(SHA256.hash(data: prefixed))
+        SHA256Hashing.hash(prefixed)
     }
 
     /// The hash of an interior node.
     public static func nodeHash(_ left: MerkleHash, _ right: MerkleHash) -> MerkleHash {
-        // 0x01 ‖ left ‖ right in one 65-byte buffer on the stack: one hashing call.
-        withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { buffer in
-            buffer[0] = 1
-            withUnsafeBytes(of: left) { buffer.baseAddress!.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 32) }
-            withUnsafeBytes(of: right) { buffer.baseAddress!.advanced(by: 33).copyMemory(from: $0.baseAddress!, byteCount: 32) }
-            return MerkleHash(SHA256.hash(data: UnsafeRawBufferPointer(buffer)))
+        var out = MerkleHash(words: 0, 0, 0, 0)
+        withUnsafePointer(to: left) { l in
+            withUnsafePointer(to: right) { r in
+                withUnsafeMutablePointer(to: &out) { hyperward_sha256_node(l, r, $0) }
+            }
         }
+        return out
     }
 
     /// The root of the tree with these leaf hashes (RFC 9162 §2.1.1's MTH).
@@ -65,5 +65,9 @@ public enum MerkleTree {
 /// SHA-256 over raw bytes, for callers that build the leaf prefix themselves.
 public enum SHA256Hashing {
     /// The SHA-256 digest of `bytes` as a ``MerkleHash``.
-    public static func hash(_ bytes: UnsafeRawBufferPointer) -> MerkleHash { MerkleHash(SHA256.hash(data: bytes)) }
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> MerkleHash {
+        var out = MerkleHash(words: 0, 0, 0, 0)
+        withUnsafeMutablePointer(to: &out) { hyperward_sha256(bytes.baseAddress, bytes.count, $0) }
+        return out
+    }
 }
