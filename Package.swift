@@ -25,6 +25,9 @@ let package = Package(
         .executable(name: "hyperward", targets: ["hyperward"]),
         .library(name: "HyperwardCore", targets: ["HyperwardCore"]),
         .library(name: "HyperwardHost", targets: ["HyperwardHost"]),
+        .library(name: "HyperwardLibvirt", targets: ["HyperwardLibvirt"]),
+        .library(name: "AdmissionHook", targets: ["AdmissionHook"]),
+        .executable(name: "hyperward-hook", targets: ["hyperward-hook"]),
         .library(name: "HostAudit", targets: ["HostAudit"]),
         .library(name: "HyperwardStore", targets: ["HyperwardStore"]),
         .library(name: "Ledger", targets: ["Ledger"]),
@@ -63,7 +66,15 @@ let package = Package(
         // The one OS layer: processes, libvirt, secure files, locks, signals, sysctl, namespaces.
         .target(
             name: "HyperwardHost",
-            dependencies: ["HyperwardCore", "CHostSupport", "CLibvirt"],
+            dependencies: ["HyperwardCore", "CHostSupport"],
+            swiftSettings: strictSettings
+        ),
+        // libvirt through its C API (domains, their XML, lifecycle events, secrets): apart from the
+        // rest of the host layer, so a program that needs no libvirt (the admission hook) does not
+        // load it and the libraries it pulls in.
+        .target(
+            name: "HyperwardLibvirt",
+            dependencies: ["HyperwardHost", "HyperwardCore", "CLibvirt"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -78,6 +89,7 @@ let package = Package(
             name: "NetworkPolicy",
             dependencies: [
                 "HyperwardHost",
+                "HyperwardLibvirt",
                 "HyperwardCore",
                 // A domain admitted under a template joins the security groups its metadata names.
                 "Admission",
@@ -137,14 +149,14 @@ let package = Package(
         ),
         .target(
             name: "VMMonitor",
-            dependencies: ["HyperwardHost", "HyperwardCore", "CLibvirt", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HyperwardHost", "HyperwardLibvirt", "HyperwardCore", "CLibvirt", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         // Incident response: quarantine, evidence, release, golden snapshots and restore.
         .target(
             name: "Response",
             dependencies: [
-                "HyperwardCore", "HyperwardHost", "HyperwardStore", "NetworkPolicy",
+                "HyperwardCore", "HyperwardHost", "HyperwardLibvirt", "HyperwardStore", "NetworkPolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -165,7 +177,7 @@ let package = Package(
             name: "HyperwardAgent",
             dependencies: [
                 "HyperwardCore", "HyperwardHost", "HyperwardStore", "HostAudit", "NetworkPolicy", "Sensor",
-                "KeyManagement", "VMMonitor", "Response", "Ledger", "Admission",
+                "KeyManagement", "VMMonitor", "Response", "Ledger", "Admission", "AdmissionHook", "HyperwardLibvirt",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -184,6 +196,22 @@ let package = Package(
             name: "FixtureSupport",
             swiftSettings: strictSettings
         ),
+        // The libvirt hook's decision (judge, record, fail closed, break-glass): Admission and the
+        // store, no libvirt, so the hook process starts fast.
+        .target(
+            name: "AdmissionHook",
+            dependencies: [
+                "Admission", "HyperwardStore", "HyperwardHost", "HyperwardCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The program /etc/libvirt/hooks/qemu runs (docs/governance.md).
+        .executableTarget(
+            name: "hyperward-hook",
+            dependencies: ["AdmissionHook", "HyperwardHost", "HyperwardCore"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "hyperward",
             dependencies: [
@@ -197,8 +225,10 @@ let package = Package(
                 "VMMonitor",
                 "Response",
                 "HyperwardAgent",
+                "HyperwardLibvirt",
                 "Ledger",
                 "Admission",
+                "AdmissionHook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -282,7 +312,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdmissionTests",
-            dependencies: ["Admission", "AdmissionBench", "HyperwardHost", "HyperwardCore", "NetworkPolicy", "HyperwardFuzz", "FixtureSupport"],
+            dependencies: ["Admission", "AdmissionBench", "HyperwardHost", "HyperwardLibvirt", "HyperwardCore", "NetworkPolicy", "HyperwardFuzz", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -297,12 +327,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ResponseTests",
-            dependencies: ["Response", "HyperwardCore", "HyperwardHost"],
+            dependencies: ["Response", "HyperwardCore", "HyperwardHost", "HyperwardLibvirt"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HyperwardAgentTests",
             dependencies: [
+                "AdmissionHook", "HyperwardLibvirt",
                 "HyperwardAgent", "HyperwardCore", "HyperwardHost", "HyperwardStore", "KeyManagement", "Admission",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -311,7 +342,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardHost", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "NetworkPolicy", "FixtureSupport", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HyperwardHost", "HyperwardLibvirt", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "NetworkPolicy", "FixtureSupport", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
     ],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Hyperward as a service:
 #   /usr/local/bin/hyperward                         the binary (built in release first if needed)
+#   /usr/local/bin/hyperward-hook                    the libvirt admission hook's program (docs/governance.md)
 #   /etc/hyperward/hyperward.yaml                    a default configuration, never over an existing one
 #   /etc/systemd/system/hyperward-agent.service      the hardened unit (docs/install.md)
 #   /usr/local/share/hyperward/                      the record scripts/uninstall.sh reads, and the
@@ -47,12 +48,13 @@ if [ -n "${HYPERWARD_INSTALL_BINARY:-}" ]; then
     [ -x "$source_binary" ] || die "HYPERWARD_INSTALL_BINARY=$source_binary is not an executable file"
 else
     source_binary=.build/release/hyperward
-    if [ ! -x "$source_binary" ] || [ -n "$(find Sources Package.swift Package.resolved -newer "$source_binary" -print -quit 2>/dev/null)" ]; then
-        say "building hyperward (release): swift build -c release --product hyperward"
+    if [ ! -x "$source_binary" ] || [ ! -x .build/release/hyperward-hook ] \
+        || [ -n "$(find Sources Package.swift Package.resolved -newer "$source_binary" -print -quit 2>/dev/null)" ]; then
+        say "building hyperward (release): swift build -c release --product hyperward; the same for hyperward-hook"
         bash scripts/install-deps.sh
         log=$(mktemp)
         temporaries+=("$log")
-        if ! swift build -c release --product hyperward >"$log" 2>&1; then
+        if ! { swift build -c release --product hyperward && swift build -c release --product hyperward-hook; } >"$log" 2>&1; then
             grep -vE '^\[[0-9]+/[0-9]+\]' "$log" | tail -n 40 >&2
             die "the release build failed; nothing installed"
         fi
@@ -94,6 +96,11 @@ if [ -f "$root$record" ]; then
 fi
 
 put "$source_binary" "$bin" 0755 "the hyperward binary"
+# The libvirt hook's program (`hyperward admit install-hook` uses it when it is beside hyperward).
+hook_binary=$(dirname "$source_binary")/hyperward-hook
+if [ -x "$hook_binary" ]; then
+    put "$hook_binary" "$bin-hook" 0755 "the admission hook program"
+fi
 put packaging/hyperward-agent.service "$unit" 0644 "the systemd unit"
 put packaging/hyperward.yaml "$default_config" 0644 "the default configuration, for reference"
 
@@ -121,6 +128,7 @@ temporaries+=("$new_record")
 {
     echo "# Written by scripts/install.sh, read by scripts/uninstall.sh: what the install added."
     echo "file $bin"
+    [ ! -x "$hook_binary" ] || echo "file $bin-hook"
     echo "file $unit"
     [ -z "$recorded_config" ] || echo "config $config $recorded_config"
     [ "$created_config_dir" -eq 0 ] || echo "directory $config_dir"

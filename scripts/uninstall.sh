@@ -28,7 +28,7 @@ systemd_running=0
 
 if [ ! -f "$root$record" ]; then
     say "no install record ($record): nothing installed by scripts/install.sh to remove"
-    for path in /usr/local/bin/hyperward /etc/systemd/system/$unit_name; do
+    for path in /usr/local/bin/hyperward /usr/local/bin/hyperward-hook /etc/systemd/system/$unit_name; do
         if [ -e "$root$path" ]; then
             say "$path exists but install.sh did not record it: kept (remove it yourself if it is ours)"
         fi

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import AdmissionHook
 import Dispatch
 import Foundation
 import HyperwardCore

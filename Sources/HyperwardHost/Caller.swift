@@ -45,6 +45,13 @@ public struct Caller: Sendable, Hashable, CustomStringConvertible {
         return Caller(user: name, uid: uid, groups: groupNames(user: name, gid: getgid()))
     }
 
+    /// The caller of a libvirt hook: the daemon's user, by uid alone (no group lookups, which can
+    /// load name-service modules and ask other daemons while libvirt waits).
+    public static func hook() -> Caller {
+        let uid = getuid()
+        return Caller(user: uid == 0 ? "root" : (passwordEntry(uid: uid)?.name ?? "uid:\(uid)"), uid: uid, groups: [])
+    }
+
     static func passwordEntry(name: String) -> (uid: UInt32, gid: UInt32)? {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?

@@ -51,8 +51,9 @@ public enum LibvirtHook {
 
     /// The hook script: it only runs Hyperward, which must never call back into libvirt (the
     /// daemon is waiting for the hook). A missing or failing `hyperward` refuses the start.
-    public static func script(binary: String, configuration: String?, stateDirectory: String?) -> String {
-        var command = [shellQuoted(binary)]
+    public static func script(binary: String, configuration: String?, stateDirectory: String?,
+                              subcommand: [String] = ["admit", "hook"]) -> String {
+        var command = [shellQuoted(binary)] + subcommand.map(shellQuoted)
         if let configuration { command += ["--config", shellQuoted(configuration)] }
         if let stateDirectory { command += ["--state-dir", shellQuoted(stateDirectory)] }
         return """
@@ -62,9 +63,9 @@ public enum LibvirtHook {
             # judges the domain against its template and records the decision; anything but exit 0
             # refuses the start, with Hyperward's reasons in libvirt's error. If Hyperward cannot
             # be run or cannot decide, the start is refused (fail closed).
-            exec \(command[0]) admit hook \(command.dropFirst().joined(separator: " ")) -- "$@"
+            exec \(command.joined(separator: " ")) -- "$@"
 
-            """.replacingOccurrences(of: "hook  --", with: "hook --")
+            """
     }
 
     /// Whether the file at `path` is a hook Hyperward wrote.

@@ -24,22 +24,6 @@ public enum VirtHost {
         return id
     }
 
-    /// A read-only connection to the system driver, opened for one question.
-    static func withConnection<T>(_ body: (LibvirtConnection) -> T?) -> T? {
-        guard let connection = try? LibvirtConnection(uri: LibvirtConnection.systemURI, readOnly: true) else { return nil }
-        return body(connection)
-    }
-
-    /// The UUID of a defined domain (lower case), or nil.
-    public static func domainUUID(_ name: String) -> String? {
-        withConnection { $0.domain(named: name)?.uuid.lowercased() }
-    }
-
-    /// Whether the domain is running or paused (it has a QEMU process).
-    public static func domainIsActive(_ name: String) -> Bool {
-        withConnection { $0.domain(named: name)?.isActive } ?? false
-    }
-
     /// Sizes like 10G, 512M, 1048576 (bytes), as qemu-img takes them.
     public static func validSize(_ size: String) -> Bool {
         guard let last = size.last else { return false }

@@ -12,6 +12,7 @@
 import CLibvirt
 import Foundation
 import HyperwardHost
+import HyperwardLibvirt
 
 /// Reads every running domain's statistics from libvirt in one call
 /// (`virConnectGetAllDomainStats`) over a **read-only** connection: the monitor needs nothing

@@ -13,6 +13,7 @@ import Admission
 import Foundation
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 import Testing
 
 /// libvirt as the oracle: rendered domains defined through the C API come back from libvirt

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import AdmissionHook
 import Admission
 import Foundation
 import HyperwardCore

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import AdmissionHook
 import Foundation
 import HyperwardCore
 import HyperwardHost

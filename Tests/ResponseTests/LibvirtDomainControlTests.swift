@@ -18,6 +18,7 @@ import Response
 import Testing
 
 @testable import HyperwardHost
+@testable import HyperwardLibvirt
 
 /// The real `DomainControl` against the system's libvirtd, on a defined domain that never starts
 /// (the guest tests of the command line run the lifecycle, dump and snapshot calls on QEMU).

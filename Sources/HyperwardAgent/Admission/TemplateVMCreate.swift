@@ -9,10 +9,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+import AdmissionHook
 import Admission
 import Foundation
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 import HyperwardStore
 import KeyManagement
 

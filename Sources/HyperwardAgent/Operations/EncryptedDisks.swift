@@ -13,6 +13,7 @@ import Crypto
 import Foundation
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 import KeyManagement
 
 #if canImport(Glibc)

@@ -12,6 +12,7 @@
 import Foundation
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 import KeyManagement
 
 /// Starting a VM whose disks are encrypted: every disk key is authorized for this VM (its UUID)

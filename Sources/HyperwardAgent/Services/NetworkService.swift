@@ -12,6 +12,7 @@
 import Foundation
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 import HyperwardStore
 import Logging
 import NetworkPolicy

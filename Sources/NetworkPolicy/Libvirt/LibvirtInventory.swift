@@ -15,6 +15,7 @@ import FoundationXML
 #endif
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 
 /// Where libvirt's XML comes from: libvirt's C API for real (`LibvirtAPIXMLSource`), strings in tests.
 public protocol LibvirtXMLSource: Sendable {

@@ -11,6 +11,7 @@
 
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 
 /// libvirt, as incident response uses it. The real default is `LibvirtDomainControl` (libvirt's
 /// C API on a read-write connection); tests use a double that keeps domains in memory.

@@ -12,6 +12,7 @@
 import Foundation
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 import HyperwardStore
 
 /// Everything the ``Responder`` runs actions through: one small protocol per effect, each with

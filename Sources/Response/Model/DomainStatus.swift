@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import HyperwardHost
+import HyperwardLibvirt
 
 /// A domain's identity and run state, as libvirt reports them.
 public struct DomainStatus: Sendable, Equatable {

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import Admission
+import AdmissionHook
 import ArgumentParser
 import Foundation
 import HyperwardAgent
@@ -85,9 +86,9 @@ extension AdmitCommand {
             do {
                 let invocation = try LibvirtHook.Invocation(arguments: passed)
                 // Read before deciding (libvirt writes the whole XML and would see a broken pipe).
-                let xml = AdmitInput.readHookInput()
+                let xml = HookInput.read()
                 outcome = AdmissionGate.decide(invocation, xml: xml, loadConfiguration: { try global.loadConfiguration() },
-                                               stateDirectory: global.stateDirectory)
+                                               stateDirectory: global.stateDirectory, caller: Caller.hook())
             } catch {
                 Output.error("\(error)")
                 throw ExitCode(AdmissionGate.refusedStatus)
@@ -131,11 +132,17 @@ extension AdmitCommand {
                 }
                 let binary = OperatorFiles.absolute(CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : "/proc/self/exe")
                 let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? binary
-                let script = LibvirtHook.script(binary: resolved, configuration: global.config.map(OperatorFiles.absolute),
-                                                stateDirectory: global.stateDirectory.map(OperatorFiles.absolute))
+                // The small hook program beside this binary when it is there (no libvirt, no
+                // argument parser: a start waits less), else this binary's `admit hook`.
+                let hookProgram = SafeFile.parent(of: resolved) + "/hyperward-hook"
+                let useHookProgram = FileManager.default.isExecutableFile(atPath: hookProgram)
+                let script = LibvirtHook.script(binary: useHookProgram ? hookProgram : resolved,
+                                                configuration: global.config.map(OperatorFiles.absolute),
+                                                stateDirectory: global.stateDirectory.map(OperatorFiles.absolute),
+                                                subcommand: useHookProgram ? [] : ["admit", "hook"])
                 let installed = try LibvirtHook.install(script: script, directory: hookDirectory, replaceForeign: replace)
                 if let aside = installed.movedAside { Output.warn("the previous hook was moved to \(aside); it no longer runs") }
-                var out = "installed \(installed.path) (runs \(resolved) admit hook)\n"
+                var out = "installed \(installed.path) (runs \(useHookProgram ? hookProgram : resolved + " admit hook"))\n"
                 if noReload {
                     out += "restart or reload libvirtd (systemctl reload libvirtd) for it to take effect\n"
                 } else {
@@ -194,19 +201,5 @@ enum AdmitInput {
         }
         // Oversized or not UTF-8: judged (and denied) as malformed, never cut silently.
         return String(decoding: data, as: UTF8.self)
-    }
-
-    /// The hook's standard input, read whole up to the XML bound (the rest is drained so libvirt's
-    /// write never fails); nil when there is none.
-    static func readHookInput() -> String? {
-        var data = Data()
-        var drained = false
-        while true {
-            let chunk = FileHandle.standardInput.readData(ofLength: 65_536)
-            if chunk.isEmpty { break }
-            if data.count <= DomainXML.maxBytes { data.append(chunk) } else { drained = true }
-        }
-        if data.isEmpty { return nil }
-        return drained ? String(repeating: " ", count: DomainXML.maxBytes + 1) : String(decoding: data, as: UTF8.self)
     }
 }

@@ -13,6 +13,7 @@ import ArgumentParser
 import Foundation
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 import KeyManagement
 import HyperwardAgent
 

@@ -12,6 +12,7 @@
 import Foundation
 import HyperwardCore
 import HyperwardHost
+import HyperwardLibvirt
 import Response
 
 /// A host in memory for the responder: libvirt domains, the quarantine sets, conntrack, the

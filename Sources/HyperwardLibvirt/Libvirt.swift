@@ -12,6 +12,7 @@
 import CLibvirt
 import Foundation
 import HyperwardCore
+import HyperwardHost
 import Synchronization
 
 /// libvirt through its C API: the one way Hyperward reads domains, hears their lifecycle and

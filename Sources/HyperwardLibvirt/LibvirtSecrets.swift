@@ -12,6 +12,7 @@
 import CLibvirt
 import Foundation
 import HyperwardCore
+import HyperwardHost
 
 /// libvirt secrets (the disk keys QEMU needs while a VM starts), through the C API: the key goes
 /// from this process's memory to libvirtd over its socket, never through a file or another process.

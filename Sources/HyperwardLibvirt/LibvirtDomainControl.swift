@@ -12,6 +12,7 @@
 import CLibvirt
 import Foundation
 import HyperwardCore
+import HyperwardHost
 
 /// The domain changes incident response makes, through libvirt's C API on a read-write
 /// connection: pause, resume, stop, start, define, an ELF memory dump, an external disk-only
