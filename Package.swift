@@ -210,6 +210,8 @@ let package = Package(
         .executableTarget(
             name: "hyperward-hook",
             dependencies: ["AdmissionHook", "HyperwardHost", "HyperwardCore"],
+            // Release builds link it with `--static-swift-stdlib` (scripts/install.sh): libvirt waits
+            // for this process on every start, and resolving shared libraries' symbols was half its time.
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -54,7 +54,8 @@ else
         bash scripts/install-deps.sh
         log=$(mktemp)
         temporaries+=("$log")
-        if ! { swift build -c release --product hyperward && swift build -c release --product hyperward-hook; } >"$log" 2>&1; then
+        # The hook's program with the Swift runtime linked in: libvirt waits for it on every start.
+        if ! { swift build -c release --product hyperward && swift build -c release --static-swift-stdlib --product hyperward-hook; } >"$log" 2>&1; then
             grep -vE '^\[[0-9]+/[0-9]+\]' "$log" | tail -n 40 >&2
             die "the release build failed; nothing installed"
         fi

@@ -43,7 +43,8 @@ public struct LoadedAdmissionPolicy: Sendable {
         guard data.count <= maxBytes else { throw HyperwardError(.configuration, "the admission policy \(path) is larger than \(maxBytes) bytes") }
         guard let text = String(data: data, encoding: .utf8) else { throw HyperwardError(.configuration, "the admission policy \(path) is not UTF-8") }
         let policy = try AdmissionPolicy.parse(text, file: path, under: inline ? ["network", "policy"] : [])
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        let digest = String(decoding: SHA256.hash(data: data).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
         return LoadedAdmissionPolicy(policy: policy, path: path, sha256: digest)
     }
 }
