@@ -153,6 +153,22 @@ struct LedgerStoreTests {
         #expect(failure.message.contains("entry 12"))
     }
 
+    /// Leaves are derived in batches on a second thread (EventLeafCursor): a change in a later
+    /// batch, at a batch's first row, and one early while later batches are still in flight are
+    /// named as the single-thread walk named them, and a clean store still verifies.
+    @Test(arguments: [(nil, nil), ("UPDATE events SET message = 'x' WHERE id = 4", 3),
+                      ("UPDATE events SET message = 'x' WHERE id = \(EventLeafCursor.batchSize + 1)", EventLeafCursor.batchSize),
+                      ("DELETE FROM events WHERE id = \(2 * EventLeafCursor.batchSize + 51)", 2 * EventLeafCursor.batchSize + 50),
+                      ("UPDATE ledger SET leaf = zeroblob(32) WHERE idx = \(2 * EventLeafCursor.batchSize + 99)", 2 * EventLeafCursor.batchSize + 99)] as [(String?, Int?)])
+    func changesAcrossLeafBatchesAreNamed(sql: String?, firstBadIndex: Int?) throws {
+        let count = 2 * EventLeafCursor.batchSize + 100
+        let store = try filledStore(count, checkpointEvery: count / 3 + 1)
+        if let sql { try tamper(store, sql) }
+        let result = try store.verifyLedger(verifier: signer.verifier)
+        #expect(result.failure?.firstBadIndex == firstBadIndex.map(UInt64.init))
+        if firstBadIndex == nil { #expect(result.entries == UInt64(count)) }
+    }
+
     @Test func aChangedLeafIsNamed() throws {
         let store = try filledStore(30, checkpointEvery: 10)
         try tamper(store, "UPDATE ledger SET leaf = zeroblob(32) WHERE idx = 21")

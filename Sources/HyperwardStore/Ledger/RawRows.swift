@@ -22,10 +22,13 @@ enum RawRows {
     static let eventColumns = "id, event_id, time, host, engine, kind, severity, subject, vm, interface, threat, message, evidence, data"
 
     static func text(_ s: OpaquePointer, _ i: Int32) -> UnsafeRawBufferPointer? {
-        guard sqlite3_column_type(s, i) != SQLITE_NULL else { return nil }
-        let pointer = sqlite3_column_text(s, i)
-        let count = Int(sqlite3_column_bytes(s, i))
-        return UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count)
+        // sqlite3_column_text is NULL for SQL NULL (and for an empty value or out of memory, which
+        // the type tells apart), so the type is asked only then: one call less for each column.
+        guard let pointer = sqlite3_column_text(s, i) else {
+            guard sqlite3_column_type(s, i) != SQLITE_NULL else { return nil }
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+        return UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(s, i)))
     }
 
     static func step(_ s: OpaquePointer, _ db: Database) throws -> Bool {
@@ -112,31 +115,6 @@ struct StoredLeaves: LeafHashSource {
         guard expected == range.upperBound else {
             throw HyperwardError(.corrupted, "the ledger ends at index \(expected), before \(range.upperBound)")
         }
-    }
-}
-
-/// The event rows in row order, each with its re-derived leaf hash (pull-style, for the
-/// verifier's merge with the ledger's rows).
-final class EventLeafCursor {
-    let statement: Statement
-    let db: Database
-    var encoder = CanonicalEventEncoder()
-    let empty = UnsafeRawBufferPointer(start: nil, count: 0)
-
-    init(_ db: Database) throws {
-        self.db = db
-        statement = try db.makeStatement(sql: "SELECT \(RawRows.eventColumns) FROM events ORDER BY id")
-    }
-
-    func next() throws -> (row: Int64, leaf: MerkleHash)? {
-        let s = statement.sqliteStatement
-        guard try RawRows.step(s, db) else { return nil }
-        let row = sqlite3_column_int64(s, 0)
-        if let id = RawRows.text(s, 1) {
-            return (row, encoder.encode(RawRows.columns(s, id: id, empty: empty)))
-        }
-        var legacy = StateStore.legacyID(row: row)
-        return (row, legacy.withUTF8 { encoder.encode(RawRows.columns(s, id: UnsafeRawBufferPointer($0), empty: empty)) })
     }
 }
 

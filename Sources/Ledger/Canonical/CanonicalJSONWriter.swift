@@ -25,6 +25,9 @@ public struct CanonicalJSONWriter: Sendable {
     /// Decoded member names of the objects being written (a stack), to sort them.
     var names: [UInt8] = []
     var members: [Member] = []
+    /// Whether text already canonical (but for its top-level member order) is copied rather than
+    /// parsed; off only in tests, to compare the two paths.
+    var isCopyingCanonicalText = true
 
     struct Member {
         var start: Int, end: Int, nameStart: Int, nameEnd: Int
@@ -36,6 +39,13 @@ public struct CanonicalJSONWriter: Sendable {
     /// An empty writer.
     public init() {
         bytes.reserveCapacity(4096)
+    }
+
+    /// Appends raw bytes with one copy: as an `UnsafeBufferPointer<UInt8>` the append is a
+    /// `memcpy`, where an `UnsafeRawBufferPointer` is appended byte by byte.
+    @inline(__always)
+    mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
+        raw.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0) }
     }
 
     /// Empties the buffer, keeping its capacity.
@@ -60,7 +70,7 @@ public struct CanonicalJSONWriter: Sendable {
                     guard c >= 0x20 && c < 0x80 && c != 0x22 && c != 0x5C else { break }
                     j += 1
                 }
-                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[i..<j]))
+                appendBytes(UnsafeRawBufferPointer(rebasing: utf8[i..<j]))
                 i = j
             } else if b < 0x80 {
                 appendEscaped(b)
@@ -71,7 +81,7 @@ public struct CanonicalJSONWriter: Sendable {
                     bytes.append(contentsOf: [0xEF, 0xBF, 0xBD])
                     i += 1
                 } else {
-                    bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[i..<i + length]))
+                    appendBytes(UnsafeRawBufferPointer(rebasing: utf8[i..<i + length]))
                     i += length
                 }
             }
@@ -150,7 +160,7 @@ public struct CanonicalJSONWriter: Sendable {
             if negative && text.count == 2 && text[1] == 0x30 {
                 bytes.append(0x30)
             } else {
-                bytes.append(contentsOf: text)
+                appendBytes(text)
             }
             return true
         }
@@ -225,6 +235,15 @@ public struct CanonicalJSONWriter: Sendable {
     ///   ``maximumDepth``, repeats a member name, or holds a number that is not finite.
     @discardableResult
     public mutating func appendCanonicalized(json: UnsafeRawBufferPointer) -> Bool {
+        // Hyperward writes its JSON canonical already, but for the order of a body's members:
+        // such text is copied (the verifier re-derives every leaf, and parsing each body again
+        // dominated it). Anything else is parsed; both give the same bytes.
+        if isCopyingCanonicalText, appendCopyingCanonical(json) { return true }
+        return appendCanonicalizedByParsing(json: json)
+    }
+
+    /// The full path of ``appendCanonicalized(json:)``: parses `json` and writes it canonical.
+    mutating func appendCanonicalizedByParsing(json: UnsafeRawBufferPointer) -> Bool {
         let mark = bytes.count
         var parser = Parser(input: json)
         let memberMark = members.count, nameMark = names.count
