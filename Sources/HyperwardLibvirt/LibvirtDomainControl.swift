@@ -164,25 +164,11 @@ public final class LibvirtDomainControl: @unchecked Sendable {
     /// The `<domainsnapshot>` document `virsh snapshot-create-as` builds from its `--diskspec`s.
     static func snapshotXML(name: String, overlays: [(target: String, file: String)]) -> String {
         let disks = overlays.map {
-            "<disk name='\(escaped($0.target))' snapshot='external'><source file='\(escaped($0.file))'/></disk>"
+            "<disk name='\(DomainXML.escaped($0.target))' snapshot='external'><source file='\(DomainXML.escaped($0.file))'/></disk>"
         }
-        return "<domainsnapshot><name>\(escaped(name))</name><disks>\(disks.joined())</disks></domainsnapshot>"
+        return "<domainsnapshot><name>\(DomainXML.escaped(name))</name><disks>\(disks.joined())</disks></domainsnapshot>"
     }
 
-    static func escaped(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "'": result += "&apos;"
-            case "\"": result += "&quot;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
 
     func withDomain<T>(_ name: String, _ body: (virDomainPtr) throws(HyperwardError) -> T) throws(HyperwardError) -> T {
         guard let domain = virDomainLookupByName(connection.pointer, name) else {

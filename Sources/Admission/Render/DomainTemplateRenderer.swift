@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import HyperwardCore
+import HyperwardHost
 
 /// Renders the domain XML of a new VM from a template: the smallest domain the template allows,
 /// with Hyperward's admission metadata, which ``AdmissionJudge`` admits under that template.
@@ -122,7 +123,7 @@ public enum DomainTemplateRenderer {
             }
             machine = first
         }
-        let e = escaped
+        let e = DomainXML.escaped
         let domainType = r.domainType ?? template.domainTypes.first ?? "kvm"
         guard template.domainTypes.contains(domainType) else {
             throw fail("domain type '\(domainType)' is not allowed (allowed: \(template.domainTypes.joined(separator: ", ")))")
@@ -194,7 +195,7 @@ public enum DomainTemplateRenderer {
         if !template.cpuModels.isEmpty, !template.cpuModels.contains(model) {
             throw fail("CPU model '\(model)' is not allowed (allowed: \(template.cpuModels.joined(separator: ", ")))")
         }
-        return "  <cpu mode='custom' match='exact' check='partial'>\n    <model fallback='forbid'>\(escaped(model))</model>\n  </cpu>\n"
+        return "  <cpu mode='custom' match='exact' check='partial'>\n    <model fallback='forbid'>\(DomainXML.escaped(model))</model>\n  </cpu>\n"
     }
 
     static func validate(_ r: Request, template: AdmissionTemplate) throws(HyperwardError) {
@@ -246,19 +247,4 @@ public enum DomainTemplateRenderer {
         return first & 1 == 0
     }
 
-    /// `text` escaped for an XML attribute (quoted with ') or element.
-    static func escaped(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "'": result += "&apos;"
-            case "\"": result += "&quot;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
 }

@@ -140,7 +140,7 @@ public enum EncryptedDisks {
         """
         <disk type='file' device='disk'>
           <driver name='qemu' type='\(record.format == "luks" ? "raw" : "qcow2")'/>
-          <source file='\(xmlEscaped(record.path))'>
+          <source file='\(DomainXML.escaped(record.path))'>
             <encryption format='luks'>
               <secret type='passphrase' uuid='\(record.secretUUID)'/>
             </encryption>
@@ -149,12 +149,6 @@ public enum EncryptedDisks {
         </disk>
 
         """
-    }
-
-    /// `text` escaped for an XML attribute or element.
-    public static func xmlEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "'", with: "&apos;")
-            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
     /// A VM's recorded disk: the one at `path`, or its only one.

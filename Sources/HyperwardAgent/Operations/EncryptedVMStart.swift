@@ -52,8 +52,8 @@ public enum EncryptedVMStart {
             let xml = """
                 <secret ephemeral='yes' private='yes'>
                   <uuid>\(disk.secretUUID)</uuid>
-                  <description>hyperward disk key for \(EncryptedDisks.xmlEscaped(name))</description>
-                  <usage type='volume'><volume>\(EncryptedDisks.xmlEscaped(disk.path))</volume></usage>
+                  <description>hyperward disk key for \(DomainXML.escaped(name))</description>
+                  <usage type='volume'><volume>\(DomainXML.escaped(disk.path))</volume></usage>
                 </secret>
                 """
             // Stopped by a signal half-way, libvirt's copy of the key is removed all the same.
