@@ -38,6 +38,7 @@ let package = Package(
         .library(name: "Response", targets: ["Response"]),
         .library(name: "HyperwardAgent", targets: ["HyperwardAgent"]),
         .library(name: "Admission", targets: ["Admission"]),
+        .library(name: "Attestation", targets: ["Attestation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -171,6 +172,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Measured boot: TCG PC Client event logs and IMA logs parsed and replayed to PCR values.
+        // Pure: bytes in, values out.
+        .target(
+            name: "Attestation",
+            dependencies: [
+                "HyperwardCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The host daemon's services in one ServiceGroup, and the operations the command line and
         // the agent share (audit runs, keystore operations, encrypted disks and VM starts, sensor runs).
         .target(
@@ -241,7 +252,7 @@ let package = Package(
         // libFuzzer.
         .executableTarget(
             name: "HyperwardFuzz",
-            dependencies: ["HyperwardHost", "HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "VMMonitor", "Admission", "HyperwardCore"],
+            dependencies: ["HyperwardHost", "HostAudit", "NetworkPolicy", "Sensor", "KeyManagement", "VMMonitor", "Admission", "Attestation", "HyperwardCore"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -315,6 +326,11 @@ let package = Package(
         .testTarget(
             name: "AdmissionTests",
             dependencies: ["Admission", "AdmissionBench", "HyperwardHost", "HyperwardLibvirt", "HyperwardCore", "NetworkPolicy", "HyperwardFuzz", "FixtureSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AttestationTests",
+            dependencies: ["Attestation", "HyperwardCore", "HyperwardFuzz", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
