@@ -43,6 +43,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case domstats
     case series
     case admission
+    case eventlog
 
     /// Runs one input through the target.
     /// - Throws: `FuzzFailure` when a promised property does not hold for this input.
@@ -65,6 +66,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .domstats: try FuzzTarget.domstats(bytes)
         case .series: try FuzzTarget.series(bytes)
         case .admission: try FuzzTarget.admission(bytes)
+        case .eventlog: try FuzzTarget.eventlog(bytes)
         }
     }
 
