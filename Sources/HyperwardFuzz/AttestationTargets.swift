@@ -12,7 +12,7 @@
 import Attestation
 
 extension FuzzTarget {
-    /// Any bytes parse without trapping into events whose offsets increase and whose digests
+    /// Any bytes parse (as a TPM event log, and as an IMA log) without trapping into events whose offsets increase and whose digests
     /// have their bank's size, and replay to values of the bank's digest size.
     static func eventlog(_ bytes: [UInt8]) throws(FuzzFailure) {
         let f = FuzzTarget.eventlog
@@ -37,5 +37,14 @@ extension FuzzTarget {
             }
         }
         if replay.notes.count > PCRReplay.maxNotes { throw f.fail("\(replay.notes.count) notes") }
+
+        // The same bytes as an IMA log, binary and ASCII: entries and PCR 10 replay never trap.
+        for ima in [IMALog(parsingBinary: bytes), IMALog(parsingASCII: String(decoding: bytes, as: UTF8.self))] {
+            for bank in [TPMAlgorithm.sha1, .sha256] {
+                if let value = ima.replay(bank: bank), value.count != bank.knownDigestSize {
+                    throw f.fail("IMA \(bank) PCR 10 of \(value.count) bytes")
+                }
+            }
+        }
     }
 }

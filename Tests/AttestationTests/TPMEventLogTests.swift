@@ -129,12 +129,9 @@ struct TPMEventLogOracleTests {
         #expect(types.contains("EV_EFI_VARIABLE_DRIVER_CONFIG") && types.contains("EV_SEPARATOR"))
     }
 
-    @Test func startupLocalitySetsPCR0() throws {
+    @Test func rhel8PCR0MatchesTheReadmeAnchor() throws {
         let log = TPMEventLog(parsing: try readLog("rhel8-uefi.bin", in: "eventlogs/go-eventlog"))
-        let localities = log.events.compactMap { if case .startupLocality(let l) = $0.body { l } else { nil } }
-        // The README's anchor: sha256 PCR0 of this log.
         #expect(replayed(log)["sha256"]?[0] == "24af52a4f429b71a3184a6d64cddad17e54ea030e2aa6576bf3a5a3d8bd3328f")
-        if let locality = localities.first { #expect(locality == 3 || locality == 4 || locality == 0) }
     }
 }
 
@@ -203,6 +200,24 @@ struct TPMEventLogMalformedTests {
         #expect(log.events[0].type.name == "EV_UNKNOWN_0x70000099")
         let once = PCRHash.digest(.sha1, [UInt8](repeating: 0, count: 20) + digest)!
         #expect(PCRReplay.replay(log).banks[.sha1]?[2] == PCRHash.digest(.sha1, once + digest))
+    }
+
+    /// None of the real logs carries a StartupLocality event, so this one is built: locality 3
+    /// makes PCR 0 start at 00…03 (PC Client FPF §10.4.5.3); the event itself is not extended.
+    @Test func startupLocalitySetsPCR0sResetValue() {
+        var spec: [UInt8] = SpecIDEvent.signature + [0, 0, 0, 0, 0, 2, 0, 2]
+        spec += [1, 0, 0, 0, 0x0B, 0, 32, 0, 0]
+        let header: [UInt8] = [0, 0, 0, 0, 3, 0, 0, 0] + [UInt8](repeating: 0, count: 20) + [UInt8(spec.count), 0, 0, 0] + spec
+        let locality: [UInt8] = TPMEventBody.startupLocalitySignature + [3]
+        var noAction: [UInt8] = [0, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0x0B, 0] + [UInt8](repeating: 0, count: 32)
+        noAction += [UInt8(locality.count), 0, 0, 0] + locality
+        let digest = [UInt8](repeating: 0x5A, count: 32)
+        let measured: [UInt8] = [0, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0x0B, 0] + digest + [0, 0, 0, 0]
+        let log = TPMEventLog(parsing: header + noAction + measured)
+        #expect(log.isComplete)
+        #expect(log.events[1].body == .startupLocality(3))
+        let start = [UInt8](repeating: 0, count: 31) + [3]
+        #expect(PCRReplay.replay(log).banks[.sha256]?[0] == PCRHash.digest(.sha256, start + digest))
     }
 
     @Test func sm3BankIsParsedButNotReplayed() {
