@@ -11,7 +11,9 @@
 
 /// One digest of an event: the bank it is for and its bytes.
 public struct TPMDigest: Hashable, Sendable {
+    /// The bank.
     public var algorithm: TPMAlgorithm
+    /// The digest.
     public var bytes: [UInt8]
 
     /// Creates a digest.
@@ -29,6 +31,7 @@ public struct TPMEvent: Hashable, Sendable {
     public var offset: Int
     /// The PCR it extends.
     public var pcr: UInt32
+    /// The event type.
     public var type: TPMEventType
     /// One digest per bank (one SHA-1 digest in a TPM 1.2 log).
     public var digests: [TPMDigest]

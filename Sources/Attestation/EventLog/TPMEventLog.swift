@@ -37,6 +37,7 @@ public struct TPMEventLog: Sendable {
         public init() {}
     }
 
+    /// SHA-1 or crypto-agile.
     public var format: Format
     /// The Spec ID event of a crypto-agile log.
     public var specID: SpecIDEvent?

@@ -18,21 +18,37 @@ public struct TPMEventType: Hashable, Sendable, CustomStringConvertible {
     /// Creates a type from its value.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+    /// `EV_PREBOOT_CERT`.
     public static let preBootCert = TPMEventType(rawValue: 0x0)
+    /// `EV_POST_CODE`.
     public static let postCode = TPMEventType(rawValue: 0x1)
+    /// `EV_NO_ACTION`.
     public static let noAction = TPMEventType(rawValue: 0x3)
+    /// `EV_SEPARATOR`.
     public static let separator = TPMEventType(rawValue: 0x4)
+    /// `EV_ACTION`.
     public static let action = TPMEventType(rawValue: 0x5)
+    /// `EV_S_CRTM_CONTENTS`.
     public static let sCRTMContents = TPMEventType(rawValue: 0x7)
+    /// `EV_S_CRTM_VERSION`.
     public static let sCRTMVersion = TPMEventType(rawValue: 0x8)
+    /// `EV_IPL`.
     public static let ipl = TPMEventType(rawValue: 0xD)
+    /// `EV_EFI_VARIABLE_DRIVER_CONFIG`.
     public static let efiVariableDriverConfig = TPMEventType(rawValue: 0x8000_0001)
+    /// `EV_EFI_VARIABLE_BOOT`.
     public static let efiVariableBoot = TPMEventType(rawValue: 0x8000_0002)
+    /// `EV_EFI_BOOT_SERVICES_APPLICATION`.
     public static let efiBootServicesApplication = TPMEventType(rawValue: 0x8000_0003)
+    /// `EV_EFI_BOOT_SERVICES_DRIVER`.
     public static let efiBootServicesDriver = TPMEventType(rawValue: 0x8000_0004)
+    /// `EV_EFI_RUNTIME_SERVICES_DRIVER`.
     public static let efiRuntimeServicesDriver = TPMEventType(rawValue: 0x8000_0005)
+    /// `EV_EFI_ACTION`.
     public static let efiAction = TPMEventType(rawValue: 0x8000_0007)
+    /// `EV_EFI_VARIABLE_BOOT2`.
     public static let efiVariableBoot2 = TPMEventType(rawValue: 0x8000_000C)
+    /// `EV_EFI_VARIABLE_AUTHORITY`.
     public static let efiVariableAuthority = TPMEventType(rawValue: 0x8000_00E0)
 
     /// The spec's name (`EV_EFI_ACTION`), or `EV_UNKNOWN_0x…`.

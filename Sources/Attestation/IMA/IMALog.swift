@@ -36,6 +36,7 @@ public struct IMALog: Sendable {
         public var isViolation: Bool { templateHash.allSatisfy { $0 == 0 } }
     }
 
+    /// The entries, in log order.
     public var entries: [Entry]
     /// Why parsing stopped before the end, or nil.
     public var problem: HyperwardError?
