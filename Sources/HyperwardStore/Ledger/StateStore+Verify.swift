@@ -137,7 +137,7 @@ extension StateStore {
         }
         while event != nil || entry != nil {
             guard let e = event else {
-                let e = entry!
+                guard let e = entry else { break }
                 return LedgerFailure(firstBadIndex: index, message: "entry \(e.index) names event row \(e.row), which does not exist: the event was deleted")
             }
             guard let l = entry else {
