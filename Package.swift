@@ -179,6 +179,7 @@ let package = Package(
             dependencies: [
                 "HyperwardCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
         ),
@@ -188,7 +189,7 @@ let package = Package(
             name: "HyperwardAgent",
             dependencies: [
                 "HyperwardCore", "HyperwardHost", "HyperwardStore", "HostAudit", "NetworkPolicy", "Sensor",
-                "KeyManagement", "VMMonitor", "Response", "Ledger", "Admission", "AdmissionHook", "HyperwardLibvirt",
+                "KeyManagement", "VMMonitor", "Response", "Ledger", "Admission", "AdmissionHook", "HyperwardLibvirt", "Attestation",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -360,7 +361,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyperwardCLITests",
-            dependencies: ["HyperwardHost", "HyperwardLibvirt", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "NetworkPolicy", "FixtureSupport", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HyperwardHost", "HyperwardLibvirt", "HyperwardCore", "HyperwardStore", "KeyManagement", "VMMonitor", "Response", "NetworkPolicy", "FixtureSupport", "Ledger", "Attestation", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
     ],

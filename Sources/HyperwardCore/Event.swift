@@ -159,5 +159,7 @@ extension Event {
         public static let net: Engine = "net"
         /// The agent itself.
         public static let agent: Engine = "agent"
+        /// Measured-boot attestation.
+        public static let attest: Engine = "attest"
     }
 }

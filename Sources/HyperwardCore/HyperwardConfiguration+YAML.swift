@@ -21,8 +21,9 @@ import Yams
 extension HyperwardConfiguration {
     /// The keys accepted at each level; anything else is an error with its line and column, so a
     /// typo never silently falls back to a default.
-    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense", "keys", "monitor", "admission"]
+    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense", "keys", "monitor", "admission", "attestation"]
     static let admissionKeys: Set<String> = ["policy", "break_glass_file", "undefine_unadmitted"]
+    static let attestationKeys: Set<String> = ["required", "max_age", "interval_seconds", "policy", "event_log", "ima_log", "tcti"]
     static let keysKeys: Set<String> = ["passphrase_file", "key_file", "rotation_check_seconds"]
     static let senseKeys: Set<String> = ["interfaces", "inventory", "prevent", "ttl_seconds", "allow", "show_secrets"]
     static let networkKeys: Set<String> = ["policy", "netns"]
@@ -219,6 +220,37 @@ extension HyperwardConfiguration {
                         config.admission.undefineUnadmitted = b
                     default:
                         throw error("unknown setting 'admission.\(sub)' (known: \(admissionKeys.sorted().joined(separator: ", ")))", at: k, file: file)
+                    }
+                }
+            case "attestation":
+                guard let map = value.mapping else { throw error("attestation must be a mapping", at: value, file: file) }
+                for (k, v) in map {
+                    let sub = k.string ?? ""
+                    switch sub {
+                    case "required":
+                        guard let b = v.bool else { throw error("attestation.required must be true or false", at: v, file: file) }
+                        config.attestation.required = b
+                    case "max_age":
+                        // Seconds, or a number with s, m, h or d.
+                        let text = v.string ?? ""
+                        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+                        var seconds = v.int
+                        if seconds == nil, let unit = text.last.flatMap({ units[$0] }), let n = Int(text.dropLast()) { seconds = n * unit }
+                        guard let seconds, (60...604_800).contains(seconds) else {
+                            throw error("attestation.max_age must be from 60 s to 7 d: seconds, or a number with s, m, h or d (30m, 1h)", at: v, file: file)
+                        }
+                        config.attestation.maxAgeSeconds = seconds
+                    case "interval_seconds":
+                        guard let n = v.int, (10...86_400).contains(n) else {
+                            throw error("attestation.interval_seconds must be an integer from 10 to 86400", at: v, file: file)
+                        }
+                        config.attestation.intervalSeconds = n
+                    case "policy": config.attestation.policy = relative(try string(v, key: "attestation.policy", file: file), to: file)
+                    case "event_log": config.attestation.eventLog = relative(try string(v, key: "attestation.event_log", file: file), to: file)
+                    case "ima_log": config.attestation.imaLog = relative(try string(v, key: "attestation.ima_log", file: file), to: file)
+                    case "tcti": config.attestation.tcti = try string(v, key: "attestation.tcti", file: file)
+                    default:
+                        throw error("unknown setting 'attestation.\(sub)' (known: \(attestationKeys.sorted().joined(separator: ", ")))", at: k, file: file)
                     }
                 }
             default:

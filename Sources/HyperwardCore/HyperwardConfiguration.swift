@@ -51,6 +51,34 @@ public struct HyperwardConfiguration: Sendable, Hashable {
         public init() {}
     }
 
+    /// Measured-boot attestation (docs/attestation.md).
+    public var attestation: Attestation = Attestation()
+
+    /// Settings of measured-boot attestation.
+    public struct Attestation: Sendable, Hashable {
+        /// The default boot event log (the kernel's copy of the firmware's).
+        public static let defaultEventLog = "/sys/kernel/security/tpm0/binary_bios_measurements"
+        /// The default policy file, written by `hyperward attest baseline`.
+        public static let defaultPolicy = "/etc/hyperward/measured-boot.yaml"
+        /// With true, no disk key is released (`vm start`, `disk verify`) unless the host's latest
+        /// verification passed and is younger than ``maxAgeSeconds``.
+        public var required = false
+        /// How old a passing verification may be for keys to be released.
+        public var maxAgeSeconds = 3600
+        /// How often the agent re-attests.
+        public var intervalSeconds = 600
+        /// The measured-boot policy.
+        public var policy: String = Attestation.defaultPolicy
+        /// The boot event log.
+        public var eventLog: String = Attestation.defaultEventLog
+        /// An IMA log whose PCR 10 is verified too; nil: not verified.
+        public var imaLog: String?
+        /// The TCTI for tpm2-tools (`swtpm:host=…,port=…`); nil: `/dev/tpmrm0`.
+        public var tcti: String?
+        /// Creates default attestation settings.
+        public init() {}
+    }
+
     /// The VM monitor: present when the configuration has a `monitor` section, whose settings
     /// (interval, limits, baseline, peers, response) the monitor reads from `file` itself.
     public var monitor: Monitor?

@@ -169,10 +169,12 @@ public enum EncryptedDisks {
     /// Opens a disk with its stored key through Hyperward's own LUKS reader (no QEMU, no
     /// device-mapper); returns a line of facts: the header's and the SHA-256 of the first
     /// decrypted sector, never key material or plaintext.
-    public static func verify(_ record: DiskKeyRecord, store: Keystore) throws -> String {
+    /// With `attestation.required`, only after a fresh passing verification (``AttestationGate``).
+    public static func verify(_ record: DiskKeyRecord, store: Keystore, configuration: HyperwardConfiguration) throws -> String {
         guard record.format == "luks" else {
             throw HyperwardError(.usage, "\(record.path) is a qcow2 disk: its LUKS header lies inside the qcow2 container, which this reader does not open")
         }
+        try AttestationGate.check(configuration, releasing: "release the disk key of \(record.path)")
         var passphrase = try store.releaseDiskKey(record, vmUUID: record.vmUUID, host: try VirtHost.machineID())
         defer { for i in passphrase.indices { passphrase[i] = 0 } }
         // A regular file only: an image replaced by a FIFO must not hang the command.

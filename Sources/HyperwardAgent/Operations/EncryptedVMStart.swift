@@ -23,6 +23,12 @@ public enum EncryptedVMStart {
     /// Starts `name`; returns how many encrypted disks it has. A refusal starts nothing and is
     /// recorded as an event (`vm.start.refused`); a start as `vm.start`.
     public static func start(_ name: String, operations: KeyOperations, access: KeyAccess) throws -> Int {
+        // Measured boot first: a host that booted something unverified releases no key.
+        do { try AttestationGate.check(operations.configuration, releasing: "start \(name)") } catch {
+            operations.record("vm.start.refused", key: nil, version: nil, outcome: KeyError(.unauthorized, "attestation"), vm: name,
+                              message: String(error.message.prefix(400)))
+            throw error
+        }
         guard let uuid = VirtHost.domainUUID(name) else {
             throw HyperwardError(.unknownItem, "no libvirt domain named \(name.debugDescription)")
         }

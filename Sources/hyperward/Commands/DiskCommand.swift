@@ -74,9 +74,9 @@ extension DiskCommand {
         @Option(help: ArgumentHelp("The disk (default: the VM's only recorded disk).", valueName: "PATH")) var disk: String?
 
         func run() async throws {
-            try await runKeyOperation("disk.verify", key: Keystore.vmKeyName(vm), global: global, access: access) { store, _ in
+            try await runKeyOperation("disk.verify", key: Keystore.vmKeyName(vm), global: global, access: access) { store, operations in
                 let record = try EncryptedDisks.disk(of: vm, path: disk, in: store)
-                Output.write(try EncryptedDisks.verify(record, store: store) + "\n")
+                Output.write(try EncryptedDisks.verify(record, store: store, configuration: operations.configuration) + "\n")
                 return (nil, "verified disk \(record.path) of VM \(vm)")
             }
         }

@@ -1,0 +1,176 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import HyperwardCore
+
+/// What a boot log says about the boot, in one bank: the facts a measured-boot policy is written
+/// about. Every fact keeps the index of the event it came from, so a deviation can name it.
+public struct MeasuredBoot: Sendable {
+    /// One measured item: the event it came from, its digest in the bank, and a label.
+    public struct Item: Hashable, Sendable {
+        /// The event's index in the log.
+        public var event: Int
+        /// The PCR it extended.
+        public var pcr: UInt32
+        /// Its digest in the bank, lowercase hex.
+        public var digest: String
+        /// What it is: a variable name, a file path, a command line.
+        public var label: String
+    }
+
+    /// The bank the digests are in.
+    public var bank: TPMAlgorithm
+    /// Whether the SecureBoot variable (PCR 7) said enabled; nil when the log does not measure it.
+    public var secureBoot: Bool?
+    /// The event that measured SecureBoot.
+    public var secureBootEvent: Int?
+    /// Secure Boot configuration variables measured into PCR 7 (PK, KEK, db, dbx, …), by name.
+    public var variables: [Item]
+    /// The db entries that authorized loaded images (EV_EFI_VARIABLE_AUTHORITY, PCR 7).
+    public var authorities: [Item]
+    /// EFI applications loaded from the boot path (PCR 4): shim, GRUB, systemd-boot, a UKI, a
+    /// kernel with an EFI stub. The digest is the image's Authenticode hash.
+    public var bootApplications: [Item]
+    /// Kernel command lines: GRUB's `kernel_cmdline:` (PCR 8) and systemd-boot's (PCR 12).
+    public var kernelCommandLines: [Item]
+    /// Kernel images GRUB read (PCR 9, a path with `vmlinuz` or `bzImage`).
+    public var kernels: [Item]
+    /// Initial RAM disks GRUB read (PCR 9, a path with `initrd` or `initramfs`).
+    public var initrds: [Item]
+    /// Error separators: the firmware reports an error before handing over.
+    public var errorSeparators: [Item]
+    /// Events whose digest can be recomputed from their data and does not match it.
+    public var inconsistentEvents: [(event: Int, pcr: UInt32, type: String, logged: String, computed: String)]
+    /// Events with no digest in the bank.
+    public var eventsWithoutDigest: [Int]
+    /// The indices of the events that extended each PCR, in log order.
+    public var eventsByPCR: [UInt32: [Int]]
+
+    /// The Secure Boot variables' GUID (EFI_GLOBAL_VARIABLE) and the image-security database's.
+    static let globalVariableGUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+    static let imageSecurityGUID = "d719b2cb-3d3a-4596-a3bc-dad00e67656f"
+
+    /// Extracts the facts from `log` in `bank`.
+    public init(log: TPMEventLog, bank: TPMAlgorithm) {
+        self.bank = bank
+        secureBoot = nil
+        secureBootEvent = nil
+        variables = []
+        authorities = []
+        bootApplications = []
+        kernelCommandLines = []
+        kernels = []
+        initrds = []
+        errorSeparators = []
+        inconsistentEvents = []
+        eventsWithoutDigest = []
+        eventsByPCR = [:]
+        for event in log.events where event.type != .noAction {
+            guard let digestBytes = event.digests.first(where: { $0.algorithm == bank })?.bytes else {
+                eventsWithoutDigest.append(event.index)
+                continue
+            }
+            eventsByPCR[event.pcr, default: []].append(event.index)
+            let digest = Hex.encode(digestBytes)
+            func item(_ label: String) -> Item { Item(event: event.index, pcr: event.pcr, digest: digest, label: label) }
+            checkRecomputable(event, logged: digestBytes)
+            switch (event.type, event.body) {
+            case (.efiVariableDriverConfig, .efiVariable(let variable)) where event.pcr == 7:
+                if variable.name == "SecureBoot", variable.vendorGUID == Self.globalVariableGUID {
+                    secureBoot = variable.data.first.map { $0 == 1 } ?? false
+                    secureBootEvent = event.index
+                }
+                variables.append(item(variable.name))
+            case (.efiVariableAuthority, .efiVariable(let variable)) where event.pcr == 7:
+                authorities.append(item(variable.name))
+            case (.efiBootServicesApplication, .efiImageLoad(let image)) where event.pcr == 4:
+                bootApplications.append(item(Self.imageLabel(image)))
+            case (.ipl, _) where event.pcr == 8:
+                let text = Self.text(event.data)
+                if text.hasPrefix("kernel_cmdline: ") { kernelCommandLines.append(item(String(text.dropFirst(16)))) }
+            case (.ipl, _) where event.pcr == 12:
+                kernelCommandLines.append(item(Self.text(event.data).trimmingSpaces))
+            case (.ipl, _) where event.pcr == 9:
+                let path = Self.text(event.data)
+                let name = path.split(separator: "/").last.map(String.init) ?? path
+                if name.contains("vmlinuz") || name.contains("bzImage") { kernels.append(item(path)) }
+                if name.contains("initrd") || name.contains("initramfs") { initrds.append(item(path)) }
+            case (.separator, .separator(_, let isError)) where isError:
+                errorSeparators.append(item("PCR \(event.pcr) separator"))
+            default:
+                break
+            }
+        }
+    }
+
+    /// Checks the digests the data determines: separators and EFI actions (the hash of the data)
+    /// and Secure Boot configuration variables (the hash of the UEFI_VARIABLE_DATA).
+    private mutating func checkRecomputable(_ event: TPMEvent, logged: [UInt8]) {
+        let recomputable: Bool
+        switch event.type {
+        case .separator, .efiAction: recomputable = true
+        case .efiVariableDriverConfig: recomputable = event.pcr == 7
+        default: recomputable = false
+        }
+        guard recomputable, let computed = PCRHash.digest(bank, event.data), computed != logged else { return }
+        // Some firmware hashes only the variable's data for PCR 7 configuration variables.
+        if event.type == .efiVariableDriverConfig, case .efiVariable(let variable) = event.body,
+           PCRHash.digest(bank, variable.data) == logged { return }
+        inconsistentEvents.append((event.index, event.pcr, event.type.name, Hex.encode(logged), Hex.encode(computed)))
+    }
+
+    /// "events 3, 9, 12 extend it" (at most 12 listed), or "no event in the log extends it".
+    public func describeEvents(extending pcr: UInt32) -> String {
+        guard let indices = eventsByPCR[pcr], !indices.isEmpty else { return "no event in the log extends it" }
+        let listed = indices.prefix(12).map(String.init).joined(separator: ", ")
+        return "event\(indices.count == 1 ? "" : "s") \(listed)\(indices.count > 12 ? " and \(indices.count - 12) more" : "") extend\(indices.count == 1 ? "s" : "") it"
+    }
+
+    /// An image's file path where its device path names one, else its location in memory.
+    static func imageLabel(_ image: EFIImageLoad) -> String {
+        if let path = filePath(image.devicePath) { return path }
+        return "image at 0x" + String(image.locationInMemory, radix: 16) + ", " + String(image.lengthInMemory) + " bytes"
+    }
+
+    /// The file path of a UEFI device path's media FilePath nodes (type 4, subtype 4), joined.
+    static func filePath(_ path: [UInt8]) -> String? {
+        var offset = 0
+        var parts: [String] = []
+        var nodes = 0
+        while offset + 4 <= path.count, nodes < 64 {
+            nodes += 1
+            let type = path[offset], subtype = path[offset + 1]
+            let length = Int(path[offset + 2]) | Int(path[offset + 3]) << 8
+            guard length >= 4, offset + length <= path.count else { break }
+            if type == 0x7F { break }
+            if type == 4, subtype == 4 { parts.append(decodeUTF16(Array(path[offset + 4..<offset + length]))) }
+            offset += length
+        }
+        guard !parts.isEmpty else { return nil }
+        return parts.joined(separator: parts.count > 1 && !(parts.last?.hasPrefix("\\") ?? true) ? "\\" : "")
+    }
+
+    /// An event's text: UTF-16LE when it looks so (systemd-boot), else 8-bit up to the first NUL.
+    static func text(_ data: [UInt8]) -> String {
+        if data.count >= 4, data.count % 2 == 0, data[1] == 0, data[3] == 0 { return decodeUTF16(data) }
+        return decodeText(data)
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,209 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import Attestation
+import Crypto
+import FixtureSupport
+import Foundation
+import HyperwardCore
+import HyperwardHost
+import Testing
+
+/// Measured-boot attestation against a real software TPM: a real firmware log's digests are
+/// extended into swtpm's PCRs, so the TPM holds what that machine's TPM held, and `hyperward
+/// attest` quotes it, verifies and gates key release. Every failure must name its cause.
+@Suite("hyperward attest with swtpm", .serialized, .needsFixtures("eventlogs"))
+struct AttestCLITests {
+    static let logName = "rhel8-uefi.bin"
+
+    /// A lab: a fresh swtpm holding `log`'s measurements, a state directory and a configuration.
+    final class Lab: @unchecked Sendable {
+        let scratch = Scratch()
+        let tpm: SoftwareTPM
+        let log: String
+        let logBytes: [UInt8]
+        var state: String { scratch.path + "/state" }
+        var policy: String { scratch.path + "/measured-boot.yaml" }
+        var config: String { scratch.path + "/hyperward.yaml" }
+
+        init(required: Bool = true, extendLog: Bool = true) throws {
+            tpm = try SoftwareTPM(directory: scratch.path + "/tpm")
+            log = try Fixtures.file(AttestCLITests.logName, in: "eventlogs/go-eventlog").path
+            logBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: log)))
+            if extendLog { try Lab.extend(TPMEventLog(parsing: logBytes), into: TPMTools(tcti: tpm.tcti)) }
+            try """
+                state_directory: \(state)
+                attestation:
+                  required: \(required)
+                  max_age: 1h
+                  policy: \(policy)
+                  event_log: \(log)
+                  tcti: "\(tpm.tcti)"
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+        }
+
+        /// Extends every measured event's digests into the TPM, in log order (what firmware did).
+        static func extend(_ log: TPMEventLog, into tpm: TPMTools) throws {
+            var items: [(pcr: UInt32, digests: String)] = []
+            for event in log.events where event.type != .noAction {
+                items.append((event.pcr, event.digests.map { "\($0.algorithm.name)=\(Hex.encode($0.bytes))" }.joined(separator: ",")))
+            }
+            try tpm.extend(items)
+        }
+
+        func run(_ arguments: [String]) throws -> CLI.Result {
+            try CLI.run(arguments + ["--config", config])
+        }
+
+        deinit { tpm.stop() }
+    }
+
+    @Test func baselineThenVerifyPassesAndOpensTheKeyGate() throws {
+        let lab = try Lab()
+        // Before any verification, with attestation required, no VM starts.
+        let refused = try lab.run(["vm", "start", "no-such-vm"])
+        #expect(refused.status == ExitStatus.refused, "\(refused.stderr)")
+        #expect(refused.stderr.contains("attestation.required is set and the state store cannot be read"), "\(refused.stderr)")
+
+        let baseline = try lab.run(["attest", "baseline"])
+        #expect(baseline.status == 0, "\(baseline.stderr)")
+        let policy = try String(contentsOfFile: lab.policy, encoding: .utf8)
+        #expect(policy.contains("secure_boot: required"))          // RHEL 8 booted with Secure Boot on
+        #expect(policy.contains("boot_applications:"))
+        #expect(FileManager.default.fileExists(atPath: lab.state + "/attestation-key.pem"))
+
+        let verify = try lab.run(["attest", "verify"])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        #expect(verify.stdout.contains("attestation PASSED"))
+        let json = try lab.run(["attest", "verify", "--format", "json"])
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(body["passed"] as? Bool == true)
+        #expect((body["nonce"] as? String)?.count == 64)
+
+        // The gate opens: the start now fails only because the domain does not exist.
+        let status = try lab.run(["attest", "status"])
+        #expect(status.status == 0, "\(status.stdout)")
+        let start = try lab.run(["vm", "start", "no-such-vm"])
+        #expect(start.status != ExitStatus.refused, "\(start.stderr)")
+        #expect(!start.stderr.contains("attestation"), "\(start.stderr)")
+        // Both results are in the ledger's event store.
+        let events = try lab.run(["events", "--format", "json"]).stdout
+        #expect(events.contains("\"attest.verified\""))
+        #expect(events.contains("\"attest.baseline\""))
+    }
+
+    @Test func anAlteredEventIsNamed() throws {
+        let lab = try Lab()
+        #expect(try lab.run(["attest", "baseline"]).status == 0)
+        let log = TPMEventLog(parsing: lab.logBytes)
+        // A boot application's sha256 digest changed: the TPM disagrees on PCR 4, and the
+        // policy does not know the new digest.
+        let app = try #require(log.events.first { $0.type == .efiBootServicesApplication })
+        let digest = try #require(app.digests.first { $0.algorithm == .sha256 })
+        var bytes = lab.logBytes
+        let at = try #require(Self.find(digest.bytes, in: bytes, from: app.offset))
+        bytes[at] ^= 0x01
+        let altered = lab.scratch.path + "/altered.bin"
+        try Data(bytes).write(to: URL(fileURLWithPath: altered))
+        let verify = try lab.run(["attest", "verify", "--log", altered])
+        #expect(verify.status == 1, "\(verify.stdout) \(verify.stderr)")
+        #expect(verify.stdout.contains("[pcr.mismatch] PCR 4"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("[policy.boot-application] PCR 4 event \(app.index)"), "\(verify.stdout)")
+        // And the gate is closed again.
+        #expect(try lab.run(["vm", "start", "no-such-vm"]).status == ExitStatus.refused)
+
+        // The SecureBoot variable's data changed but not its digest: the log contradicts itself.
+        let secureBoot = try #require(log.events.first {
+            if case .efiVariable(let v) = $0.body { return v.name == "SecureBoot" }
+            return false
+        })
+        var flipped = lab.logBytes
+        flipped[secureBoot.offset + Self.dataOffset(secureBoot, banks: log) + secureBoot.data.count - 1] ^= 0x01
+        try Data(flipped).write(to: URL(fileURLWithPath: altered))
+        let verify2 = try lab.run(["attest", "verify", "--log", altered])
+        #expect(verify2.status == 1)
+        #expect(verify2.stdout.contains("[log.digest] PCR 7 event \(secureBoot.index)"), "\(verify2.stdout)")
+    }
+
+    @Test func anExtraExtensionIsNamed() throws {
+        let lab = try Lab()
+        #expect(try lab.run(["attest", "baseline"]).status == 0)
+        // Something extends PCR 4 without logging it (a bootkit hiding a stage).
+        try TPMTools(tcti: lab.tpm.tcti).extend([(4, "sha256=" + String(repeating: "ab", count: 32))])
+        let verify = try lab.run(["attest", "verify"])
+        #expect(verify.status == 1, "\(verify.stdout)")
+        #expect(verify.stdout.contains("[pcr.mismatch] PCR 4"), "\(verify.stdout)")
+        #expect(!verify.stdout.contains("PCR 7"), "only PCR 4 differs: \(verify.stdout)")
+    }
+
+    @Test func aReplayedQuoteIsRefused() throws {
+        let lab = try Lab()
+        let tpm = TPMTools(tcti: lab.tpm.tcti)
+        let log = TPMEventLog(parsing: lab.logBytes)
+        let policy = AttestationPolicy(bank: .sha256, secureBoot: .required)
+        let selection = AttestationVerifier.selection(for: log, policy: policy, includesIMA: false)
+        let old = Array(repeating: UInt8(7), count: 32)
+        let quote = try tpm.quote(selection: selection.toolsArgument, nonce: old, directory: lab.scratch.path + "/q")
+        let key = try P256.Signing.PublicKey(pemRepresentation: quote.publicKeyPEM)
+        let evidence = QuoteEvidence(attest: quote.attest, signature: quote.signature, pcrValues: quote.pcrValues)
+        let fresh = AttestationVerifier.verify(evidence, nonce: old, attestationKey: key, log: log, ima: nil, policy: policy, selection: selection)
+        #expect(fresh.passed, "\(fresh.deviations)")
+        // The same quote presented to a later verification, which sent another nonce.
+        let replayed = AttestationVerifier.verify(evidence, nonce: Array(repeating: 9, count: 32), attestationKey: key, log: log,
+                                                  ima: nil, policy: policy, selection: selection)
+        #expect(replayed.deviations.map(\.check) == ["quote.nonce"])
+        // A quote signed by another key (another TPM) is refused.
+        let other = P256.Signing.PrivateKey().publicKey
+        let foreign = AttestationVerifier.verify(evidence, nonce: old, attestationKey: other, log: log, ima: nil, policy: policy, selection: selection)
+        #expect(foreign.deviations.map(\.check) == ["quote.signature"])
+        // One flipped bit of the signed structure breaks the signature.
+        var tampered = evidence
+        tampered.attest[tampered.attest.count - 1] ^= 1
+        let broken = AttestationVerifier.verify(tampered, nonce: old, attestationKey: key, log: log, ima: nil, policy: policy, selection: selection)
+        #expect(broken.deviations.map(\.check) == ["quote.signature"])
+    }
+
+    @Test func noTPMOrNoLogFailsClosed() throws {
+        let lab = try Lab()
+        #expect(try lab.run(["attest", "baseline"]).status == 0)
+        #expect(try lab.run(["attest", "verify"]).status == 0)
+        // The log is gone: the verification fails (recorded), and the gate closes.
+        let noLog = try lab.run(["attest", "verify", "--log", lab.scratch.path + "/missing.bin"])
+        #expect(noLog.status == ExitStatus.checkError, "\(noLog.stdout)")
+        #expect(noLog.stdout.contains("cannot open the boot event log"))
+        let refused = try lab.run(["vm", "start", "no-such-vm"])
+        #expect(refused.status == ExitStatus.refused)
+        #expect(refused.stderr.contains("failed"), "\(refused.stderr)")
+        // The TPM is gone.
+        lab.tpm.stop()
+        let noTPM = try lab.run(["attest", "verify"])
+        #expect(noTPM.status == ExitStatus.checkError, "\(noTPM.stdout)")
+        #expect(noTPM.stdout.contains("the TPM gave no quote"), "\(noTPM.stdout)")
+        #expect(try lab.run(["vm", "start", "no-such-vm"]).status == ExitStatus.refused)
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        var i = start
+        while i + needle.count <= haystack.count {
+            if Array(haystack[i..<i + needle.count]) == needle { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Where an agile event's data starts, relative to the event: PCR, type, count, the
+    /// digests (2-byte algorithm + digest each), the size.
+    static func dataOffset(_ event: TPMEvent, banks log: TPMEventLog) -> Int {
+        4 + 4 + 4 + event.digests.reduce(0) { $0 + 2 + $1.bytes.count } + 4
+    }
+}
