@@ -154,6 +154,10 @@ func agentServices(_ configuration: HyperwardConfiguration, options: AgentOption
                                                       stateDirectory: configuration.stateDirectory, namespace: configuration.network.netns,
                                                       store: store, logger: logger)))
     }
+    // Attestation: when required, or when a measured-boot policy exists to verify against.
+    if configuration.attestation.required || FileManager.default.fileExists(atPath: configuration.attestation.policy) {
+        services.append(.init(service: AttestationService(configuration: configuration, logger: logger)))
+    }
     // Admission: watched when the policy has templates (the hook enforces them at every start).
     if let admission = try? LoadedAdmissionPolicy.load(configuration), !admission.policy.templates.isEmpty {
         services.append(.init(service: AdmissionWatchService(configuration: configuration, store: store, logger: logger)))

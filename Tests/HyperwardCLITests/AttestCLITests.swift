@@ -48,6 +48,7 @@ struct AttestCLITests {
                   policy: \(policy)
                   event_log: \(log)
                   tcti: "\(tpm.tcti)"
+
                 """.write(toFile: config, atomically: true, encoding: .utf8)
         }
 
@@ -189,6 +190,29 @@ struct AttestCLITests {
         #expect(noTPM.status == ExitStatus.checkError, "\(noTPM.stdout)")
         #expect(noTPM.stdout.contains("the TPM gave no quote"), "\(noTPM.stdout)")
         #expect(try lab.run(["vm", "start", "no-such-vm"]).status == ExitStatus.refused)
+    }
+
+    @Test func theAgentAttestsAtStartAndOnSchedule() async throws {
+        let lab = try Lab()
+        #expect(try lab.run(["attest", "baseline"]).status == 0)
+        try (try String(contentsOfFile: lab.config, encoding: .utf8) + "  interval_seconds: 10\n").write(toFile: lab.config, atomically: true, encoding: .utf8)
+        let log = lab.scratch.path + "/agent.log"
+        let agent = try HostChild([CLI.binary, "agent", "--config", lab.config, "--interval", "3600"],
+                                  stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: log))
+        defer {
+            agent.signal(SIGTERM)
+            _ = agent.wait(timeout: .seconds(20))
+        }
+        func verifications() throws -> Int {
+            try lab.run(["events", "--format", "json"]).stdout.split(separator: "\n").filter { $0.contains("\"attest.verified\"") }.count
+        }
+        var deadline = ContinuousClock.now + .seconds(30)
+        while try verifications() < 1, ContinuousClock.now < deadline, agent.isRunning { try await Task.sleep(for: .milliseconds(200)) }
+        #expect(try verifications() >= 1, "the agent attests at start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        deadline = ContinuousClock.now + .seconds(30)
+        while try verifications() < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(500)) }
+        #expect(try verifications() >= 2, "and again after interval_seconds")
+        #expect(try lab.run(["attest", "status"]).status == 0)
     }
 
     static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {

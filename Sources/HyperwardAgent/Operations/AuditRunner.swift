@@ -23,6 +23,8 @@ public struct AuditRunner: Sendable {
     public var skip: [String]
     public var waiversPath: String?
     public var allPackages: Bool
+    /// The configuration, for the attestation state the report includes.
+    public var configuration: HyperwardConfiguration
 
     public init(configuration: HyperwardConfiguration, root: String = "/") {
         self.root = OperatorFiles.absolute(root)
@@ -30,6 +32,7 @@ public struct AuditRunner: Sendable {
         self.skip = configuration.audit.skip
         self.waiversPath = configuration.audit.waivers.map(OperatorFiles.absolute)
         self.allPackages = configuration.audit.allPackages
+        self.configuration = configuration
     }
 
     /// Loads the waivers file (from the auditing machine, not the audited root).
@@ -48,7 +51,21 @@ public struct AuditRunner: Sendable {
     public func run(now: Date = Date()) throws(HyperwardError) -> AuditReport {
         let waivers = try loadWaivers()
         let context = AuditContext(fs: RootedFileSystem(root: root), feedPaths: feeds, matchAllPackages: allPackages)
-        return Auditor().run(context: context, skip: skip, waivers: waivers, now: now, toolVersion: HyperwardVersion.current)
+        var report = Auditor().run(context: context, skip: skip, waivers: waivers, now: now, toolVersion: HyperwardVersion.current)
+        if !skip.contains(AttestationStateCheck.descriptor.id) { report.findings.append(attestationFinding(now: now)) }
+        return report
+    }
+
+    /// The attestation state as a finding: this host's latest verification (not applicable when
+    /// auditing another root, whose verifications are not in this store).
+    func attestationFinding(now: Date) -> Finding {
+        let d = AttestationStateCheck.descriptor
+        guard root == "/" else { return d.finding(.notApplicable, "attestation is judged on the running host only", evidence: []) }
+        let state = AttestationGate.state(configuration, now: now)
+        var evidence = [Evidence(path: "attestation.required", value: String(configuration.attestation.required))]
+        if let event = state.event { evidence.append(Evidence(path: "event \(event.id)", value: event.kind + " " + event.time)) }
+        if state.passed { return d.finding(.pass, state.reason, evidence: evidence) }
+        return d.finding(configuration.attestation.required ? .fail : .warn, state.reason, evidence: evidence)
     }
 
     /// Records the run and the findings that changed since the previous one; returns the events.

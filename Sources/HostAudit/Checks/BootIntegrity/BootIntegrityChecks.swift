@@ -22,7 +22,7 @@ public struct SecureBootCheck: Check {
     public init() {}
 
     /// The EFI global variable GUID (UEFI 2.10 §3.3).
-    public static let globalVariableGUID = "8be4df61-93ca-11d2-aa0d-e2c3b18c81e3"
+    public static let globalVariableGUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
     public static let uefi = CheckDescriptor(
         id: "boot.uefi",
@@ -152,6 +152,23 @@ public struct LockdownCheck: Check {
 }
 
 /// A TPM for measured boot and sealed keys.
+/// The measured-boot attestation state. Hyperward's own verification (`hyperward attest
+/// verify`) is on record in the state store, not on the audited file system, so the agent's
+/// audit runner adds this finding; the descriptor lives here with the other boot checks.
+public enum AttestationStateCheck {
+    public static let descriptor = CheckDescriptor(
+        id: "boot.attestation",
+        title: "The host's measured boot is verified with the TPM",
+        threat: .hypervisorVulnerability,
+        severity: .high,
+        reads: ["the state store's latest attest.verified / attest.failed event"],
+        failsWhen: "the latest verification failed, or none of this boot is younger than attestation.max_age (fail with attestation.required, warn without).",
+        rationale: "Secure Boot stops unsigned code; measured boot proves what ran. Without a verified quote a host booted into a tampered firmware, boot loader or kernel looks like any other, and with attestation.required it gets no VM disk key.",
+        remediation: "Make a policy on a known-good boot (`hyperward attest baseline`), set attestation.required: true, and let the agent re-attest (`hyperward attest verify` now).",
+        references: ["docs/attestation.md"]
+    )
+}
+
 public struct TPMCheck: Check {
     public init() {}
 
