@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(dpkg-status advisory-feed libvirt-config waivers configuration kernel-cmdline debian-version rpm-version os-release network-policy libvirt-xml capture frame luks domstats series admission eventlog)
+targets=(dpkg-status advisory-feed libvirt-config waivers configuration kernel-cmdline debian-version rpm-version os-release network-policy libvirt-xml capture frame luks domstats series admission eventlog quote)
 scratch=.build-fuzz
 # Every swift invocation on $scratch takes the same flags: one without them (even --show-bin-path)
 # rewrites the build manifest, and the next build then compiles without instrumentation.

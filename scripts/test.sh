@@ -57,12 +57,12 @@ if [ "$rc" -ne 0 ]; then
 fi
 
 # The parsers of packets (capture reader, decoders, flow table), LUKS headers, domain statistics,
-# series, the admission judge and TPM event logs are fuzzed for a bounded time on every
+# series, the admission judge, TPM event logs and quotes are fuzzed for a bounded time on every
 # run (HYPERWARD_FUZZ_SECONDS per target, default 20; 0 skips): a crash, hang or leak fails CI.
 fuzz_seconds=${HYPERWARD_FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" -gt 0 ] && [ $# -eq 0 ]; then
     bash scripts/fuzz.sh --build
-    for target in capture frame luks domstats series admission eventlog; do
+    for target in capture frame luks domstats series admission eventlog quote; do
         log=$(mktemp)
         if ! FUZZ_SKIP_BUILD=1 bash scripts/fuzz.sh "$target" "$fuzz_seconds" >"$log" 2>&1; then
             tail -n 40 "$log" >&2

@@ -44,6 +44,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case series
     case admission
     case eventlog
+    case quote
 
     /// Runs one input through the target.
     /// - Throws: `FuzzFailure` when a promised property does not hold for this input.
@@ -67,6 +68,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .series: try FuzzTarget.series(bytes)
         case .admission: try FuzzTarget.admission(bytes)
         case .eventlog: try FuzzTarget.eventlog(bytes)
+        case .quote: try FuzzTarget.quote(bytes)
         }
     }
 

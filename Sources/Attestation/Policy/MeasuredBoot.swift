@@ -40,9 +40,10 @@ public struct MeasuredBoot: Sendable {
     /// EFI applications loaded from the boot path (PCR 4): shim, GRUB, systemd-boot, a UKI, a
     /// kernel with an EFI stub. The digest is the image's Authenticode hash.
     public var bootApplications: [Item]
-    /// Kernel command lines: GRUB's `kernel_cmdline:` (PCR 8) and systemd-boot's (PCR 12).
+    /// Kernel command lines: GRUB's (PCR 8) and systemd-boot's (PCR 12).
     public var kernelCommandLines: [Item]
-    /// Kernel images GRUB read (PCR 9, a path with `vmlinuz` or `bzImage`).
+    /// Kernel images GRUB read (PCR 9: a path with `vmlinuz` or `bzImage`, or Red Hat's
+    /// `grub_linuxefi Kernel`, labelled with the path of the `linux` command before it).
     public var kernels: [Item]
     /// Initial RAM disks GRUB read (PCR 9, a path with `initrd` or `initramfs`).
     public var initrds: [Item]
@@ -74,6 +75,8 @@ public struct MeasuredBoot: Sendable {
         inconsistentEvents = []
         eventsWithoutDigest = []
         eventsByPCR = [:]
+        var lastKernelPath: String?
+        var lastInitrdPath: String?
         for event in log.events where event.type != .noAction {
             guard let digestBytes = event.digests.first(where: { $0.algorithm == bank })?.bytes else {
                 eventsWithoutDigest.append(event.index)
@@ -95,15 +98,30 @@ public struct MeasuredBoot: Sendable {
             case (.efiBootServicesApplication, .efiImageLoad(let image)) where event.pcr == 4:
                 bootApplications.append(item(Self.imageLabel(image)))
             case (.ipl, _) where event.pcr == 8:
+                // Upstream GRUB logs `kernel_cmdline: …`, Red Hat's `grub_kernel_cmdline …`; the
+                // `linux`/`initrd` commands name the files its PCR 9 events then measure.
                 let text = Self.text(event.data)
-                if text.hasPrefix("kernel_cmdline: ") { kernelCommandLines.append(item(String(text.dropFirst(16)))) }
+                for prefix in ["kernel_cmdline: ", "grub_kernel_cmdline "] where text.hasPrefix(prefix) {
+                    kernelCommandLines.append(item(String(text.dropFirst(prefix.count))))
+                }
+                for (prefix, isKernel) in [("grub_cmd: linux", true), ("grub_cmd linux", true), ("grub_cmd: initrd", false), ("grub_cmd initrd", false)]
+                where text.hasPrefix(prefix + " ") || text.hasPrefix(prefix + "efi ") {
+                    let path = text.split(separator: " ").dropFirst(prefix.split(separator: " ").count).first.map(String.init)
+                    if isKernel { lastKernelPath = path } else { lastInitrdPath = path }
+                }
             case (.ipl, _) where event.pcr == 12:
                 kernelCommandLines.append(item(Self.text(event.data).trimmingSpaces))
             case (.ipl, _) where event.pcr == 9:
                 let path = Self.text(event.data)
                 let name = path.split(separator: "/").last.map(String.init) ?? path
-                if name.contains("vmlinuz") || name.contains("bzImage") { kernels.append(item(path)) }
-                if name.contains("initrd") || name.contains("initramfs") { initrds.append(item(path)) }
+                if path == "grub_linuxefi Kernel" {
+                    kernels.append(item(lastKernelPath ?? path))
+                } else if path == "grub_linuxefi Initrd" {
+                    initrds.append(item(lastInitrdPath ?? path))
+                } else {
+                    if name.contains("vmlinuz") || name.contains("bzImage") { kernels.append(item(path)) }
+                    if name.contains("initrd") || name.contains("initramfs") { initrds.append(item(path)) }
+                }
             case (.separator, .separator(_, let isError)) where isError:
                 errorSeparators.append(item("PCR \(event.pcr) separator"))
             default:
@@ -138,7 +156,7 @@ public struct MeasuredBoot: Sendable {
     /// An image's file path where its device path names one, else its location in memory.
     static func imageLabel(_ image: EFIImageLoad) -> String {
         if let path = filePath(image.devicePath) { return path }
-        return "image at 0x" + String(image.locationInMemory, radix: 16) + ", " + String(image.lengthInMemory) + " bytes"
+        return "image loaded from memory (no file path), " + String(image.lengthInMemory) + " bytes at 0x" + String(image.locationInMemory, radix: 16)
     }
 
     /// The file path of a UEFI device path's media FilePath nodes (type 4, subtype 4), joined.
