@@ -22,7 +22,7 @@ import Testing
 /// extended into swtpm's PCRs, so the TPM holds what that machine's TPM held, and `hyperward
 /// attest` quotes it, verifies and gates key release. Every failure must name its cause.
 @Suite("hyperward attest with swtpm", .serialized, .needsFixtures("eventlogs"))
-struct AttestCLITests {
+struct AttestVerifyCLITests {
     static let logName = "rhel8-uefi.bin"
 
     /// A lab: a fresh swtpm holding `log`'s measurements, a state directory and a configuration.
@@ -37,7 +37,7 @@ struct AttestCLITests {
 
         init(required: Bool = true, extendLog: Bool = true) throws {
             tpm = try SoftwareTPM(directory: scratch.path + "/tpm")
-            log = try Fixtures.file(AttestCLITests.logName, in: "eventlogs/go-eventlog").path
+            log = try Fixtures.file(AttestVerifyCLITests.logName, in: "eventlogs/go-eventlog").path
             logBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: log)))
             if extendLog { try Lab.extend(TPMEventLog(parsing: logBytes), into: TPMTools(tcti: tpm.tcti)) }
             try """
