@@ -100,6 +100,15 @@ struct AttestVerifyCLITests {
         let events = try lab.run(["events", "--format", "json"]).stdout
         #expect(events.contains("\"attest.verified\""))
         #expect(events.contains("\"attest.baseline\""))
+        #expect(try Self.auditStatus(lab) == "pass")
+    }
+
+    /// The status of `boot.attestation` in `hyperward audit`.
+    static func auditStatus(_ lab: Lab) throws -> String? {
+        let audit = try lab.run(["audit", "--format", "json"])
+        let report = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any]
+        let findings = report?["findings"] as? [[String: Any]] ?? []
+        return findings.first { $0["id"] as? String == "boot.attestation" }?["status"] as? String
     }
 
     @Test func anAlteredEventIsNamed() throws {
@@ -190,6 +199,7 @@ struct AttestVerifyCLITests {
         #expect(noTPM.status == ExitStatus.checkError, "\(noTPM.stdout)")
         #expect(noTPM.stdout.contains("the TPM gave no quote"), "\(noTPM.stdout)")
         #expect(try lab.run(["vm", "start", "no-such-vm"]).status == ExitStatus.refused)
+        #expect(try Self.auditStatus(lab) == "fail", "required and failed: the audit fails the check")
     }
 
     @Test func theAgentAttestsAtStartAndOnSchedule() async throws {
