@@ -27,12 +27,16 @@ public struct StateLockError: Error, Sendable, CustomStringConvertible {
 ///   holds it exclusively for the length of its change; a second one waits up to its timeout.
 /// - `agent.lock`: held by the running agent for its whole life; a second agent on the same
 ///   state directory is refused at once.
+/// - `tpm.lock`: held for one TPM quote.
 ///
 /// Each holder writes its pid and command into the file, so a waiter can say who holds it.
 public final class StateLock: @unchecked Sendable {
     public enum Scope: String, Sendable {
         case changes = "lock"
         case agent = "agent.lock"
+        /// A TPM session (key load, quote, flush): the agent's and a command's quotes one at a
+        /// time, since without a resource manager one's flush would unload the other's key.
+        case tpm = "tpm.lock"
     }
 
     private let fd: Int32

@@ -14,6 +14,7 @@ import Attestation
 import Crypto
 import FixtureSupport
 import Foundation
+import Synchronization
 import HyperwardCore
 import HyperwardHost
 import Testing
@@ -200,6 +201,22 @@ struct AttestVerifyCLITests {
         #expect(noTPM.stdout.contains("the TPM gave no quote"), "\(noTPM.stdout)")
         #expect(try lab.run(["vm", "start", "no-such-vm"]).status == ExitStatus.refused)
         #expect(try Self.auditStatus(lab) == "fail", "required and failed: the audit fails the check")
+    }
+
+    @Test func concurrentVerificationsDoNotDisturbEachOther() throws {
+        let lab = try Lab()
+        #expect(try lab.run(["attest", "baseline"]).status == 0)
+        // Four at once on one TPM without a resource manager (room for three loaded objects) all
+        // pass: each flushes what it loaded, and quotes under the state directory's TPM lock.
+        let statuses = Mutex<[Int32]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let status = (try? lab.run(["attest", "verify"]).status) ?? -1
+            statuses.withLock { $0.append(status) }
+        }
+        #expect(statuses.withLock { $0 } == [0, 0, 0, 0])
+        // Nothing left behind in the state directory but the store, the pinned key and the locks.
+        let left = try FileManager.default.contentsOfDirectory(atPath: lab.state).filter { $0.hasPrefix(".attest-") }
+        #expect(left.isEmpty, "\(left)")
     }
 
     @Test func theAgentAttestsAtStartAndOnSchedule() async throws {

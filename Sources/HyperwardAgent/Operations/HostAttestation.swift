@@ -124,6 +124,11 @@ public struct HostAttestation: Sendable {
         do { try PrivateDirectory.ensure(configuration.stateDirectory, parents: true) } catch {
             throw HyperwardError(.storage, error.message)
         }
+        let lock: StateLock
+        do { lock = try StateLock.acquire(configuration.stateDirectory, .tpm, wait: .seconds(60), holder: "hyperward attest") } catch {
+            throw HyperwardError(.busy, error.message)
+        }
+        defer { withExtendedLifetime(lock) {} }
         return (nonce, try tpm.quote(selection: selection.toolsArgument, nonce: nonce, directory: directory))
     }
 }
