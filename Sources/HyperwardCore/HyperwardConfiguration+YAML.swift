@@ -247,8 +247,9 @@ extension HyperwardConfiguration {
                         config.attestation.intervalSeconds = n
                     case "policy": config.attestation.policy = relative(try string(v, key: "attestation.policy", file: file), to: file)
                     case "event_log": config.attestation.eventLog = relative(try string(v, key: "attestation.event_log", file: file), to: file)
-                    case "ima_log": config.attestation.imaLog = relative(try string(v, key: "attestation.ima_log", file: file), to: file)
-                    case "tcti": config.attestation.tcti = try string(v, key: "attestation.tcti", file: file)
+                    case "ima_log":
+                        config.attestation.imaLog = v.null != nil ? nil : relative(try string(v, key: "attestation.ima_log", file: file), to: file)
+                    case "tcti": config.attestation.tcti = v.null != nil ? nil : try string(v, key: "attestation.tcti", file: file)
                     default:
                         throw error("unknown setting 'attestation.\(sub)' (known: \(attestationKeys.sorted().joined(separator: ", ")))", at: k, file: file)
                     }

@@ -67,3 +67,45 @@ struct ConfigurationMisuseTests {
         } throws: { "\($0)".contains("/tmp is a directory") }
     }
 }
+
+@Suite("Configuration: attestation")
+struct AttestationConfigurationTests {
+    @Test func theSectionParsesWithDurationsAndRelativePaths() throws {
+        let c = try HyperwardConfiguration.parse("""
+            attestation:
+              required: true
+              max_age: 30m
+              interval_seconds: 120
+              policy: mb.yaml
+              event_log: /tmp/log.bin
+              ima_log: null
+              tcti: "swtpm:host=127.0.0.1,port=2321"
+            """, file: "/etc/hyperward/h.yaml")
+        #expect(c.attestation.required)
+        #expect(c.attestation.maxAgeSeconds == 1800)
+        #expect(c.attestation.intervalSeconds == 120)
+        #expect(c.attestation.policy == "/etc/hyperward/mb.yaml")
+        #expect(c.attestation.imaLog == nil)
+        #expect(c.attestation.tcti == "swtpm:host=127.0.0.1,port=2321")
+        #expect(try HyperwardConfiguration.parse("attestation:\n  max_age: 7200\n", file: "/h.yaml").attestation.maxAgeSeconds == 7200)
+        #expect(try HyperwardConfiguration.parse("attestation:\n  max_age: 2d\n", file: "/h.yaml").attestation.maxAgeSeconds == 172_800)
+        // Off by default: nothing changes for a host that has not opted in.
+        #expect(!HyperwardConfiguration().attestation.required)
+    }
+
+    @Test(arguments: [
+        ("attestation:\n  required: yes please\n", "attestation.required"),
+        ("attestation:\n  max_age: 10\n", "attestation.max_age"),
+        ("attestation:\n  max_age: 8d\n", "attestation.max_age"),
+        ("attestation:\n  max_age: soon\n", "attestation.max_age"),
+        ("attestation:\n  interval_seconds: 1\n", "attestation.interval_seconds"),
+        ("attestation:\n  requird: true\n", "unknown setting 'attestation.requird'"),
+    ])
+    func mistakesAreErrorsAtTheirLine(text: String, expected: String) {
+        #expect {
+            try HyperwardConfiguration.parse(text, file: "/etc/h.yaml")
+        } throws: { error in
+            "\(error)".hasPrefix("/etc/h.yaml:2:") && "\(error)".contains(expected)
+        }
+    }
+}
