@@ -41,6 +41,14 @@ public struct TPMTools: Sendable {
         return [device, "/dev/tpmrm0", "/dev/tpm0"].compactMap { $0 }.contains { FileManager.default.fileExists(atPath: $0) }
     }
 
+    /// The TCTI used: the configured one, else the kernel's resource manager, else the raw
+    /// device. Always explicit, so tpm2-tools never tries a D-Bus resource-manager daemon.
+    public var effectiveTCTI: String {
+        if let tcti { return tcti }
+        if !FileManager.default.fileExists(atPath: "/dev/tpmrm0"), FileManager.default.fileExists(atPath: "/dev/tpm0") { return "device:/dev/tpm0" }
+        return "device:/dev/tpmrm0"
+    }
+
     /// One quote: its TPMS_ATTEST, signature and the quoted PCRs' values.
     public struct Quote: Sendable {
         public var attest: [UInt8]
@@ -99,7 +107,7 @@ public struct TPMTools: Sendable {
 
     private func run(_ argv: [String], what: String) throws(HyperwardError) {
         var arguments = argv
-        if let tcti { arguments.insert(contentsOf: ["-T", tcti], at: 1) }
+        arguments.insert(contentsOf: ["-T", effectiveTCTI], at: 1)
         let result = HostCommand.run(arguments, timeout: timeout)
         guard result.status == 0 else {
             if result.status == 127 {
