@@ -242,6 +242,7 @@ let package = Package(
                 "Ledger",
                 "Admission",
                 "AdmissionHook",
+                "Attestation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
