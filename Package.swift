@@ -282,6 +282,12 @@ let package = Package(
             dependencies: ["HyperwardCore", "HyperwardStore", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
+        // Event log parse and replay timing on a ~1 MiB log built from a real one (benchmarks/attest-log.sh).
+        .executableTarget(
+            name: "AttestationBench",
+            dependencies: ["Attestation", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "SenseBench",
             dependencies: ["HyperwardHost", "Sensor"],
