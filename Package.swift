@@ -337,7 +337,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AttestationTests",
-            dependencies: ["Attestation", "HyperwardCore", "HyperwardFuzz", "FixtureSupport"],
+            dependencies: ["Attestation", "HyperwardCore", "HyperwardFuzz", "FixtureSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -68,41 +68,55 @@ extension EventLogReport {
         }
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    /// A JSON string literal: quotes, backslashes, control characters and U+2028/U+2029 escaped.
     static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let digits = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+        let utf8 = s.utf8
+        // Most strings (names, GUIDs) need no escape: one scan, no copy.
+        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+            return "\"" + s + "\""
         }
-        return out + "\""
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        let bytes = Array(utf8)
+        var out: [UInt8] = [0x22]
+        out.reserveCapacity(bytes.count + 16)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            switch b {
+            case 0x22, 0x5C: out += [0x5C, b]
+            case 0x0A: out += [0x5C, 0x6E]
+            case 0x0D: out += [0x5C, 0x72]
+            case 0x09: out += [0x5C, 0x74]
+            case 0x00..<0x20, 0x7F: out += [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                // U+2028 and U+2029 end lines in JavaScript.
+                out += Array("\\u202".utf8) + [bytes[i + 2] == 0xA8 ? 0x38 : 0x39]
+                i += 2
+            default: out.append(b)
+            }
+            i += 1
+        }
+        out.append(0x22)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `ImageLocationInMemory` → `image_location_in_memory`, `MyLBA` → `my_lba`,
     /// `specVersionMinor` → `spec_version_minor`.
     static func snakeCase(_ key: String) -> String {
-        let chars = Array(key)
-        var out = ""
+        // Keys are ASCII identifiers; bytes, not Characters, keep this off the rendering profile.
+        let chars = Array(key.utf8)
+        func isUpper(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) }
+        func isLowerOrDigit(_ c: UInt8) -> Bool { (0x61...0x7A).contains(c) || (0x30...0x39).contains(c) }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count + 8)
         for (i, c) in chars.enumerated() {
-            if c.isUppercase, i > 0 {
+            if isUpper(c), i > 0 {
                 let previous = chars[i - 1]
-                let nextIsLower = i + 1 < chars.count && chars[i + 1].isLowercase
-                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) { out += "_" }
+                let nextIsLower = i + 1 < chars.count && (0x61...0x7A).contains(chars[i + 1])
+                if isLowerOrDigit(previous) || (isUpper(previous) && nextIsLower) { out.append(0x5F) }
             }
-            out += c.lowercased()
+            out.append(isUpper(c) ? c + 0x20 : c)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

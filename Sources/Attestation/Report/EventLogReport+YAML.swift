@@ -97,7 +97,9 @@ extension EventLogReport {
         if isPlainWord(s) { return s }
         let needsEscapes = s.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0xFEFF
             || $0.value == 0x2028 || $0.value == 0x2029 }
-        if !needsEscapes { return "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+        if !needsEscapes {
+            return "'" + (s.utf8.contains(0x27) ? s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") : s) + "'"
+        }
         // JSON's escapes are valid in a double-quoted YAML scalar.
         return jsonString(s)
     }

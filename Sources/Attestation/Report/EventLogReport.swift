@@ -26,7 +26,8 @@ public struct EventLogReport: Sendable {
     /// The IMA log, when one was given.
     public var ima: IMALog?
 
-    /// At most this many bytes of raw data are shown per event in text (JSON and YAML show all).
+    /// At most this many bytes of raw data (or of a variable's data) are shown per field in text;
+    /// JSON and YAML show all.
     public static let textRawBytes = 48
 
     /// Replays `log` and makes its report.
@@ -126,6 +127,7 @@ public struct EventLogReport: Sendable {
         case .string(let s): s.isEmpty ? "\"\"" : s.terminalSafe
         case .integer(let n): String(n)
         case .address(let n): hex0x(n)
+        case .bytes(let b) where b.count > textRawBytes: hexString(b.prefix(textRawBytes)) + "… (\(b.count) bytes)"
         case .bytes(let b): b.isEmpty ? "(none)" : hexString(b)
         case .boolean(let b): b ? "yes" : "no"
         case .list, .object: ""
