@@ -20,7 +20,8 @@ public enum TPMEventBody: Hashable, Sendable {
     case startupLocality(UInt8)
     /// An EV_SEPARATOR: `isError` for the error value (1 or 0xFFFFFFFF, §10.4.4.1).
     case separator(value: UInt32, isError: Bool)
-    /// Text: EV_EFI_ACTION, EV_ACTION, EV_IPL, EV_S_CRTM_VERSION (UTF-16 when it decodes so).
+    /// Text: EV_EFI_ACTION, EV_ACTION, EV_EFI_HCRTM_EVENT, EV_IPL and EV_S_CRTM_VERSION (UTF-16
+    /// when they decode so), printable EV_POST_CODE and EV_COMPACT_HASH.
     case text(String)
     /// A UEFI_VARIABLE_DATA structure of an EV_EFI_VARIABLE_* event.
     case efiVariable(EFIVariable)
