@@ -243,6 +243,7 @@ let package = Package(
                 "Ledger",
                 "Admission",
                 "AdmissionHook",
+                "Attestation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -280,6 +281,12 @@ let package = Package(
         .executableTarget(
             name: "LedgerBench",
             dependencies: ["HyperwardCore", "HyperwardStore", "Ledger", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        // Event log parse and replay timing on a ~1 MiB log built from a real one (benchmarks/attest-log.sh).
+        .executableTarget(
+            name: "AttestationBench",
+            dependencies: ["Attestation", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -331,7 +338,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AttestationTests",
-            dependencies: ["Attestation", "HyperwardCore", "HyperwardFuzz", "FixtureSupport"],
+            dependencies: ["Attestation", "HyperwardCore", "HyperwardFuzz", "FixtureSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .testTarget(

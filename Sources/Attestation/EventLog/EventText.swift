@@ -38,3 +38,26 @@ func decodeUTF16(_ bytes: [UInt8]) -> String {
 func decodeText(_ bytes: [UInt8]) -> String {
     String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
 }
+
+/// Lowercase hex of bytes, as tpm2-tools prints digests and data.
+func hexString<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// Whether `bytes` are printable ASCII text, allowing NUL padding at the end only.
+func isPrintableText(_ bytes: [UInt8]) -> Bool {
+    let text = bytes.reversed().drop { $0 == 0 }
+    return !text.isEmpty && text.allSatisfy { (0x20...0x7E).contains($0) || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+}
+
+/// `value` in lowercase hex with a `0x` prefix, as libefivar and tpm2-tools print addresses.
+func hex0x<T: BinaryInteger>(_ value: T) -> String {
+    "0x" + String(value, radix: 16)
+}

@@ -32,6 +32,8 @@ public struct TPMEventType: Hashable, Sendable, CustomStringConvertible {
     public static let sCRTMContents = TPMEventType(rawValue: 0x7)
     /// `EV_S_CRTM_VERSION`.
     public static let sCRTMVersion = TPMEventType(rawValue: 0x8)
+    /// `EV_COMPACT_HASH`.
+    public static let compactHash = TPMEventType(rawValue: 0xC)
     /// `EV_IPL`.
     public static let ipl = TPMEventType(rawValue: 0xD)
     /// `EV_EFI_VARIABLE_DRIVER_CONFIG`.
@@ -44,10 +46,24 @@ public struct TPMEventType: Hashable, Sendable, CustomStringConvertible {
     public static let efiBootServicesDriver = TPMEventType(rawValue: 0x8000_0004)
     /// `EV_EFI_RUNTIME_SERVICES_DRIVER`.
     public static let efiRuntimeServicesDriver = TPMEventType(rawValue: 0x8000_0005)
+    /// `EV_EFI_GPT_EVENT`.
+    public static let efiGPTEvent = TPMEventType(rawValue: 0x8000_0006)
     /// `EV_EFI_ACTION`.
     public static let efiAction = TPMEventType(rawValue: 0x8000_0007)
+    /// `EV_EFI_PLATFORM_FIRMWARE_BLOB`.
+    public static let efiPlatformFirmwareBlob = TPMEventType(rawValue: 0x8000_0008)
+    /// `EV_EFI_HANDOFF_TABLES`.
+    public static let efiHandoffTables = TPMEventType(rawValue: 0x8000_0009)
+    /// `EV_EFI_PLATFORM_FIRMWARE_BLOB2`.
+    public static let efiPlatformFirmwareBlob2 = TPMEventType(rawValue: 0x8000_000A)
+    /// `EV_EFI_HANDOFF_TABLES2`.
+    public static let efiHandoffTables2 = TPMEventType(rawValue: 0x8000_000B)
     /// `EV_EFI_VARIABLE_BOOT2`.
     public static let efiVariableBoot2 = TPMEventType(rawValue: 0x8000_000C)
+    /// `EV_EFI_GPT_EVENT2`.
+    public static let efiGPTEvent2 = TPMEventType(rawValue: 0x8000_000D)
+    /// `EV_EFI_HCRTM_EVENT`.
+    public static let efiHCRTMEvent = TPMEventType(rawValue: 0x8000_0010)
     /// `EV_EFI_VARIABLE_AUTHORITY`.
     public static let efiVariableAuthority = TPMEventType(rawValue: 0x8000_00E0)
 

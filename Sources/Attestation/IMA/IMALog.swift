@@ -48,6 +48,16 @@ public struct IMALog: Sendable {
     /// The `ima` template pads the name to this many bytes when hashing (IMA_EVENT_NAME_LEN_MAX + 1).
     static let imaNameHashLength = 256
 
+    /// Parses either form: the ASCII list starts with the PCR number in digits, the binary one
+    /// with a little-endian u32.
+    public init(parsing bytes: [UInt8], source: String = "runtime_measurements") {
+        if let first = bytes.first, (0x30...0x39).contains(first) {
+            self.init(parsingASCII: String(decoding: bytes, as: UTF8.self), source: source)
+        } else {
+            self.init(parsingBinary: bytes, source: source)
+        }
+    }
+
     /// Parses the ASCII log: `PCR TEMPLATE-HASH TEMPLATE FILE-DIGEST PATH [SIGNATURE]` per line.
     public init(parsingASCII text: String, source: String = "ascii_runtime_measurements") {
         entries = []

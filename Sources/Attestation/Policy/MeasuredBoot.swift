@@ -100,7 +100,7 @@ public struct MeasuredBoot: Sendable {
             case (.ipl, _) where event.pcr == 8:
                 // Upstream GRUB logs `kernel_cmdline: …`, Red Hat's `grub_kernel_cmdline …`; the
                 // `linux`/`initrd` commands name the files its PCR 9 events then measure.
-                let text = Self.text(event.data)
+                let text = Self.text(event)
                 for prefix in ["kernel_cmdline: ", "grub_kernel_cmdline "] where text.hasPrefix(prefix) {
                     kernelCommandLines.append(item(String(text.dropFirst(prefix.count))))
                 }
@@ -110,9 +110,9 @@ public struct MeasuredBoot: Sendable {
                     if isKernel { lastKernelPath = path } else { lastInitrdPath = path }
                 }
             case (.ipl, _) where event.pcr == 12:
-                kernelCommandLines.append(item(Self.text(event.data).trimmingSpaces))
+                kernelCommandLines.append(item(Self.text(event).trimmingSpaces))
             case (.ipl, _) where event.pcr == 9:
-                let path = Self.text(event.data)
+                let path = Self.text(event)
                 let name = path.split(separator: "/").last.map(String.init) ?? path
                 if path == "grub_linuxefi Kernel" {
                     kernels.append(item(lastKernelPath ?? path))
@@ -155,32 +155,14 @@ public struct MeasuredBoot: Sendable {
 
     /// An image's file path where its device path names one, else its location in memory.
     static func imageLabel(_ image: EFIImageLoad) -> String {
-        if let path = filePath(image.devicePath) { return path }
+        if let path = image.filePath { return path }
         return "image loaded from memory (no file path), " + String(image.lengthInMemory) + " bytes at 0x" + String(image.locationInMemory, radix: 16)
     }
 
-    /// The file path of a UEFI device path's media FilePath nodes (type 4, subtype 4), joined.
-    static func filePath(_ path: [UInt8]) -> String? {
-        var offset = 0
-        var parts: [String] = []
-        var nodes = 0
-        while offset + 4 <= path.count, nodes < 64 {
-            nodes += 1
-            let type = path[offset], subtype = path[offset + 1]
-            let length = Int(path[offset + 2]) | Int(path[offset + 3]) << 8
-            guard length >= 4, offset + length <= path.count else { break }
-            if type == 0x7F { break }
-            if type == 4, subtype == 4 { parts.append(decodeUTF16(Array(path[offset + 4..<offset + length]))) }
-            offset += length
-        }
-        guard !parts.isEmpty else { return nil }
-        return parts.joined(separator: parts.count > 1 && !(parts.last?.hasPrefix("\\") ?? true) ? "\\" : "")
-    }
-
-    /// An event's text: UTF-16LE when it looks so (systemd-boot), else 8-bit up to the first NUL.
-    static func text(_ data: [UInt8]) -> String {
-        if data.count >= 4, data.count % 2 == 0, data[1] == 0, data[3] == 0 { return decodeUTF16(data) }
-        return decodeText(data)
+    /// An event's text as decoded (EV_IPL: UTF-16 for systemd-boot, 8-bit for GRUB).
+    static func text(_ event: TPMEvent) -> String {
+        if case .text(let text) = event.body { return text }
+        return decodeText(event.data)
     }
 }
 

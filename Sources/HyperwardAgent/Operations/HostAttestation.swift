@@ -37,31 +37,13 @@ public struct HostAttestation: Sendable {
     /// The largest event log read.
     public static let maxLogBytes = 64 << 20
 
-    /// Reads a file of untrusted bytes, at most `limit` (sysfs files report no size: read to EOF).
+    /// Reads a file of untrusted bytes, at most `limit` (a regular file: sysfs's report no size
+    /// and are read to their end); errors name `what`.
     public static func readBounded(_ path: String, limit: Int, what: String) throws(HyperwardError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let code: HyperwardError.Code = errno == ENOENT ? .notFound : .unreadable
-            throw HyperwardError(code, "cannot open the \(what) \(path): \(String(cString: strerror(errno)))")
+        let absolute = OperatorFiles.absolute(path)
+        do { return try RootedFileSystem().readFile(absolute, limit: limit) } catch {
+            throw HyperwardError(error.code, "cannot read the \(what) \(path): \(error.message.replacingOccurrences(of: absolute + ": ", with: ""))")
         }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-            throw HyperwardError(.notRegularFile, "the \(what) \(path) is a directory")
-        }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw HyperwardError(.unreadable, "cannot read the \(what) \(path): \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-            guard bytes.count <= limit else { throw HyperwardError(.tooLarge, "the \(what) \(path) is larger than \(limit) bytes") }
-        }
-        return bytes
     }
 
     /// The boot log, parsed; a missing log is `.notFound` (66).
@@ -74,11 +56,7 @@ public struct HostAttestation: Sendable {
     /// The IMA log, when configured.
     public func imaLog(path: String? = nil) throws(HyperwardError) -> IMALog? {
         guard let file = path ?? configuration.attestation.imaLog else { return nil }
-        let bytes = try Self.readBounded(file, limit: Self.maxLogBytes, what: "IMA log")
-        if file.hasSuffix("binary_runtime_measurements") || bytes.first.map({ $0 < 0x20 }) == true {
-            return IMALog(parsingBinary: bytes, source: file)
-        }
-        return IMALog(parsingASCII: String(decoding: bytes, as: UTF8.self), source: file)
+        return IMALog(parsing: try Self.readBounded(file, limit: Self.maxLogBytes, what: "IMA log"), source: file)
     }
 
     /// The measured-boot policy; missing is `.notFound`, malformed or empty `.configuration`.
