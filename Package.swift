@@ -286,7 +286,7 @@ let package = Package(
         // Event log parse and replay timing on a ~1 MiB log built from a real one (benchmarks/attest-log.sh).
         .executableTarget(
             name: "AttestationBench",
-            dependencies: ["Attestation", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Attestation", "HyperwardCore", "HyperwardHost", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

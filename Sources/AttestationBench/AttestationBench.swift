@@ -14,6 +14,7 @@ import Attestation
 import Crypto
 import FixtureSupport
 import Foundation
+import HyperwardHost
 
 /// Times parsing and replaying a ~1 MiB crypto-agile event log (release build), and rendering its
 /// report as JSON and YAML: the median of `--runs` runs, against a baseline measured in the same run on the same bytes (one SHA-256 pass
@@ -26,24 +27,43 @@ import Foundation
 /// (benchmarks/attest-log.sh).
 ///
 ///     swift build -c release --product AttestationBench && .build/release/AttestationBench [--runs 31] [--size 1048576] [--write big.bin]
+///     .build/release/AttestationBench --verify [--runs 31]   (swtpm and tpm2-tools; see VerifyBench)
+///     .build/release/AttestationBench --extend LOG --tcti TCTI   (a log's digests into a software TPM)
 @main
 enum AttestationBench {
     static func main() throws {
         var runs = 31, size = 1 << 20
         var write: String?
+        var verify = false
+        var extend: (file: String, tcti: String)?
+        var hyperward = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hyperward").path
         var args = CommandLine.arguments.dropFirst().makeIterator()
         while let a = args.next() {
             switch a {
             case "--runs": runs = max(1, Int(args.next() ?? "") ?? runs)
             case "--size": size = max(1024, Int(args.next() ?? "") ?? size)
             case "--write": write = args.next()
+            case "--verify": verify = true
+            case "--extend": extend = (args.next() ?? "", "")
+            case "--tcti": extend?.tcti = args.next() ?? ""
+            case "--hyperward": hyperward = args.next() ?? hyperward
             default:
                 FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8))
                 exit(64)
             }
         }
+        if let extend {
+            // Replays a log's digests into a software TPM (benchmarks/attest-verify.sh).
+            let log = TPMEventLog(parsing: [UInt8](try Data(contentsOf: URL(fileURLWithPath: extend.file))))
+            try VerifyBench.extend(log, into: TPMTools(tcti: extend.tcti))
+            return
+        }
         let (bytes, origin) = makeLog(size: size)
         if let write { try Data(bytes).write(to: URL(fileURLWithPath: write)) }
+        if verify {
+            try VerifyBench.run(runs: runs, bigLog: bytes, hyperward: hyperward)
+            return
+        }
 
         let probe = TPMEventLog(parsing: bytes)
         guard probe.isComplete else {

@@ -83,8 +83,8 @@ public struct MeasuredBoot: Sendable {
                 continue
             }
             eventsByPCR[event.pcr, default: []].append(event.index)
-            let digest = Hex.encode(digestBytes)
-            func item(_ label: String) -> Item { Item(event: event.index, pcr: event.pcr, digest: digest, label: label) }
+            // Hex only for the items kept: most events (GRUB's commands) are not.
+            func item(_ label: String) -> Item { Item(event: event.index, pcr: event.pcr, digest: Hex.encode(digestBytes), label: label) }
             checkRecomputable(event, logged: digestBytes)
             switch (event.type, event.body) {
             case (.efiVariableDriverConfig, .efiVariable(let variable)) where event.pcr == 7:
@@ -100,14 +100,12 @@ public struct MeasuredBoot: Sendable {
             case (.ipl, _) where event.pcr == 8:
                 // Upstream GRUB logs `kernel_cmdline: …`, Red Hat's `grub_kernel_cmdline …`; the
                 // `linux`/`initrd` commands name the files its PCR 9 events then measure.
-                let text = Self.text(event)
-                for prefix in ["kernel_cmdline: ", "grub_kernel_cmdline "] where text.hasPrefix(prefix) {
-                    kernelCommandLines.append(item(String(text.dropFirst(prefix.count))))
-                }
-                for (prefix, isKernel) in [("grub_cmd: linux", true), ("grub_cmd linux", true), ("grub_cmd: initrd", false), ("grub_cmd initrd", false)]
-                where text.hasPrefix(prefix + " ") || text.hasPrefix(prefix + "efi ") {
-                    let path = text.split(separator: " ").dropFirst(prefix.split(separator: " ").count).first.map(String.init)
-                    if isKernel { lastKernelPath = path } else { lastInitrdPath = path }
+                // Decided on the bytes: a GRUB log has hundreds of these and few matter.
+                guard let (kind, rest) = Self.grubLine(event.data) else { break }
+                switch kind {
+                case .commandLine: kernelCommandLines.append(item(rest))
+                case .linux: lastKernelPath = rest.split(separator: " ").first.map(String.init)
+                case .initrd: lastInitrdPath = rest.split(separator: " ").first.map(String.init)
                 }
             case (.ipl, _) where event.pcr == 12:
                 kernelCommandLines.append(item(Self.text(event).trimmingSpaces))
@@ -157,6 +155,24 @@ public struct MeasuredBoot: Sendable {
     static func imageLabel(_ image: EFIImageLoad) -> String {
         if let path = image.filePath { return path }
         return "image loaded from memory (no file path), " + String(image.lengthInMemory) + " bytes at 0x" + String(image.locationInMemory, radix: 16)
+    }
+
+    enum GRUBLine { case commandLine, linux, initrd }
+
+    static let grubPrefixes: [([UInt8], GRUBLine)] = ([
+        ("kernel_cmdline: ", .commandLine), ("grub_kernel_cmdline ", .commandLine),
+        ("grub_cmd: linux ", .linux), ("grub_cmd: linuxefi ", .linux), ("grub_cmd linux ", .linux), ("grub_cmd linuxefi ", .linux),
+        ("grub_cmd: initrd ", .initrd), ("grub_cmd: initrdefi ", .initrd), ("grub_cmd initrd ", .initrd), ("grub_cmd initrdefi ", .initrd),
+    ] as [(String, GRUBLine)]).map { (Array($0.0.utf8), $0.1) }
+
+    /// A GRUB PCR 8 line that matters (a kernel command line, a `linux` or `initrd` command) and
+    /// the text after its prefix, up to the first NUL.
+    static func grubLine(_ data: [UInt8]) -> (GRUBLine, String)? {
+        guard let first = data.first, first == UInt8(ascii: "k") || first == UInt8(ascii: "g") else { return nil }
+        for (prefix, kind) in grubPrefixes where data.starts(with: prefix) {
+            return (kind, String(decoding: data[prefix.count...].prefix { $0 != 0 }, as: UTF8.self))
+        }
+        return nil
     }
 
     /// An event's text as decoded (EV_IPL: UTF-16 for systemd-boot, 8-bit for GRUB).

@@ -82,7 +82,7 @@ public enum AttestationVerifier {
         if let problem = log.problem {
             deviations.append(.init(check: "log.malformed", message: "the event log is malformed: \(problem.message)"))
         }
-        let replay = PCRReplay.replay(log)
+        let replay = PCRReplay.replay(log, banks: [bank])
         let boot = MeasuredBoot(log: log, bank: bank)
         let size = bank.knownDigestSize ?? 32
         var replayed: [UInt32: [UInt8]] = [:]

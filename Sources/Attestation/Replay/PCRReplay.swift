@@ -31,12 +31,17 @@ public struct PCRReplay: Sendable {
     /// PCR 0's reset value to the locality (FPF §10.4.5.3, so an H-CRTM or locality-3 start is visible).
     /// - Returns: the replayed values; banks whose hash is unavailable (SM3-256) are noted, not replayed.
     public static func replay(_ log: TPMEventLog) -> PCRReplay {
+        replay(log, banks: log.banks)
+    }
+
+    /// Replays only `banks` (those of them the log carries): a verifier needs one.
+    public static func replay(_ log: TPMEventLog, banks wanted: [TPMAlgorithm]) -> PCRReplay {
         var result = PCRReplay(banks: [:], notes: [])
         var locality: UInt8 = 0
         for event in log.events where event.type == .noAction {
             if case .startupLocality(let value) = event.body { locality = value }
         }
-        for bank in log.banks {
+        for bank in log.banks where wanted.contains(bank) {
             guard let size = bank.knownDigestSize, PCRHash.canReplay(bank) else {
                 result.note("bank \(bank) is not replayed: no \(bank) hash function available; its digests are parsed and kept")
                 continue
