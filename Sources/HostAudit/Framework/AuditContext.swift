@@ -21,6 +21,21 @@ public struct AuditContext: Sendable {
     public var matchAllPackages: Bool
     /// Facts several checks share, read once.
     public var facts: HostFacts
+    /// The host's measured-boot attestation state, from the state store (not the audited file
+    /// system); nil when the auditor has none to give (another root, a library caller).
+    public var attestation: AttestationState?
+
+    /// What the latest attestation says, as the `boot.attestation` check reports it.
+    public struct AttestationState: Sendable {
+        public var status: Status
+        public var detail: String
+        public var evidence: [Evidence]
+        public init(status: Status, detail: String, evidence: [Evidence]) {
+            self.status = status
+            self.detail = detail
+            self.evidence = evidence
+        }
+    }
 
     /// Creates a context and gathers the shared facts.
     public init(fs: any HostFileSystem, feedPaths: [String] = [], matchAllPackages: Bool = false) {

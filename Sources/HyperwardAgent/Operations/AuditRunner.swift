@@ -50,22 +50,19 @@ public struct AuditRunner: Sendable {
     /// Runs the audit.
     public func run(now: Date = Date()) throws(HyperwardError) -> AuditReport {
         let waivers = try loadWaivers()
-        let context = AuditContext(fs: RootedFileSystem(root: root), feedPaths: feeds, matchAllPackages: allPackages)
-        var report = Auditor().run(context: context, skip: skip, waivers: waivers, now: now, toolVersion: HyperwardVersion.current)
-        if !skip.contains(AttestationStateCheck.descriptor.id) { report.findings.append(attestationFinding(now: now)) }
-        return report
+        var context = AuditContext(fs: RootedFileSystem(root: root), feedPaths: feeds, matchAllPackages: allPackages)
+        if root == "/" { context.attestation = attestationState(now: now) }
+        return Auditor().run(context: context, skip: skip, waivers: waivers, now: now, toolVersion: HyperwardVersion.current)
     }
 
-    /// The attestation state as a finding: this host's latest verification (not applicable when
-    /// auditing another root, whose verifications are not in this store).
-    func attestationFinding(now: Date) -> Finding {
-        let d = AttestationStateCheck.descriptor
-        guard root == "/" else { return d.finding(.notApplicable, "attestation is judged on the running host only", evidence: []) }
+    /// This host's latest verification, for the `boot.attestation` check (only when auditing `/`:
+    /// another root's verifications are not in this store).
+    func attestationState(now: Date) -> AuditContext.AttestationState {
         let state = AttestationGate.state(configuration, now: now)
         var evidence = [Evidence(path: "attestation.required", value: String(configuration.attestation.required))]
         if let event = state.event { evidence.append(Evidence(path: "event \(event.id)", value: event.kind + " " + event.time)) }
-        if state.passed { return d.finding(.pass, state.reason, evidence: evidence) }
-        return d.finding(configuration.attestation.required ? .fail : .warn, state.reason, evidence: evidence)
+        let status: Status = state.passed ? .pass : configuration.attestation.required ? .fail : .warn
+        return AuditContext.AttestationState(status: status, detail: state.reason, evidence: evidence)
     }
 
     /// Records the run and the findings that changed since the previous one; returns the events.

@@ -14,7 +14,7 @@ import HyperwardCore
 /// Boot integrity checks (T3): UEFI Secure Boot, kernel lockdown, TPM, bootloader password.
 public enum BootIntegrityChecks {
     /// The checks of this area.
-    public static var all: [any Check] { [SecureBootCheck(), LockdownCheck(), TPMCheck(), BootloaderPasswordCheck()] }
+    public static var all: [any Check] { [SecureBootCheck(), LockdownCheck(), TPMCheck(), AttestationStateCheck(), BootloaderPasswordCheck()] }
 }
 
 /// UEFI firmware, the SecureBoot and SetupMode variables.
@@ -153,9 +153,20 @@ public struct LockdownCheck: Check {
 
 /// A TPM for measured boot and sealed keys.
 /// The measured-boot attestation state. Hyperward's own verification (`hyperward attest
-/// verify`) is on record in the state store, not on the audited file system, so the agent's
-/// audit runner adds this finding; the descriptor lives here with the other boot checks.
-public enum AttestationStateCheck {
+/// verify`) is on record in the state store, not on the audited file system: the audit runner
+/// puts it in the context (`AuditContext.attestation`); without it the check is not applicable.
+public struct AttestationStateCheck: Check {
+    public init() {}
+
+    public var descriptors: [CheckDescriptor] { [Self.descriptor] }
+
+    public func run(in context: AuditContext) -> [Finding] {
+        guard let state = context.attestation else {
+            return [Self.descriptor.finding(.notApplicable, "attestation is judged on the running host only (its state store)", evidence: [])]
+        }
+        return [Self.descriptor.finding(state.status, state.detail, evidence: state.evidence)]
+    }
+
     public static let descriptor = CheckDescriptor(
         id: "boot.attestation",
         title: "The host's measured boot is verified with the TPM",
