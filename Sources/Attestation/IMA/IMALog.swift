@@ -71,7 +71,7 @@ public struct IMALog: Sendable {
                 return
             }
             let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard fields.count >= 5, let pcr = UInt32(fields[0]), let hash = Self.bytes(hex: fields[1]), hash.count == 20 else {
+            guard fields.count >= 5, let pcr = UInt32(fields[0]), let hash = Hex.decode(fields[1]), hash.count == 20 else {
                 problem = HyperwardError(.invalidInput, "expected 'PCR TEMPLATE-HASH TEMPLATE DIGEST PATH', a decimal PCR and a 40-digit SHA-1 hash",
                                          location: .init(file: source, line: lineNumber))
                 return
@@ -79,7 +79,7 @@ public struct IMALog: Sendable {
             let template = fields[2]
             var path = fields[4...].joined(separator: " ")
             var signature: [UInt8]?
-            if template == "ima-sig", fields.count >= 6, let sig = Self.bytes(hex: fields[fields.count - 1]) {
+            if template == "ima-sig", fields.count >= 6, let sig = Hex.decode(fields[fields.count - 1]) {
                 signature = sig
                 path = fields[4..<(fields.count - 1)].joined(separator: " ")
             }
@@ -169,11 +169,11 @@ public struct IMALog: Sendable {
         let name = Array(path.utf8)
         switch template {
         case "ima":
-            guard let digest = bytes(hex: digestField), digest.count == 20 else { return nil }
+            guard let digest = Hex.decode(digestField), digest.count == 20 else { return nil }
             return digest + lengthPrefix(name.count) + name
         case "ima-ng", "ima-sig":
             // d-ng: "ALGO:" NUL digest; n-ng: the path and its NUL (ima_template_lib.c).
-            guard let colon = digestField.firstIndex(of: ":"), let digest = bytes(hex: String(digestField[digestField.index(after: colon)...])) else { return nil }
+            guard let colon = digestField.firstIndex(of: ":"), let digest = Hex.decode(String(digestField[digestField.index(after: colon)...])) else { return nil }
             let digestBytes = Array(digestField[...colon].utf8) + [0] + digest
             var data = lengthPrefix(digestBytes.count) + digestBytes + lengthPrefix(name.count + 1) + name + [0]
             if template == "ima-sig" {
@@ -200,28 +200,5 @@ public struct IMALog: Sendable {
     static func lengthPrefix(_ count: Int) -> [UInt8] {
         let value = UInt32(truncatingIfNeeded: count)
         return [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
-    }
-
-    /// Bytes from an even number of hex digits, or nil.
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var result: [UInt8] = []
-        result.reserveCapacity(digits.count / 2)
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        var i = 0
-        while i < digits.count {
-            guard let high = nibble(digits[i]), let low = nibble(digits[i + 1]) else { return nil }
-            result.append(high << 4 | low)
-            i += 2
-        }
-        return result
     }
 }

@@ -67,7 +67,7 @@ extension AttestationPolicy {
         if !boot.kernelCommandLines.isEmpty {
             y += "\n# Kernel command lines (GRUB's kernel_cmdline in PCR 8, systemd-boot's in PCR 12), exactly.\n"
             y += "kernel_cmdlines:\n"
-            for line in unique(boot.kernelCommandLines.map(\.label)) { y += "  - \(quoted(line))\n" }
+            for line in unique(boot.kernelCommandLines.map(\.label)) { y += "  - \(EventLogReport.yamlString(line))\n" }
         }
         if !boot.kernels.isEmpty {
             y += "\n# Kernel images read by GRUB (PCR 9).\n"
@@ -98,7 +98,7 @@ extension AttestationPolicy {
         var seen: Set<String> = []
         var y = ""
         for item in items where seen.insert(item.digest).inserted {
-            y += "  - digest: \(item.digest)\n    label: \(quoted(item.label))\n"
+            y += "  - digest: \(item.digest)\n    label: \(EventLogReport.yamlString(item.label))\n"
         }
         return y
     }
@@ -110,26 +110,5 @@ extension AttestationPolicy {
 
     static func oneLine(_ text: String) -> String {
         String(text.map { $0.isNewline ? " " : $0 })
-    }
-
-    /// A YAML double-quoted scalar: backslash, quote and control characters escaped.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
