@@ -203,6 +203,35 @@ struct AttestVerifyCLITests {
         #expect(try Self.auditStatus(lab) == "fail", "required and failed: the audit fails the check")
     }
 
+    @Test func theIMALogIsVerifiedThroughPCR10() throws {
+        let lab = try Lab()
+        // The kernel's IMA measurements extended into PCR 10 (sha1 and sha256 banks), as IMA does.
+        let imaPath = try Fixtures.file("keylime-ima-log-sha256", in: "eventlogs/ima").path
+        let text = try String(contentsOfFile: imaPath, encoding: .utf8)
+        let ima = IMALog(parsingASCII: text)
+        #expect(ima.problem == nil && ima.entries.count == 2)
+        var items: [(pcr: UInt32, digests: String)] = []
+        for entry in ima.entries {
+            let sha1 = try #require(ima.measurement(of: entry, bank: .sha1))
+            let sha256 = try #require(ima.measurement(of: entry, bank: .sha256))
+            items.append((10, "sha1=\(Hex.encode(sha1)),sha256=\(Hex.encode(sha256))"))
+        }
+        try TPMTools(tcti: lab.tpm.tcti).extend(items)
+        let copy = lab.scratch.path + "/ima.txt"
+        try text.write(toFile: copy, atomically: true, encoding: .utf8)
+        #expect(try lab.run(["attest", "baseline", "--ima", copy]).status == 0)
+        let verify = try lab.run(["attest", "verify", "--ima", copy, "--format", "json"])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        #expect(verify.stdout.contains("sha256:0,1,2,3,4,5,6,7,8,9,10,14"), "PCR 10 is quoted: \(verify.stdout)")
+        // A file's recorded hash changed in the list: PCR 10 disagrees.
+        let forged = text.replacingOccurrences(of: "sha256:96d7", with: "sha256:96d8")
+        #expect(forged != text)
+        try forged.write(toFile: copy, atomically: true, encoding: .utf8)
+        let failed = try lab.run(["attest", "verify", "--ima", copy])
+        #expect(failed.status == 1, "\(failed.stdout)")
+        #expect(failed.stdout.contains("[pcr.mismatch] PCR 10"), "\(failed.stdout)")
+    }
+
     @Test func concurrentVerificationsDoNotDisturbEachOther() throws {
         let lab = try Lab()
         #expect(try lab.run(["attest", "baseline"]).status == 0)

@@ -138,19 +138,20 @@ public struct IMALog: Sendable {
         guard let size = bank.knownDigestSize, PCRHash.canReplay(bank) else { return nil }
         var value = [UInt8](repeating: 0, count: size)
         for entry in entries where entry.pcr == pcr {
-            let measurement: [UInt8]
-            if entry.isViolation {
-                measurement = [UInt8](repeating: 0xFF, count: size)
-            } else if bank == .sha1 {
-                measurement = entry.templateHash
-            } else {
-                guard let input = hashInput(of: entry), let digest = PCRHash.digest(bank, input) else { return nil }
-                measurement = digest
-            }
-            guard let next = PCRHash.digest(bank, value + measurement) else { return nil }
+            guard let measurement = measurement(of: entry, bank: bank), let next = PCRHash.digest(bank, value + measurement) else { return nil }
             value = next
         }
         return value
+    }
+
+    /// The value the kernel extended into `bank` for `entry`: the logged template hash (sha1),
+    /// the template data hashed with the bank's algorithm (other banks), all ones for a violation.
+    public func measurement(of entry: Entry, bank: TPMAlgorithm) -> [UInt8]? {
+        guard let size = bank.knownDigestSize, PCRHash.canReplay(bank) else { return nil }
+        if entry.isViolation { return [UInt8](repeating: 0xFF, count: size) }
+        if bank == .sha1 { return entry.templateHash }
+        guard let input = hashInput(of: entry) else { return nil }
+        return PCRHash.digest(bank, input)
     }
 
     /// What the kernel hashes for a template digest: the template data, except that the `ima`
