@@ -34,7 +34,7 @@ struct EventLogReportTests {
         return TPMEventLog(parsing: bytes, source: "built.bin")
     }
 
-    static let hostile = "say \"hi\" \\ back\nslash\u{1b}[31m red \u{2028} \u{202e}evil\t'quote'"
+    static let hostile = "say \"hi\" \\ back\nslash\u{1b}[31m red \u{2028} \u{202e}evil\t'quote' \u{85}\u{9f}\u{feff}\u{fffe}\u{ffff}"
 
     @Test func jsonEscapesAndParsesBack() throws {
         let report = EventLogReport(log: Self.log(text: Self.hostile), source: "built\u{1b}.bin")

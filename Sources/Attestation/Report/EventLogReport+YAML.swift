@@ -91,17 +91,36 @@ extension EventLogReport {
     }
 
     /// A YAML string: plain when it is a simple word (`sha256`, `SecureBoot`), single-quoted when
-    /// it has no control characters (tpm2-tools' style for device paths), else double-quoted with
-    /// escapes.
+    /// every character is printable in YAML (tpm2-tools' style for device paths), else
+    /// double-quoted with `\uXXXX` escapes for the rest: C0 and C1 controls, DEL, the byte-order
+    /// mark, U+2028/U+2029 and the non-characters U+FFFE/U+FFFF, which YAML does not allow even
+    /// inside quotes (the quote fuzz target found a baseline that did not parse back).
     static func yamlString(_ s: String) -> String {
         if isPlainWord(s) { return s }
-        let needsEscapes = s.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0xFEFF
-            || $0.value == 0x2028 || $0.value == 0x2029 }
-        if !needsEscapes {
+        func needsEscape(_ u: Unicode.Scalar) -> Bool {
+            u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0xFEFF || u.value == 0x2028 || u.value == 0x2029
+                || u.value == 0xFFFE || u.value == 0xFFFF
+        }
+        if !s.unicodeScalars.contains(where: needsEscape) {
             return "'" + (s.utf8.contains(0x27) ? s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") : s) + "'"
         }
-        // JSON's escapes are valid in a double-quoted YAML scalar.
-        return jsonString(s)
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if needsEscape(u) {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
     }
 
     /// Letters, digits, `_`, `-` and `.`, starting with a letter, and not a word YAML reads as a
