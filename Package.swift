@@ -183,6 +183,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The fleet server's core: enrolled hosts, one-time enrollment tokens, pushed events
+        // (SQLite through GRDB). No HTTP here: the server command serves it.
+        .target(
+            name: "FleetServer",
+            dependencies: [
+                "HyperwardCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The host daemon's services in one ServiceGroup, and the operations the command line and
         // the agent share (audit runs, keystore operations, encrypted disks and VM starts, sensor runs).
         .target(
@@ -229,6 +240,7 @@ let package = Package(
         .executableTarget(
             name: "hyperward",
             dependencies: [
+                "FleetServer",
                 "HyperwardHost",
                 "HyperwardCore",
                 "HostAudit",
@@ -334,6 +346,13 @@ let package = Package(
         .testTarget(
             name: "AdmissionTests",
             dependencies: ["Admission", "AdmissionBench", "HyperwardHost", "HyperwardLibvirt", "HyperwardCore", "NetworkPolicy", "HyperwardFuzz", "FixtureSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FleetServerTests",
+            dependencies: ["FleetServer", "KeyManagement", "HyperwardCore", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+                           .product(name: "SwiftASN1", package: "swift-asn1")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -30,7 +30,7 @@ struct Hyperward: AsyncParsableCommand {
             with 128 + the signal.
             """,
         version: HyperwardVersion.current,
-        subcommands: [AuditCommand.self, AdmitCommand.self, NetCommand.self, SenseCommand.self, KeysCommand.self, CertCommand.self, DiskCommand.self, VMCommand.self, MonitorCommand.self, RespondCommand.self, AgentCommand.self, EventsCommand.self, LedgerCommand.self, AttestCommand.self]
+        subcommands: [AuditCommand.self, AdmitCommand.self, NetCommand.self, SenseCommand.self, KeysCommand.self, CertCommand.self, DiskCommand.self, VMCommand.self, MonitorCommand.self, RespondCommand.self, AgentCommand.self, EventsCommand.self, LedgerCommand.self, AttestCommand.self, ServerCommand.self]
     )
 
     /// Parses and runs the command the way ArgumentParser's own entry point does, with the

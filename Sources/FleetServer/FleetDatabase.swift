@@ -1,0 +1,104 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import Crypto
+import Foundation
+import GRDB
+import HyperwardCore
+
+/// The fleet server's database: enrolled hosts, one-time enrollment tokens (only their SHA-256
+/// kept) and every event the hosts pushed, idempotent by event id.
+///
+/// SQLite through GRDB in the server's state directory (`fleet.sqlite`, 0600) with named
+/// migrations. The `events` table is append-only in the schema, as on the hosts.
+public final class FleetDatabase: Sendable {
+    /// The database file's name in the server's state directory.
+    public static let fileName = "fleet.sqlite"
+
+    let writer: any DatabaseWriter
+
+    /// Opens (creating and migrating) the database in `directory` (which must exist, 0700).
+    public convenience init(directory: String) throws(HyperwardError) {
+        let path = directory + "/" + Self.fileName
+        let queue: DatabaseQueue
+        do {
+            let previous = umask(0o077)
+            defer { umask(previous) }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw HyperwardError(.storage, "cannot open the fleet database \(path): \(error)")
+        }
+        try self.init(writer: queue)
+    }
+
+    /// Opens `writer` and applies the migrations (an in-memory queue in tests).
+    public init(writer: any DatabaseWriter) throws(HyperwardError) {
+        self.writer = writer
+        do { try Self.migrator.migrate(writer) } catch {
+            throw HyperwardError(.storage, "cannot migrate the fleet database: \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-fleet") { db in
+            try db.execute(sql: """
+                CREATE TABLE hosts (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    host_group TEXT NOT NULL,
+                    enrolled_at TEXT NOT NULL,
+                    certificate_serial TEXT,
+                    last_seen TEXT,
+                    revoked_at TEXT
+                );
+                CREATE TABLE enrollment_tokens (
+                    sha256 TEXT PRIMARY KEY NOT NULL,
+                    host_group TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at TEXT,
+                    used_by TEXT
+                );
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    host TEXT NOT NULL,
+                    time TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    severity TEXT,
+                    vm TEXT,
+                    envelope TEXT NOT NULL,
+                    received_at TEXT NOT NULL
+                );
+                CREATE INDEX events_host_time ON events(host, time);
+                CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                """)
+        }
+        return migrator
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(HyperwardError) -> T {
+        do { return try writer.write(body) } catch let error as HyperwardError { throw error } catch {
+            throw HyperwardError(.storage, "the fleet database failed: \(error)")
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(HyperwardError) -> T {
+        do { return try writer.read(body) } catch let error as HyperwardError { throw error } catch {
+            throw HyperwardError(.storage, "the fleet database failed: \(error)")
+        }
+    }
+}

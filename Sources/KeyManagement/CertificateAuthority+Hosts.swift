@@ -1,0 +1,76 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import Crypto
+import Foundation
+import GRDB
+import SwiftASN1
+import X509
+
+extension Keystore {
+    /// Issues a client certificate to a host enrolling with the fleet server, for the key in
+    /// its certificate signing request: the request's own signature must verify (the host holds
+    /// the key), the key must be ECDSA P-256, and the subject is the server's choice (CN = the
+    /// host's name, OU = "host"), never the request's. The private key never leaves the host.
+    /// - Returns: The record (kind client, `vm` = the host's name), as the CA's other certificates.
+    public func issueHostCertificate(csrPEM: String, host: String, validity: TimeInterval = 30 * 86_400) throws(KeyError) -> IssuedCertificate {
+        try Keystore.validate(name: host)
+        guard csrPEM.utf8.count <= 16_384 else { throw KeyError(.invalidArgument, "the certificate request is larger than 16 KiB") }
+        guard (3600...(366 * 86_400)).contains(validity) else {
+            throw KeyError(.invalidArgument, "a host certificate lives from 1 hour to 366 days")
+        }
+        let request: CertificateSigningRequest
+        do { request = try CertificateSigningRequest(pemEncoded: csrPEM) } catch {
+            throw KeyError(.invalidArgument, "the certificate request is not a PEM CSR: \(error)")
+        }
+        guard request.publicKey.isValidSignature(request.signature, for: request) else {
+            throw KeyError(.invalidArgument, "the certificate request's signature does not verify: the sender does not hold its key")
+        }
+        guard P256.Signing.PublicKey(request.publicKey) != nil else {
+            throw KeyError(.invalidArgument, "the certificate request's key is not ECDSA P-256")
+        }
+        let ca = try loadCA()
+        let now = Date()
+        let record: IssuedCertificate
+        do {
+            let serial = Keystore.newSerial()
+            let caKeyIdentifier = try ca.certificate.extensions.subjectKeyIdentifier?.keyIdentifier
+            let certificate = try Certificate(
+                version: .v3, serialNumber: serial, publicKey: request.publicKey,
+                notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(validity),
+                issuer: ca.certificate.subject, subject: try DistinguishedName { CommonName(host); OrganizationalUnitName("host") },
+                signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: try Certificate.Extensions {
+                    Critical(BasicConstraints.notCertificateAuthority)
+                    Critical(KeyUsage(digitalSignature: true))
+                    try ExtendedKeyUsage([.clientAuth])
+                    SubjectAlternativeNames([.dnsName(host)])
+                    SubjectKeyIdentifier(hash: request.publicKey)
+                    AuthorityKeyIdentifier(keyIdentifier: caKeyIdentifier)
+                },
+                issuerPrivateKey: Certificate.PrivateKey(ca.key))
+            record = IssuedCertificate(serial: serial.bytes.map { String(format: "%02x", $0) }.joined(), vm: host, kind: .client,
+                                       notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, revoked: false,
+                                       certificatePEM: try certificate.serializeAsPEM().pemString)
+        } catch {
+            throw KeyError(.storage, "cannot issue the certificate: \(error)")
+        }
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO certificates (serial, vm, kind, not_before, not_after, revoked_at, certificate, dns_names, ip_addresses, lifetime, destination)
+                VALUES (?, ?, 'client', ?, ?, NULL, ?, '', '', ?, NULL)
+                """, arguments: [record.serial, host, record.notBefore.timeIntervalSince1970, record.notAfter.timeIntervalSince1970,
+                                 record.certificatePEM, validity])
+        }
+        return record
+    }
+}
