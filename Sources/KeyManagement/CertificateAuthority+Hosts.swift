@@ -38,32 +38,8 @@ extension Keystore {
         guard P256.Signing.PublicKey(request.publicKey) != nil else {
             throw KeyError(.invalidArgument, "the certificate request's key is not ECDSA P-256")
         }
-        let ca = try loadCA()
-        let now = Date()
-        let record: IssuedCertificate
-        do {
-            let serial = Keystore.newSerial()
-            let caKeyIdentifier = try ca.certificate.extensions.subjectKeyIdentifier?.keyIdentifier
-            let certificate = try Certificate(
-                version: .v3, serialNumber: serial, publicKey: request.publicKey,
-                notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(validity),
-                issuer: ca.certificate.subject, subject: try DistinguishedName { CommonName(host); OrganizationalUnitName("host") },
-                signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: try Certificate.Extensions {
-                    Critical(BasicConstraints.notCertificateAuthority)
-                    Critical(KeyUsage(digitalSignature: true))
-                    try ExtendedKeyUsage([.clientAuth])
-                    SubjectAlternativeNames([.dnsName(host)])
-                    SubjectKeyIdentifier(hash: request.publicKey)
-                    AuthorityKeyIdentifier(keyIdentifier: caKeyIdentifier)
-                },
-                issuerPrivateKey: Certificate.PrivateKey(ca.key))
-            record = IssuedCertificate(serial: serial.bytes.map { String(format: "%02x", $0) }.joined(), vm: host, kind: .client,
-                                       notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, revoked: false,
-                                       certificatePEM: try certificate.serializeAsPEM().pemString)
-        } catch {
-            throw KeyError(.storage, "cannot issue the certificate: \(error)")
-        }
+        let record = try signLeaf(publicKey: request.publicKey, name: host, unit: "host", kind: .client,
+                                  names: [.dnsName(host)], validity: validity)
         try write { db in
             try db.execute(sql: """
                 INSERT INTO certificates (serial, vm, kind, not_before, not_after, revoked_at, certificate, dns_names, ip_addresses, lifetime, destination)

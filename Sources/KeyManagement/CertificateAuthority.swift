@@ -117,18 +117,33 @@ extension Keystore {
             guard let bytes = Keystore.ipBytes(address) else { throw KeyError(.invalidArgument, "\(address.debugDescription) is not an IP address") }
             names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes))))
         }
-        let ca = try loadCA()
         let key = P256.Signing.PrivateKey()
+        let record = try signLeaf(publicKey: Certificate.PublicKey(key.publicKey), name: vm, unit: "vm", kind: kind,
+                                  names: names, validity: validity)
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO certificates (serial, vm, kind, not_before, not_after, revoked_at, certificate, dns_names, ip_addresses, lifetime, destination)
+                VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
+                """, arguments: [record.serial, vm, kind.rawValue, record.notBefore.timeIntervalSince1970, record.notAfter.timeIntervalSince1970,
+                                 record.certificatePEM, dnsNames.joined(separator: "\n"), ipAddresses.joined(separator: "\n"), validity, destination])
+        }
+        return (record, key.pemRepresentation)
+    }
+
+    /// A leaf certificate signed by the CA for `publicKey`: CN = `name`, OU = `unit`, the SANs,
+    /// server or client auth, valid from five minutes ago for `validity`; the one place the CA
+    /// signs (VM certificates here, host certificates for the fleet server).
+    func signLeaf(publicKey: Certificate.PublicKey, name: String, unit: String, kind: IssuedCertificate.Kind,
+                  names: [GeneralName], validity: TimeInterval) throws(KeyError) -> IssuedCertificate {
+        let ca = try loadCA()
         let now = Date()
-        let record: IssuedCertificate
         do {
-            let publicKey = Certificate.PublicKey(key.publicKey)
             let serial = Keystore.newSerial()
             let caKeyIdentifier = try ca.certificate.extensions.subjectKeyIdentifier?.keyIdentifier
             let certificate = try Certificate(
                 version: .v3, serialNumber: serial, publicKey: publicKey,
                 notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(validity),
-                issuer: ca.certificate.subject, subject: try DistinguishedName { CommonName(vm); OrganizationalUnitName("vm") },
+                issuer: ca.certificate.subject, subject: try DistinguishedName { CommonName(name); OrganizationalUnitName(unit) },
                 signatureAlgorithm: .ecdsaWithSHA256,
                 extensions: try Certificate.Extensions {
                     Critical(BasicConstraints.notCertificateAuthority)
@@ -139,20 +154,12 @@ extension Keystore {
                     AuthorityKeyIdentifier(keyIdentifier: caKeyIdentifier)
                 },
                 issuerPrivateKey: Certificate.PrivateKey(ca.key))
-            record = IssuedCertificate(serial: serial.bytes.map { String(format: "%02x", $0) }.joined(), vm: vm, kind: kind,
-                                       notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, revoked: false,
-                                       certificatePEM: try certificate.serializeAsPEM().pemString)
+            return IssuedCertificate(serial: serial.bytes.map { String(format: "%02x", $0) }.joined(), vm: name, kind: kind,
+                                     notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, revoked: false,
+                                     certificatePEM: try certificate.serializeAsPEM().pemString)
         } catch {
             throw KeyError(.storage, "cannot issue the certificate: \(error)")
         }
-        try write { db in
-            try db.execute(sql: """
-                INSERT INTO certificates (serial, vm, kind, not_before, not_after, revoked_at, certificate, dns_names, ip_addresses, lifetime, destination)
-                VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
-                """, arguments: [record.serial, vm, kind.rawValue, record.notBefore.timeIntervalSince1970, record.notAfter.timeIntervalSince1970,
-                                 record.certificatePEM, dnsNames.joined(separator: "\n"), ipAddresses.joined(separator: "\n"), validity, destination])
-        }
-        return (record, key.pemRepresentation)
     }
 
     /// Every certificate issued to a VM (all VMs when nil), oldest first.
