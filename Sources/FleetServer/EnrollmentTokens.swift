@@ -86,6 +86,35 @@ extension FleetDatabase {
         }
     }
 
+    /// An enrolled host as the database holds it.
+    public struct Host: Sendable, Equatable {
+        public var name: String
+        public var group: String
+        public var enrolledAt: String
+        public var lastSeen: String?
+        public var revokedAt: String?
+    }
+
+    /// Every host, by name.
+    public func hosts() throws(HyperwardError) -> [Host] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT name, host_group, enrolled_at, last_seen, revoked_at FROM hosts ORDER BY name").map {
+                Host(name: $0["name"], group: $0["host_group"], enrolledAt: $0["enrolled_at"], lastSeen: $0["last_seen"], revokedAt: $0["revoked_at"])
+            }
+        }
+    }
+
+    /// Marks `host` revoked (its certificates are revoked in the CA by the caller); an unknown
+    /// host is `.unknownItem`, a host already revoked is left as it was.
+    public func revokeHost(_ host: String, now: Date = Date()) throws(HyperwardError) {
+        let changed: Int = try write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hosts WHERE name = ?", arguments: [host]) == 1 else { return -1 }
+            try db.execute(sql: "UPDATE hosts SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", arguments: [Event.timestamp(now), host])
+            return db.changesCount
+        }
+        guard changed >= 0 else { throw HyperwardError(.unknownItem, "no enrolled host named \(host.debugDescription)") }
+    }
+
     /// The SHA-256 of a token, hex: what is stored.
     static func digest(_ token: String) -> String { Hex.encode(SHA256.hash(data: Data(token.utf8))) }
 

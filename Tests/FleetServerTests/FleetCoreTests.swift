@@ -80,6 +80,22 @@ struct FleetCoreTests {
         #expect(wins.withLock { $0 } == 1)
     }
 
+    @Test func aRevokedHostCannotEnrollAgainUnderItsName() throws {
+        let (db, directory) = try Self.database()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try db.recordEnrollment(host: "kvm-01", group: "g", certificateSerial: "01")
+        #expect(try db.hosts().map(\.name) == ["kvm-01"])
+        try db.revokeHost("kvm-01")
+        #expect(try db.hosts().first?.revokedAt != nil)
+        #expect(throws: HyperwardError.self) { try db.recordEnrollment(host: "kvm-01", group: "g", certificateSerial: "02") }
+        do {
+            try db.revokeHost("kvm-99")
+            Issue.record("an unknown host was revoked")
+        } catch {
+            #expect(error.code == .unknownItem)
+        }
+    }
+
     @Test func eventsAreStoredOnceHowEverOftenTheyArePushed() throws {
         let (db, directory) = try Self.database()
         defer { try? FileManager.default.removeItem(atPath: directory) }

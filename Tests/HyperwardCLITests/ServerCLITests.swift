@@ -36,4 +36,19 @@ struct ServerCLITests {
             #expect(refused.status == 64, "\(bad): \(refused.stderr)")
         }
     }
+
+    @Test func hostsAreListedAndAnUnknownOneCannotBeRevoked() throws {
+        let scratch = Scratch()
+        let state = scratch.path + "/server"
+        let passphrase = scratch.path + "/pass"
+        try "server test passphrase".write(toFile: passphrase, atomically: true, encoding: .utf8)
+        chmod(passphrase, 0o600)
+        #expect(try CLI.run(["keys", "init", "--state-dir", state, "--passphrase-file", passphrase, "--scrypt-log-n", "10"]).status == 0)
+        #expect(try CLI.run(["server", "token", "create", "--group", "g", "--state-dir", state]).status == 0)
+        let list = try CLI.run(["server", "host", "list", "--state-dir", state])
+        #expect(list.status == 0 && list.stdout.isEmpty, "no host enrolled yet: \(list.stdout)")
+        let revoke = try CLI.run(["server", "host", "revoke", "kvm-99", "--state-dir", state, "--passphrase-file", passphrase])
+        #expect(revoke.status == 67, "\(revoke.stderr)")
+        #expect(revoke.stderr.contains("no enrolled host named \"kvm-99\""))
+    }
 }

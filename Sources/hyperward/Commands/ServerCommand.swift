@@ -16,6 +16,7 @@ import Foundation
 import HyperwardAgent
 import HyperwardCore
 import HyperwardHost
+import KeyManagement
 
 /// `hyperward server`: the fleet's control plane (issue 15). This first piece manages
 /// enrollment tokens; the HTTP server, enrollment over mutual TLS and the dashboard come next.
@@ -23,8 +24,62 @@ struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "The fleet server: enrollment tokens (the HTTPS server and dashboard are not built yet).",
-        subcommands: [Token.self]
+        subcommands: [Token.self, HostGroup.self]
     )
+
+    struct HostGroup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "host", abstract: "Enrolled hosts: list, revoke.",
+                                                        subcommands: [List.self, Revoke.self])
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "The enrolled hosts.")
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                try await reportingErrors {
+                    let configuration = try global.loadConfiguration()
+                    try GovernanceAccess.require(.viewer, for: "server host list", configuration: configuration)
+                    for host in try FleetDatabase(directory: configuration.stateDirectory).hosts() {
+                        let state = host.revokedAt.map { "revoked \($0)" } ?? "last seen \(host.lastSeen ?? "never")"
+                        Output.write("\(host.name.terminalSafe)\tgroup \(host.group.terminalSafe)\tenrolled \(host.enrolledAt)\t\(state)\n")
+                    }
+                    return ExitStatus.completed
+                }
+            }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "revoke",
+                abstract: "Revoke a host: its certificates in the server's CA, and its name for good.",
+                discussion: "Exit codes: 0 revoked (or already); 67 no such host; 69 not an admin; 77 wrong passphrase.")
+            @OptionGroup var global: GlobalOptions
+            @OptionGroup var access: KeyAccessOptions
+            @Argument(help: "The host.") var host: String
+
+            func run() async throws {
+                try await reportingErrors {
+                    let configuration = try global.loadConfiguration()
+                    try GovernanceAccess.require(.admin, for: "server host revoke", configuration: configuration)
+                    let database = try FleetDatabase(directory: configuration.stateDirectory)
+                    guard try database.hosts().contains(where: { $0.name == host }) else {
+                        throw HyperwardError(.unknownItem, "no enrolled host named \(host.debugDescription)")
+                    }
+                    let operations = try KeyOperations(configuration: configuration)
+                    let keystore = try operations.open(access.keyAccess)
+                    let serials: [String]
+                    do { serials = try keystore.revokeCertificates(vm: host) } catch let error as KeyError {
+                        throw HyperwardError(exitStatus: error.exitCode, error.message)
+                    }
+                    try database.revokeHost(host)
+                    operations.record("server.host.revoke", key: nil, version: nil, outcome: nil,
+                                      message: "host \(host) revoked; \(serials.count) certificate(s) revoked")
+                    Output.write("revoked \(host): \(serials.count) certificate(s)\n")
+                    return ExitStatus.completed
+                }
+            }
+        }
+    }
 
     struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "token", abstract: "One-time enrollment tokens.",
