@@ -231,12 +231,7 @@ extension HyperwardConfiguration {
                         guard let b = v.bool else { throw error("attestation.required must be true or false", at: v, file: file) }
                         config.attestation.required = b
                     case "max_age":
-                        // Seconds, or a number with s, m, h or d.
-                        let text = v.string ?? ""
-                        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-                        var seconds = v.int
-                        if seconds == nil, let unit = text.last.flatMap({ units[$0] }), let n = Int(text.dropLast()) { seconds = n * unit }
-                        guard let seconds, (60...604_800).contains(seconds) else {
+                        guard let seconds = v.int ?? HyperwardConfiguration.durationSeconds(v.string ?? ""), (60...604_800).contains(seconds) else {
                             throw error("attestation.max_age must be from 60 s to 7 d: seconds, or a number with s, m, h or d (30m, 1h)", at: v, file: file)
                         }
                         config.attestation.maxAgeSeconds = seconds
@@ -262,6 +257,15 @@ extension HyperwardConfiguration {
     }
 
     /// A path from the file `file`: relative ones are relative to its directory (when `file` is absolute).
+    /// A duration as operators write it: seconds (`900`), or a number with s, m, h or d (`30m`,
+    /// `1h`, `2d`); nil otherwise.
+    public static func durationSeconds(_ text: String) -> Int? {
+        if let n = Int(text) { return n }
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        guard let unit = text.last.flatMap({ units[$0] }), let n = Int(text.dropLast()) else { return nil }
+        return n * unit
+    }
+
     static func relative(_ path: String, to file: String) -> String {
         guard file.hasPrefix("/"), let slash = file.lastIndex(of: "/") else { return path }
         let directory = String(file[..<slash])

@@ -56,9 +56,8 @@ public struct MeasuredBoot: Sendable {
     /// The indices of the events that extended each PCR, in log order.
     public var eventsByPCR: [UInt32: [Int]]
 
-    /// The Secure Boot variables' GUID (EFI_GLOBAL_VARIABLE) and the image-security database's.
+    /// The Secure Boot variables' GUID (EFI_GLOBAL_VARIABLE).
     static let globalVariableGUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
-    static let imageSecurityGUID = "d719b2cb-3d3a-4596-a3bc-dad00e67656f"
 
     /// Extracts the facts from `log` in `bank`.
     public init(log: TPMEventLog, bank: TPMAlgorithm) {
@@ -108,7 +107,7 @@ public struct MeasuredBoot: Sendable {
                 case .initrd: lastInitrdPath = rest.split(separator: " ").first.map(String.init)
                 }
             case (.ipl, _) where event.pcr == 12:
-                kernelCommandLines.append(item(Self.text(event).trimmingSpaces))
+                kernelCommandLines.append(item(Self.text(event).trimmingWhitespace()))
             case (.ipl, _) where event.pcr == 9:
                 let path = Self.text(event)
                 let name = path.split(separator: "/").last.map(String.init) ?? path
@@ -179,14 +178,5 @@ public struct MeasuredBoot: Sendable {
     static func text(_ event: TPMEvent) -> String {
         if case .text(let text) = event.body { return text }
         return decodeText(event.data)
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return String(s)
     }
 }

@@ -100,7 +100,7 @@ struct ServerCommand: AsyncParsableCommand {
                 try await reportingErrors {
                     let configuration = try global.loadConfiguration()
                     try GovernanceAccess.require(.admin, for: "server token create", configuration: configuration)
-                    guard let lifetime = Self.seconds(expires) else {
+                    guard let lifetime = HyperwardConfiguration.durationSeconds(expires).map(TimeInterval.init) else {
                         throw HyperwardError(.usage, "--expires \(expires.debugDescription) is not a duration (900, 30m, 1h, 2d)")
                     }
                     do { try PrivateDirectory.ensure(configuration.stateDirectory, parents: true) } catch {
@@ -118,13 +118,6 @@ struct ServerCommand: AsyncParsableCommand {
                     }
                     return ExitStatus.completed
                 }
-            }
-
-            static func seconds(_ text: String) -> TimeInterval? {
-                if let n = Int(text) { return TimeInterval(n) }
-                let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-                guard let unit = text.last.flatMap({ units[$0] }), let n = Int(text.dropLast()) else { return nil }
-                return TimeInterval(n * unit)
             }
         }
     }
