@@ -13,6 +13,7 @@
 import ArgumentParser
 import Attestation
 import Foundation
+import HyperwardAgent
 import HyperwardCore
 import HyperwardHost
 
@@ -34,19 +35,13 @@ extension AttestCommand {
     enum Format: String, ExpressibleByArgument { case text, json, yaml }
 
     /// At most this many bytes of an event log or IMA log are read (a real boot log is tens of KiB).
-    static let maxLogBytes = 64 << 20
+    static let maxLogBytes = HostAttestation.maxLogBytes
 
-    /// The bytes of the file at `path` (relative to the working directory or absolute), bounded
-    /// by ``maxLogBytes``: a missing file is `.notFound` (66), a larger one `.tooLarge` (65).
+    /// The bytes of the file at `path`, bounded by ``maxLogBytes``, read as verification reads
+    /// them (``HostAttestation/readBounded(_:limit:what:)``): a missing file or a directory is 66,
+    /// a larger one 65.
     static func readLog(_ path: String) throws -> [UInt8] {
-        try OperatorFiles.refuseDirectory(path, exitCode: ExitStatus.noInput)
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        do {
-            return try RootedFileSystem().readFile(absolute, limit: maxLogBytes)
-        } catch {
-            // The error names the absolute path; say it as the operator wrote it.
-            throw HyperwardError(error.code, error.message.replacingOccurrences(of: absolute, with: path))
-        }
+        try HostAttestation.readBounded(path, limit: maxLogBytes, what: "log")
     }
 
     struct Log: AsyncParsableCommand {
