@@ -49,6 +49,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        // The fleet server's HTTPS (Hummingbird 2 on SwiftNIO, TLS through swift-nio-ssl) and the
+        // agent's client to it. swift-configuration support is left out: the server reads ours.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Linux calls Glibc's Swift module does not import: O_TMPFILE, memfd, RENAME_NOREPLACE.
@@ -183,14 +188,36 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The fleet server's core: enrolled hosts, one-time enrollment tokens, pushed events
-        // (SQLite through GRDB). No HTTP here: the server command serves it.
+        // The fleet server: enrolled hosts, one-time enrollment tokens, pushed events (SQLite
+        // through GRDB) and the HTTPS API that serves them (Hummingbird, mutual TLS).
         .target(
             name: "FleetServer",
             dependencies: [
                 "HyperwardCore",
+                "KeyManagement",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The agent's side of the fleet: enrollment (its key, a CSR, the server's CA pinned by
+        // fingerprint) and pushing the store's events over mutual TLS (an HTTP/1.1 client on SwiftNIO).
+        .target(
+            name: "FleetClient",
+            dependencies: [
+                "HyperwardCore", "HyperwardHost", "HyperwardStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSettings
         ),
@@ -241,6 +268,7 @@ let package = Package(
             name: "hyperward",
             dependencies: [
                 "FleetServer",
+                "FleetClient",
                 "HyperwardHost",
                 "HyperwardCore",
                 "HostAudit",

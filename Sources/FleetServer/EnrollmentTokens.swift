@@ -71,18 +71,21 @@ extension FleetDatabase {
         return group
     }
 
-    /// Records `host` as enrolled in `group` with its certificate's serial; a revoked name
-    /// cannot enroll again.
-    public func recordEnrollment(host: String, group: String, certificateSerial: String, now: Date = Date()) throws(HyperwardError) {
+    /// Records `host` as enrolled in `group` with its certificate's serial. A name enrolls once:
+    /// an enrolled name is not taken over by a second enrollment, and a revoked one never returns.
+    public func recordEnrollment(host: String, group: String, certificateSerial: String, hostname: String? = nil,
+                                 now: Date = Date()) throws(HyperwardError) {
         try write { db in
             if let revoked = try String.fetchOne(db, sql: "SELECT revoked_at FROM hosts WHERE name = ? AND revoked_at IS NOT NULL", arguments: [host]) {
                 throw HyperwardError(.refused, "host \(host) was revoked at \(revoked); it cannot enroll again under that name")
             }
             try db.execute(sql: """
-                INSERT INTO hosts (name, host_group, enrolled_at, certificate_serial) VALUES (?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET host_group = excluded.host_group, enrolled_at = excluded.enrolled_at,
-                    certificate_serial = excluded.certificate_serial
-                """, arguments: [host, group, Event.timestamp(now), certificateSerial])
+                INSERT INTO hosts (name, host_group, enrolled_at, certificate_serial, hostname) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(name) DO NOTHING
+                """, arguments: [host, group, Event.timestamp(now), certificateSerial, hostname])
+            guard db.changesCount == 1 else {
+                throw HyperwardError(.refused, "a host named \(host) is already enrolled; a name is enrolled once (revoke it, and enroll under a new name)")
+            }
         }
     }
 
@@ -93,13 +96,18 @@ extension FleetDatabase {
         public var enrolledAt: String
         public var lastSeen: String?
         public var revokedAt: String?
+        /// The system host name the host declared at enrollment (its events carry it).
+        public var hostname: String? = nil
+        /// Events the host skipped because its buffer overflowed while the server was away.
+        public var droppedTotal: Int64 = 0
     }
 
     /// Every host, by name.
     public func hosts() throws(HyperwardError) -> [Host] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT name, host_group, enrolled_at, last_seen, revoked_at FROM hosts ORDER BY name").map {
-                Host(name: $0["name"], group: $0["host_group"], enrolledAt: $0["enrolled_at"], lastSeen: $0["last_seen"], revokedAt: $0["revoked_at"])
+            try Row.fetchAll(db, sql: "SELECT name, host_group, enrolled_at, last_seen, revoked_at, hostname, dropped_total FROM hosts ORDER BY name").map {
+                Host(name: $0["name"], group: $0["host_group"], enrolledAt: $0["enrolled_at"], lastSeen: $0["last_seen"], revokedAt: $0["revoked_at"],
+                     hostname: $0["hostname"], droppedTotal: $0["dropped_total"])
             }
         }
     }

@@ -26,12 +26,22 @@ extension FleetDatabase {
     /// Stores `events` pushed by `host`, in one transaction, each once: an event id already
     /// stored is counted, not stored again, so an agent resends freely after a lost answer or a
     /// server restart. An event claiming another host is refused whole (a host speaks for itself).
-    public func ingest(_ events: [Event], from host: String, now: Date = Date()) throws(HyperwardError) -> IngestResult {
-        for event in events where event.host != nil && event.host != host {
-            throw HyperwardError(.refused, "event \(event.id) claims host \(event.host ?? ""); host \(host) may push only its own")
+    public func ingest(_ events: [Event], from host: String, droppedTotal: Int64? = nil, now: Date = Date()) throws(HyperwardError) -> IngestResult {
+        guard events.count <= Self.maxEventsPerPush else {
+            throw HyperwardError(.tooLarge, "a push holds at most \(Self.maxEventsPerPush) events, not \(events.count)")
+        }
+        for event in events {
+            guard (1...64).contains(event.id.utf8.count), (1...128).contains(event.kind.utf8.count), (20...40).contains(event.time.utf8.count) else {
+                throw HyperwardError(.invalidInput, "event \(event.id.prefix(64).debugDescription) has no valid id, kind or time")
+            }
         }
         let received = Event.timestamp(now)
         return try write { db in
+            // A host speaks for itself: its events name it, or the system host name it declared at enrollment.
+            let declared = try String.fetchOne(db, sql: "SELECT hostname FROM hosts WHERE name = ?", arguments: [host])
+            for event in events where event.host != nil && event.host != host && event.host != declared {
+                throw HyperwardError(.refused, "event \(event.id) claims host \(event.host ?? ""); host \(host) may push only its own")
+            }
             var result = IngestResult(stored: 0, duplicates: 0)
             let statement = try db.makeStatement(sql: """
                 INSERT INTO events (id, host, time, kind, severity, vm, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -42,16 +52,45 @@ extension FleetDatabase {
                                                   event.jsonLine(), received])
                 if db.changesCount == 1 { result.stored += 1 } else { result.duplicates += 1 }
             }
-            try db.execute(sql: "UPDATE hosts SET last_seen = ? WHERE name = ?", arguments: [received, host])
+            try db.execute(sql: "UPDATE hosts SET last_seen = ?, dropped_total = max(dropped_total, coalesce(?, 0)) WHERE name = ?",
+                           arguments: [received, droppedTotal, host])
             return result
         }
     }
+
+    /// The most events one push may hold.
+    public static let maxEventsPerPush = 1_000
 
     /// How many events `host` pushed (all hosts when nil).
     public func eventCount(host: String? = nil) throws(HyperwardError) -> Int {
         try read { db in
             if let host { return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE host = ?", arguments: [host]) ?? 0 }
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+        }
+    }
+}
+
+extension FleetDatabase {
+    /// A page of stored events, newest first: the envelopes as the hosts pushed them, with the
+    /// server's sequence number (pass the last one as `before` for the next page).
+    public struct EventPage: Sendable {
+        public var events: [(seq: Int64, host: String, envelope: String)]
+    }
+
+    /// Stored events matching the filters, newest first, at most `limit` (1-1000).
+    public func events(host: String? = nil, kind: String? = nil, severity: String? = nil, before: Int64? = nil,
+                       limit: Int = 100) throws(HyperwardError) -> EventPage {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let host { clauses.append("host = ?"); arguments += [host] }
+        if let kind { clauses.append("kind = ?"); arguments += [kind] }
+        if let severity { clauses.append("severity = ?"); arguments += [severity] }
+        if let before { clauses.append("seq < ?"); arguments += [before] }
+        arguments += [min(max(limit, 1), 1_000)]
+        let sql = "SELECT seq, host, envelope FROM events" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+            + " ORDER BY seq DESC LIMIT ?"
+        return try read { db in
+            EventPage(events: try Row.fetchAll(db, sql: sql, arguments: arguments).map { ($0["seq"], $0["host"], $0["envelope"]) })
         }
     }
 }

@@ -87,6 +87,21 @@ public final class FleetDatabase: Sendable {
                 CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
                 """)
         }
+        migrator.registerMigration("v2-fleet-api") { db in
+            try db.execute(sql: """
+                ALTER TABLE hosts ADD COLUMN hostname TEXT;
+                ALTER TABLE hosts ADD COLUMN dropped_total INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE api_tokens (
+                    sha256 TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+                    created_at TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    revoked_at TEXT
+                );
+                CREATE INDEX events_host_seq ON events(host, seq);
+                """)
+        }
         return migrator
     }
 

@@ -28,6 +28,7 @@ public struct StateLockError: Error, Sendable, CustomStringConvertible {
 /// - `agent.lock`: held by the running agent for its whole life; a second agent on the same
 ///   state directory is refused at once.
 /// - `tpm.lock`: held for one TPM quote.
+/// - `fleet.lock`: held for one enrollment or push to the fleet server.
 ///
 /// Each holder writes its pid and command into the file, so a waiter can say who holds it.
 public final class StateLock: @unchecked Sendable {
@@ -37,6 +38,8 @@ public final class StateLock: @unchecked Sendable {
         /// A TPM session (key load, quote, flush): the agent's and a command's quotes one at a
         /// time, since without a resource manager one's flush would unload the other's key.
         case tpm = "tpm.lock"
+        /// The fleet link: enrollment and pushes one at a time, so a push's cursor never goes back.
+        case fleet = "fleet.lock"
     }
 
     private let fd: Int32

@@ -234,6 +234,21 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Up to `limit` events recorded after row `row`, oldest first, each with its row number:
+    /// what an agent pushes to the fleet server from its cursor on.
+    public func events(afterRow row: Int64, limit: Int) throws(HyperwardError) -> [(row: Int64, event: Event)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", arguments: [row, limit]).map {
+                (row: $0["id"] as Int64, event: StateStore.event($0))
+            }
+        }
+    }
+
+    /// The last event's row number (0 when there is none).
+    public func lastEventRow() throws(HyperwardError) -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM events") ?? 0 }
+    }
+
     /// One row as an event. A row written before `v3-event-envelope` has no id, host, VM,
     /// interface, threat or evidence: its id is ``legacyID(row:)`` and the rest stays empty.
     static func event(_ row: Row) -> Event {

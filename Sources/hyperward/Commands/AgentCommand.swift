@@ -26,8 +26,10 @@ struct AgentCommand: AsyncParsableCommand {
             libvirt, runs the sensor on sense.interfaces, rotates keys when keys.* is set, and monitors \
             VMs when monitor: is set. One agent per state directory: a second one exits with 75. \
             SIGHUP reloads the configuration (a configuration that does not load is logged and the \
-            running one kept); SIGTERM and SIGINT stop it cleanly.
-            """
+            running one kept); SIGTERM and SIGINT stop it cleanly. `agent enroll` joins a fleet \
+            server; `agent push` sends it the events recorded since the last push.
+            """,
+        subcommands: [Enroll.self, Push.self]
     )
 
     @OptionGroup var global: GlobalOptions

@@ -1,0 +1,302 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hyperward open source project
+//
+// Copyright (c) 2026 the Hyperward project authors
+// Licensed under Apache License v2.0
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import FixtureSupport
+import Foundation
+import HyperwardCore
+import HyperwardHost
+import HyperwardStore
+import Testing
+
+/// A fleet on one machine, as real processes: a `hyperward server run` on loopback with its own
+/// state directory and keystore, and agents with their own state directories.
+final class FleetLab: @unchecked Sendable {
+    let scratch = Scratch()
+    var serverState: String { scratch.path + "/server" }
+    var passphrase: String { scratch.path + "/pass" }
+    var server: HostChild?
+    var port = 0
+    var fingerprint = ""
+    var serverLog: String { scratch.path + "/server.log" }
+
+    init() throws {
+        try "fleet lab passphrase".write(toFile: passphrase, atomically: true, encoding: .utf8)
+        chmod(passphrase, 0o600)
+        let made = try CLI.run(["keys", "init", "--state-dir", serverState, "--passphrase-file", passphrase, "--scrypt-log-n", "10"])
+        guard made.status == 0 else { throw HyperwardError(.software, "keys init: \(made.stderr)") }
+    }
+
+    deinit { server?.stop() }
+
+    /// Starts the server (on `port`, or any free port the first time) and waits until it listens.
+    func startServer() async throws {
+        _ = unlink(serverLog)
+        let child = try HostChild([CLI.binary, "server", "run", "--state-dir", serverState, "--passphrase-file", passphrase,
+                                   "--listen", "127.0.0.1:\(port)"],
+                                  stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: serverLog))
+        server = child
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let log = (try? String(contentsOfFile: serverLog, encoding: .utf8)) ?? ""
+            if let range = log.range(of: "listening on https://127.0.0.1:") {
+                let digits = log[range.upperBound...].prefix { $0.isNumber }
+                port = Int(digits) ?? 0
+                if let fp = log.range(of: "fingerprint sha256:") {
+                    fingerprint = String(log[fp.upperBound...].prefix { $0.isHexDigit })
+                }
+                return
+            }
+            guard child.isRunning else { throw HyperwardError(.software, "the server exited: \(log)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HyperwardError(.software, "the server did not start listening")
+    }
+
+    /// Kills the server as a crash would (SIGKILL).
+    func killServer() {
+        server?.signal(SIGKILL)
+        _ = server?.wait(timeout: .seconds(10))
+        server = nil
+    }
+
+    var url: String { "https://127.0.0.1:\(port)" }
+
+    func token(group: String = "rack-1") throws -> String {
+        let made = try CLI.run(["server", "token", "create", "--group", group, "--state-dir", serverState])
+        guard made.status == 0 else { throw HyperwardError(.software, "token create: \(made.stderr)") }
+        return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Enrolls a new agent state directory under `name`.
+    @discardableResult
+    func enroll(_ name: String) throws -> String {
+        let state = scratch.path + "/agent-" + name
+        let enrolled = try CLI.run(["agent", "enroll", "--server", url, "--token", try token(), "--ca-fingerprint", fingerprint,
+                                    "--name", name, "--state-dir", state])
+        guard enrolled.status == 0 else { throw HyperwardError(.software, "enroll \(name): \(enrolled.stderr)") }
+        return state
+    }
+
+    func apiToken(_ name: String, role: String) throws -> String {
+        let made = try CLI.run(["server", "user", "add", name, "--role", role, "--state-dir", serverState])
+        guard made.status == 0 else { throw HyperwardError(.software, "user add: \(made.stderr)") }
+        return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// An API call with curl (the server's CA trusted): the status and the body.
+    func api(_ method: String, _ path: String, token: String? = nil, body: String? = nil, extra: String = "") throws -> (status: Int, body: String) {
+        let ca = serverState + "/fleet-ca.pem"
+        var command = "curl -s -o - -w '\\n%{http_code}' --cacert \(ca) -X \(method) \(extra)"
+        if let token { command += " -H 'Authorization: Bearer \(token)'" }
+        if let body { command += " -H 'Content-Type: application/json' --data-binary '\(body)'" }
+        command += " '\(url)\(path)'"
+        let result = try CLI.shell(command)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? -1, lines.dropLast().joined(separator: "\n"))
+    }
+
+    /// Event ids stored on the server for `host`, read from its database.
+    func serverEventIDs(host: String) throws -> [String] {
+        let result = try CLI.shell("sqlite3 \(serverState)/fleet.sqlite \"SELECT id FROM events WHERE host = '\(host)'\"")
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Every event id in an agent's own store.
+    static func localEventIDs(_ state: String) throws -> [String] {
+        let store = try StateStore.openExisting(stateDirectory: state)
+        return try store.events(afterRow: 0, limit: 10_000_000).map(\.event.id)
+    }
+}
+
+@Suite("hyperward server and agents, as processes", .serialized)
+struct FleetServerProcessTests {
+    /// Two agents enroll, record real findings (and, with the corpus, real sensor alerts), push
+    /// them; the server holds each event once, under the host its certificate names.
+    @Test(.needsFixtures("pcaps")) func agentsEnrollAndPushRealFindingsOnce() async throws {
+        let lab = try FleetLab()
+        try await lab.startServer()
+        let a = try lab.enroll("kvm-a")
+        let b = try lab.enroll("kvm-b")
+        var st = stat()
+        #expect(stat(a + "/fleet/host.key", &st) == 0 && st.st_mode & 0o077 == 0, "the host key is private")
+
+        let root = lab.scratch.weakHost()
+        #expect(try CLI.run(["audit", "--root", root, "--record", "--state-dir", a]).status != 64)
+        #expect(try CLI.run(["audit", "--root", root, "--record", "--state-dir", b]).status != 64)
+        let capture = try Fixtures.file("portscan_nmap_syn_top1000.pcapng", in: "pcaps").path
+        let sensed = try CLI.run(["sense", "--pcap", capture, "--record", "--state-dir", b, "--format", "json"])
+        #expect(sensed.status == 0 || sensed.status == 1, "\(sensed.stderr)")
+
+        for (name, state) in [("kvm-a", a), ("kvm-b", b)] {
+            let pushed = try CLI.run(["agent", "push", "--state-dir", state, "--format", "json"])
+            #expect(pushed.status == 0, "\(pushed.stderr)")
+            let local = try FleetLab.localEventIDs(state)
+            let stored = try lab.serverEventIDs(host: name)
+            #expect(!local.isEmpty && Set(stored) == Set(local) && stored.count == local.count, "\(name): \(stored.count) stored of \(local.count)")
+            // Pushing again sends nothing new and stores nothing twice.
+            let again = try CLI.run(["agent", "push", "--state-dir", state, "--format", "json"])
+            #expect(again.status == 0 && again.stdout.contains("\"stored\":0"), "\(again.stdout)")
+            #expect(try lab.serverEventIDs(host: name).count == local.count)
+        }
+        #expect(try lab.serverEventIDs(host: "kvm-b").count > (try lab.serverEventIDs(host: "kvm-a")).count, "kvm-b also pushed sensor alerts")
+
+        // A person reads them through the API.
+        let viewer = try lab.apiToken("vera", role: "viewer")
+        let hosts = try lab.api("GET", "/v1/hosts", token: viewer)
+        #expect(hosts.status == 200 && hosts.body.contains("\"kvm-a\"") && hosts.body.contains("\"kvm-b\""), "\(hosts)")
+        let alerts = try lab.api("GET", "/v1/events?host=kvm-b&kind=alert.port-scan&limit=5", token: viewer)
+        #expect(alerts.status == 200, "\(alerts)")
+        let object = try JSONSerialization.jsonObject(with: Data(alerts.body.utf8)) as? [String: Any]
+        let events = object?["events"] as? [[String: Any]] ?? []
+        #expect(!events.isEmpty && events.allSatisfy { $0["host"] as? String == "kvm-b" }, "\(alerts.body.prefix(300))")
+    }
+
+    /// Mutual TLS: no client certificate, another CA's certificate, a revoked host's certificate,
+    /// and a certificate of the same CA that is not a host's are all refused; a token works once;
+    /// a wrong CA fingerprint sends nothing and writes nothing.
+    @Test func mutualTLSAndEnrollmentRefuseWhatTheyMust() async throws {
+        let lab = try FleetLab()
+        try await lab.startServer()
+        let ca = lab.serverState + "/fleet-ca.pem"
+
+        let token = try lab.token()
+        let wrong = lab.scratch.path + "/wrong"
+        let mismatched = try CLI.run(["agent", "enroll", "--server", lab.url, "--token", token, "--ca-fingerprint", String(repeating: "ab", count: 32),
+                                      "--name", "kvm-x", "--state-dir", wrong])
+        #expect(mismatched.status == 69 && mismatched.stderr.contains("not the pinned"), "\(mismatched.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: wrong + "/fleet/host.key") && !FileManager.default.fileExists(atPath: wrong + "/fleet/enrollment.json"))
+
+        let a = lab.scratch.path + "/agent-a"
+        #expect(try CLI.run(["agent", "enroll", "--server", lab.url, "--token", token, "--ca-fingerprint", "SHA256:" + lab.fingerprint.uppercased(),
+                             "--name", "kvm-a", "--state-dir", a]).status == 0, "the token was not used by the refused enrollment")
+        let reused = try CLI.run(["agent", "enroll", "--server", lab.url, "--token", token, "--ca-fingerprint", lab.fingerprint,
+                                  "--name", "kvm-c", "--state-dir", lab.scratch.path + "/agent-c"])
+        #expect(reused.status == 69 && reused.stderr.contains("not valid"), "a token works once: \(reused.stderr)")
+        let again = try CLI.run(["agent", "enroll", "--server", lab.url, "--token", try lab.token(), "--ca-fingerprint", lab.fingerprint,
+                                 "--name", "kvm-a", "--state-dir", lab.scratch.path + "/agent-a2"])
+        #expect(again.status == 69 && again.stderr.contains("already enrolled"), "a name is enrolled once: \(again.stderr)")
+
+        let push = #"-H 'Content-Type: application/json' --data-binary '{"events":[]}'"#
+        // No client certificate: the TLS connection is made, the agent route refuses it.
+        let none = try CLI.shell("curl -s -w '\\n%{http_code}' --cacert \(ca) \(push) \(lab.url)/v1/agent/events")
+        #expect(none.stdout.hasSuffix("401") && none.stdout.contains("client certificate"), "\(none.stdout)")
+        // The host's own certificate works.
+        let own = try CLI.shell("curl -s -w '\\n%{http_code}' --cacert \(ca) --cert \(a)/fleet/host.crt --key \(a)/fleet/host.key \(push) \(lab.url)/v1/agent/events")
+        #expect(own.stdout.hasSuffix("200"), "\(own.stdout)")
+        // Another CA's certificate, even with the host's name: the handshake fails.
+        let other = lab.scratch.path + "/other"
+        #expect(try CLI.shell("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout \(other).key -out \(other).crt -subj '/CN=kvm-a/OU=host' -days 1").status == 0)
+        let foreign = try CLI.shell("curl -s -w '\\n%{http_code}' --cacert \(ca) --cert \(other).crt --key \(other).key \(push) \(lab.url)/v1/agent/events")
+        #expect(foreign.status != 0 && !foreign.stdout.contains("200"), "another CA's certificate is refused in the handshake: \(foreign)")
+        // A certificate from the same CA that is not a host's (a VM's client certificate).
+        try FileManager.default.createDirectory(atPath: lab.scratch.path + "/vm", withIntermediateDirectories: true)
+        let issued = try CLI.run(["cert", "issue", "--vm", "web-1", "--kind", "client", "--out-dir", lab.scratch.path + "/vm",
+                                  "--state-dir", lab.serverState, "--passphrase-file", lab.passphrase])
+        if issued.status == 0 {
+            let vm = try CLI.shell("curl -s -w '\\n%{http_code}' --cacert \(ca) --cert \(lab.scratch.path)/vm/web-1-client.crt.pem --key \(lab.scratch.path)/vm/web-1-client.key.pem \(push) \(lab.url)/v1/agent/events")
+            #expect(vm.stdout.hasSuffix("403") && vm.stdout.contains("not a host"), "\(vm.stdout)")
+        } else {
+            Issue.record("cert issue failed: \(issued.stderr)")
+        }
+        // Revoked: the certificate still chains to the CA, the server refuses it.
+        #expect(try CLI.run(["server", "host", "revoke", "kvm-a", "--state-dir", lab.serverState, "--passphrase-file", lab.passphrase]).status == 0)
+        let revoked = try CLI.run(["agent", "push", "--state-dir", a])
+        #expect(revoked.status == 69 && revoked.stderr.contains("revoked"), "\(revoked.stderr)")
+    }
+
+    /// The server killed (SIGKILL) in the middle of a push, and the agent killed in the middle
+    /// of another: after restarts and a push to the end, the server holds every event exactly once.
+    @Test func killsMidPushLoseNothingAndDuplicateNothing() async throws {
+        let lab = try FleetLab()
+        try await lab.startServer()
+        let a = try lab.enroll("kvm-a")
+        // 30,000 events in the agent's store (through the store's own append, ledger and all).
+        let store = try StateStore(stateDirectory: a)
+        for chunk in 0..<30 {
+            try store.append((0..<1_000).map { i in
+                Event(time: Event.timestamp(Date()), host: "kvm-a", kind: "test.fleet", engine: "audit", severity: .low,
+                      summary: "event \(chunk * 1_000 + i)")
+            })
+        }
+        let total = try FleetLab.localEventIDs(a).count
+        #expect(total == 30_000)
+
+        // The server dies while a push runs.
+        let pushLog = lab.scratch.path + "/push.log"
+        let pushing = try HostChild([CLI.binary, "agent", "push", "--state-dir", a], stdout: URL(fileURLWithPath: pushLog), stderr: URL(fileURLWithPath: pushLog))
+        var waited = 0
+        while (try lab.serverEventIDs(host: "kvm-a")).count < 3_000, waited < 400 {
+            try await Task.sleep(for: .milliseconds(25))
+            waited += 1
+        }
+        lab.killServer()
+        let cut = pushing.wait(timeout: .seconds(60))
+        let partial = try lab.serverEventIDs(host: "kvm-a").count
+        #expect(partial > 0 && partial < total, "the push was cut off midway (\(partial) of \(total))")
+        #expect(cut == 69, "the push reports the lost server: \((try? String(contentsOfFile: pushLog, encoding: .utf8)) ?? "")")
+
+        // The agent dies while the next push runs.
+        try await lab.startServer()
+        let second = try HostChild([CLI.binary, "agent", "push", "--state-dir", a], stdout: HostChild.nullDevice, stderr: HostChild.nullDevice)
+        waited = 0
+        while (try lab.serverEventIDs(host: "kvm-a")).count < partial + 3_000, waited < 400 {
+            try await Task.sleep(for: .milliseconds(25))
+            waited += 1
+        }
+        second.signal(SIGKILL)
+        _ = second.wait(timeout: .seconds(10))
+
+        // Pushes to the end.
+        let final = try CLI.run(["agent", "push", "--state-dir", a, "--format", "json"])
+        #expect(final.status == 0, "\(final.stderr)")
+        let stored = try lab.serverEventIDs(host: "kvm-a")
+        let local = try FleetLab.localEventIDs(a)
+        #expect(stored.count == total && Set(stored) == Set(local), "every event once: \(stored.count) of \(total)")
+    }
+
+    /// Every API operation for each role (and for no token): allowed or denied as docs/server.md says.
+    @Test func everyOperationChecksTheCallersRole() async throws {
+        let lab = try FleetLab()
+        try await lab.startServer()
+        try lab.enroll("kvm-a")
+        let tokens = ["viewer": try lab.apiToken("v", role: "viewer"), "operator": try lab.apiToken("o", role: "operator"),
+                      "admin": try lab.apiToken("a", role: "admin")]
+        let rank = ["none": 0, "viewer": 1, "operator": 2, "admin": 3]
+        // (method, path, body, the least role, the status when allowed)
+        let operations: [(String, String, String?, String, Int)] = [
+            ("GET", "/v1/hosts", nil, "viewer", 200),
+            ("GET", "/v1/events?limit=5", nil, "viewer", 200),
+            ("POST", "/v1/enrollment-tokens", #"{"group":"g2","expires_in_seconds":600}"#, "admin", 201),
+            ("POST", "/v1/hosts/nobody/revoke", nil, "admin", 404),
+        ]
+        for (method, path, body, least, allowedStatus) in operations {
+            for role in ["none", "viewer", "operator", "admin"] {
+                let answer = try lab.api(method, path, token: tokens[role], body: body)
+                let expected = rank[role]! >= rank[least]! ? allowedStatus : (role == "none" ? 401 : 403)
+                #expect(answer.status == expected, "\(method) \(path) as \(role): \(answer.status) \(answer.body.prefix(200))")
+                if answer.status >= 400 {
+                    #expect(answer.body.contains("\"status\":\(answer.status)") && answer.body.contains("\"detail\""), "a problem document")
+                }
+            }
+        }
+        // A revoked API token is refused; a body too large is 413; the public routes answer anyone.
+        #expect(try CLI.run(["server", "user", "revoke", "v", "--state-dir", lab.serverState]).status == 0)
+        #expect(try lab.api("GET", "/v1/hosts", token: tokens["viewer"]).status == 401)
+        let big = lab.scratch.write("big.json", "{\"group\":\"" + String(repeating: "x", count: 5 << 20) + "\"}")
+        let large = try lab.api("POST", "/v1/enrollment-tokens", token: tokens["admin"], extra: "-H 'Content-Type: application/json' --data-binary @\(big)")
+        #expect(large.status == 413, "\(large.status) \(large.body.prefix(200))")
+        #expect(try lab.api("GET", "/healthz").status == 200)
+        let document = try lab.api("GET", "/openapi.yaml")
+        let file = try String(contentsOf: CLI.packageRoot.appendingPathComponent("docs/api.yaml"), encoding: .utf8)
+        #expect(document.status == 200 && document.body == file, "docs/api.yaml is what the server serves")
+        #expect(try CLI.run(["server", "openapi"]).stdout == file)
+    }
+}
