@@ -228,6 +228,7 @@ let package = Package(
             dependencies: [
                 "HyperwardCore", "HyperwardHost", "HyperwardStore", "HostAudit", "NetworkPolicy", "Sensor",
                 "KeyManagement", "VMMonitor", "Response", "Ledger", "Admission", "AdmissionHook", "HyperwardLibvirt", "Attestation",
+                "FleetClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

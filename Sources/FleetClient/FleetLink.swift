@@ -150,6 +150,11 @@ public struct FleetLink: Sendable {
         return link
     }
 
+    /// Whether `stateDirectory` holds an enrollment.
+    public static func isEnrolled(stateDirectory: String) -> Bool {
+        FileManager.default.fileExists(atPath: directory(stateDirectory) + "/enrollment.json")
+    }
+
     /// The link recorded in `stateDirectory`; `.notFound` when this host is not enrolled.
     public static func load(stateDirectory: String) throws(HyperwardError) -> FleetLink {
         let directory = directory(stateDirectory)

@@ -11,6 +11,7 @@
 
 import AdmissionHook
 import Dispatch
+import FleetClient
 import Foundation
 import HyperwardCore
 import HyperwardHost
@@ -157,6 +158,10 @@ func agentServices(_ configuration: HyperwardConfiguration, options: AgentOption
     // Attestation: when required, or when a measured-boot policy exists to verify against.
     if configuration.attestation.required || FileManager.default.fileExists(atPath: configuration.attestation.policy) {
         services.append(.init(service: AttestationService(configuration: configuration, logger: logger)))
+    }
+    // The fleet: pushed to once this host is enrolled (`hyperward agent enroll`).
+    if FleetLink.isEnrolled(stateDirectory: configuration.stateDirectory) {
+        services.append(.init(service: FleetPushService(configuration: configuration, logger: logger)))
     }
     // Admission: watched when the policy has templates (the hook enforces them at every start).
     if let admission = try? LoadedAdmissionPolicy.load(configuration), !admission.policy.templates.isEmpty {

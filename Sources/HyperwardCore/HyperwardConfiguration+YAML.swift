@@ -21,7 +21,8 @@ import Yams
 extension HyperwardConfiguration {
     /// The keys accepted at each level; anything else is an error with its line and column, so a
     /// typo never silently falls back to a default.
-    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense", "keys", "monitor", "admission", "attestation"]
+    static let topLevelKeys: Set<String> = ["state_directory", "log_level", "audit", "network", "sense", "keys", "monitor", "admission", "attestation", "fleet"]
+    static let fleetKeys: Set<String> = ["push_interval_seconds", "max_pending"]
     static let admissionKeys: Set<String> = ["policy", "break_glass_file", "undefine_unadmitted"]
     static let attestationKeys: Set<String> = ["required", "max_age", "interval_seconds", "policy", "event_log", "ima_log", "tcti"]
     static let keysKeys: Set<String> = ["passphrase_file", "key_file", "rotation_check_seconds"]
@@ -247,6 +248,25 @@ extension HyperwardConfiguration {
                     case "tcti": config.attestation.tcti = v.null != nil ? nil : try string(v, key: "attestation.tcti", file: file)
                     default:
                         throw error("unknown setting 'attestation.\(sub)' (known: \(attestationKeys.sorted().joined(separator: ", ")))", at: k, file: file)
+                    }
+                }
+            case "fleet":
+                guard let map = value.mapping else { throw error("fleet must be a mapping", at: value, file: file) }
+                for (k, v) in map {
+                    let sub = k.string ?? ""
+                    switch sub {
+                    case "push_interval_seconds":
+                        guard let n = v.int, (1...3_600).contains(n) else {
+                            throw error("fleet.push_interval_seconds must be an integer from 1 to 3600", at: v, file: file)
+                        }
+                        config.fleet.pushIntervalSeconds = n
+                    case "max_pending":
+                        guard let n = v.int, (1_000...100_000_000).contains(n) else {
+                            throw error("fleet.max_pending must be an integer from 1000 to 100000000", at: v, file: file)
+                        }
+                        config.fleet.maxPending = n
+                    default:
+                        throw error("unknown setting 'fleet.\(sub)' (known: \(fleetKeys.sorted().joined(separator: ", ")))", at: k, file: file)
                     }
                 }
             default:

@@ -79,6 +79,19 @@ public struct HyperwardConfiguration: Sendable, Hashable {
         public init() {}
     }
 
+    /// The link to a fleet server (docs/server.md), used once the host is enrolled.
+    public var fleet: Fleet = Fleet()
+
+    /// Settings of the agent's link to the fleet server.
+    public struct Fleet: Sendable, Hashable {
+        /// How often the agent pushes its new events (and, with none, a heartbeat).
+        public var pushIntervalSeconds = 10
+        /// The most events kept waiting for the server; past it the oldest are dropped and counted.
+        public var maxPending = 200_000
+        /// Creates default fleet settings.
+        public init() {}
+    }
+
     /// The VM monitor: present when the configuration has a `monitor` section, whose settings
     /// (interval, limits, baseline, peers, response) the monitor reads from `file` itself.
     public var monitor: Monitor?

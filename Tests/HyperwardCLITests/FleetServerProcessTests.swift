@@ -300,3 +300,63 @@ struct FleetServerProcessTests {
         #expect(try CLI.run(["server", "openapi"]).stdout == file)
     }
 }
+
+@Suite("hyperward agent pushing to the fleet server", .serialized)
+struct FleetAgentPushTests {
+    /// The running agent pushes on its own; while the server is down events wait in its store;
+    /// past `fleet.max_pending` the oldest are dropped, and the server is told how many.
+    @Test func theAgentPushesOnItsOwnAndReportsWhatItDropped() async throws {
+        let lab = try FleetLab()
+        try await lab.startServer()
+        let a = try lab.enroll("kvm-a")
+        let config = lab.scratch.write("agent.yaml", """
+            state_directory: \(a)
+            fleet:
+              push_interval_seconds: 1
+              max_pending: 1000
+            """)
+        let log = lab.scratch.path + "/agent.log"
+        let agent = try HostChild([CLI.binary, "agent", "--config", config, "--root", lab.scratch.weakHost(), "--interval", "3600"],
+                                  stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: log))
+        defer { agent.stop(grace: .seconds(5)) }
+        // Its start-up audit reaches the server without any push command.
+        var waited = 0
+        while (try lab.serverEventIDs(host: "kvm-a")).isEmpty, waited < 600 {
+            try await Task.sleep(for: .milliseconds(50))
+            waited += 1
+        }
+        let first = try lab.serverEventIDs(host: "kvm-a").count
+        #expect(first > 0, "the agent pushed its audit: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+
+        // The server goes away; 5,000 events are recorded meanwhile, five times the bound.
+        lab.killServer()
+        let store = try StateStore(stateDirectory: a)
+        for chunk in 0..<5 {
+            try store.append((0..<1_000).map { i in
+                Event(time: Event.timestamp(Date()), host: "kvm-a", kind: "test.fleet", engine: "audit", severity: .low,
+                      summary: "while away \(chunk * 1_000 + i)")
+            })
+        }
+        try await Task.sleep(for: .seconds(2))
+        try await lab.startServer()
+        let local = try FleetLab.localEventIDs(a)
+        waited = 0
+        var dropped = 0
+        while waited < 600 {
+            let admin = try lab.apiToken("admin-\(waited)", role: "admin")
+            let hosts = try lab.api("GET", "/v1/hosts", token: admin)
+            let object = try JSONSerialization.jsonObject(with: Data(hosts.body.utf8)) as? [String: Any]
+            let host = (object?["hosts"] as? [[String: Any]])?.first
+            dropped = host?["dropped_total"] as? Int ?? 0
+            if dropped > 0, try lab.serverEventIDs(host: "kvm-a").count + dropped == local.count { break }
+            try await Task.sleep(for: .milliseconds(200))
+            waited += 1
+        }
+        let stored = try lab.serverEventIDs(host: "kvm-a")
+        #expect(dropped == 4_000, "the oldest past the bound of 1,000 are dropped and reported: \(dropped)")
+        #expect(stored.count + dropped == local.count, "nothing else is lost: \(stored.count) + \(dropped) of \(local.count)")
+        #expect(Set(local.suffix(1_000)).isSubset(of: Set(stored)), "the newest 1,000 arrived")
+        agent.signal(SIGTERM)
+        #expect(agent.wait(timeout: .seconds(20)) == 0, "the agent stops cleanly")
+    }
+}

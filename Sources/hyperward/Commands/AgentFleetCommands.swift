@@ -76,7 +76,7 @@ extension AgentCommand {
             try await reportingErrors {
                 let configuration = try global.loadConfiguration()
                 let link = try FleetLink.load(stateDirectory: configuration.stateDirectory)
-                let result = try await link.push(stateDirectory: configuration.stateDirectory)
+                let result = try await link.push(stateDirectory: configuration.stateDirectory, maxPending: Int64(configuration.fleet.maxPending))
                 switch format {
                 case .json:
                     Output.write(LedgerCommand.json(["sent": result.sent, "stored": result.stored, "duplicates": result.duplicates,
