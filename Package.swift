@@ -379,7 +379,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FleetServerTests",
-            dependencies: ["FleetServer", "KeyManagement", "HyperwardCore", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["FleetServer", "FleetClient", "KeyManagement", "HyperwardCore", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
                            .product(name: "SwiftASN1", package: "swift-asn1")],
             swiftSettings: strictSettings

@@ -56,6 +56,12 @@ if [ "$rc" -ne 0 ]; then
     exit "$rc"
 fi
 
+# The fleet server's API against its OpenAPI document (schemathesis): no 5xx, every answer as
+# documented, schema-violating requests refused (HYPERWARD_API_FUZZ_EXAMPLES per operation).
+if [ $# -eq 0 ]; then
+    bash scripts/api-fuzz.sh "${HYPERWARD_API_FUZZ_EXAMPLES:-60}"
+fi
+
 # The parsers of packets (capture reader, decoders, flow table), LUKS headers, domain statistics,
 # series, the admission judge, TPM event logs and quotes are fuzzed for a bounded time on every
 # run (HYPERWARD_FUZZ_SECONDS per target, default 20; 0 skips): a crash, hang or leak fails CI.

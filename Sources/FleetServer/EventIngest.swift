@@ -31,7 +31,9 @@ extension FleetDatabase {
             throw HyperwardError(.tooLarge, "a push holds at most \(Self.maxEventsPerPush) events, not \(events.count)")
         }
         for event in events {
-            guard (1...64).contains(event.id.utf8.count), (1...128).contains(event.kind.utf8.count), (20...40).contains(event.time.utf8.count) else {
+            // Lengths in Unicode scalars, as the API's JSON Schema counts them.
+            guard (1...64).contains(event.id.unicodeScalars.count), (1...128).contains(event.kind.unicodeScalars.count),
+                  (20...40).contains(event.time.unicodeScalars.count) else {
                 throw HyperwardError(.invalidInput, "event \(event.id.prefix(64).debugDescription) has no valid id, kind or time")
             }
         }

@@ -56,11 +56,9 @@ struct FleetAPI: Sendable {
         router.get("/v1/events") { request, _ in try listEvents(request) }
         router.post("/v1/enrollment-tokens") { request, context in
             let caller = try user(request, atLeast: .admin)
-            let object = try await body(request, context)
-            guard let group = object["group"] as? String else { throw FleetProblem(.badRequest, "the body needs \"group\"") }
-            let lifetime = (object["expires_in_seconds"] as? Int) ?? 3600
-            let made = try database.createToken(group: group, lifetime: TimeInterval(lifetime), by: "api:" + caller.name)
-            logger.notice("enrollment token for group \(group) made by \(caller.name)")
+            let asked = try await decode(TokenRequest.self, request, context)
+            let made = try database.createToken(group: asked.group, lifetime: TimeInterval(asked.expiresInSeconds ?? 3600), by: "api:" + caller.name)
+            logger.notice("enrollment token for group \(asked.group) made by \(caller.name)")
             return json(["token": made.token, "group": made.group, "expires_at": Event.timestamp(made.expiresAt)], status: .created)
         }
         router.post("/v1/hosts/:name/revoke") { request, context in
@@ -124,23 +122,46 @@ struct FleetAPI: Sendable {
 
     // MARK: Operations
 
-    func enroll(_ request: Request, _ context: FleetRequestContext) async throws -> Response {
-        let object = try await body(request, context)
-        guard let token = object["token"] as? String, let host = object["host"] as? String, let csr = object["csr"] as? String else {
-            throw FleetProblem(.badRequest, "the body needs \"token\", \"host\" and \"csr\"")
+    /// `POST /v1/enrollment-tokens`.
+    struct TokenRequest: Decodable {
+        var group: String
+        var expiresInSeconds: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case group
+            case expiresInSeconds = "expires_in_seconds"
         }
-        let hostname = (object["hostname"] as? String).flatMap { FleetDatabase.isValidName($0) ? $0 : nil }
+    }
+
+    /// `POST /v1/enroll`.
+    struct EnrollRequest: Decodable {
+        var token: String
+        var host: String
+        var hostname: String?
+        var csr: String
+    }
+
+    func enroll(_ request: Request, _ context: FleetRequestContext) async throws -> Response {
+        let asked = try await decode(EnrollRequest.self, request, context)
+        let host = asked.host
+        let hostname = asked.hostname.flatMap { FleetDatabase.isValidName($0) ? $0 : nil }
         guard FleetDatabase.isValidName(host) else {
             throw FleetProblem(.badRequest, "host name must be 1-64 letters, digits, '.', '_' or '-'")
         }
+        // The request is checked before the token is used up: a malformed one does not burn it.
+        try checkRequest(asked.csr)
         if try database.isEnrolled(host) {
             throw FleetProblem(.conflict, "a host named \(host) is already enrolled; a name is enrolled once")
         }
-        let group = try database.consumeToken(token, host: host)
-        let issued = try issueCertificate(csrPEM: csr, host: host)
+        let group = try database.consumeToken(asked.token, host: host)
+        let issued = try issueCertificate(csrPEM: asked.csr, host: host)
         try database.recordEnrollment(host: host, group: group, certificateSerial: issued.serial, hostname: hostname)
         logger.notice("host \(host) enrolled in group \(group), certificate \(issued.serial)")
         return json(["host": host, "group": group, "certificate": issued.certificatePEM, "ca": try keystore.caCertificatePEM()])
+    }
+
+    func checkRequest(_ csrPEM: String) throws(FleetProblem) {
+        do { _ = try Keystore.checkHostCertificateRequest(csrPEM) } catch { throw FleetProblem(.badRequest, error.message) }
     }
 
     /// The CA's certificate for a host's CSR (a bad request is 400). Synchronous: the keystore's
@@ -173,8 +194,9 @@ struct FleetAPI: Sendable {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         let push: PushBody
         do { push = try JSONDecoder().decode(PushBody.self, from: Data(buffer.readableBytesView)) } catch {
-            throw FleetProblem(.badRequest, "the body is not a push of events: \(String(describing: error).prefix(300))")
+            throw FleetProblem(.badRequest, "the body is not a push of events: \(Self.decodingProblem(error))")
         }
+        if let dropped = push.droppedTotal, dropped < 0 { throw FleetProblem(.badRequest, "dropped_total cannot be negative") }
         let result = try database.ingest(push.events, from: host, droppedTotal: push.droppedTotal)
         return json(["stored": result.stored, "duplicates": result.duplicates])
     }
@@ -208,13 +230,27 @@ struct FleetAPI: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// A JSON object body, bounded by the context's upload size.
-    func body(_ request: Request, _ context: FleetRequestContext) async throws -> [String: Any] {
+    /// A JSON body as `T`, strictly (a missing field or a wrong type is 400), bounded by the
+    /// context's upload size.
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: FleetRequestContext) async throws -> T {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] else {
-            throw FleetProblem(.badRequest, "the body must be a JSON object")
+        do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch {
+            throw FleetProblem(.badRequest, "the body is not what this operation takes: \(Self.decodingProblem(error))")
         }
-        return object
+    }
+
+    /// A decoding error in a sentence, without the decoder's internals.
+    static func decodingProblem(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "not JSON" }
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context.codingPath)) has the wrong type"
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not JSON" : "\(path(context.codingPath)) is not valid"
+        @unknown default: return "not valid"
+        }
     }
 }
 

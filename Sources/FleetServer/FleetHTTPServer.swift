@@ -73,6 +73,18 @@ struct ProblemMiddleware: RouterMiddleware {
     typealias Context = FleetRequestContext
     let logger: Logger
 
+    /// The methods each of the API's paths takes (docs/api.yaml), for 405 answers.
+    static func allowedMethods(_ path: String) -> [HTTPRequest.Method]? {
+        switch path {
+        case "/healthz", "/openapi.yaml", "/v1/ca", "/v1/hosts", "/v1/events": return [.get, .head]
+        case "/v1/enroll", "/v1/agent/events", "/v1/enrollment-tokens": return [.post]
+        default:
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count == 5, parts[1] == "v1", parts[2] == "hosts", !parts[3].isEmpty, parts[4] == "revoke" { return [.post] }
+            return nil
+        }
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
@@ -83,6 +95,14 @@ struct ProblemMiddleware: RouterMiddleware {
             let problem = FleetProblem(error)
             if problem.status == .internalServerError { logger.error("\(request.method) \(request.uri.path): \(error.description)") }
             response = problem.response
+        } catch let error as HTTPError where error.status == .notFound {
+            // A known path asked with a method it does not take is 405 with the ones it does.
+            if let allowed = Self.allowedMethods(request.uri.path), !allowed.contains(request.method) {
+                response = FleetProblem(.methodNotAllowed, "\(request.uri.path) takes \(allowed.map(\.rawValue).joined(separator: ", "))").response
+                response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+            } else {
+                response = FleetProblem(.notFound, "no such resource").response
+            }
         } catch let error as HTTPError {
             response = FleetProblem(error.status, error.body ?? error.status.reasonPhrase).response
         } catch let error as any HTTPResponseError {

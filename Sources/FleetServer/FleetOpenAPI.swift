@@ -54,7 +54,7 @@ paths:
           description: The OpenAPI document.
           content:
             application/yaml:
-              schema: { type: string }
+              schema: { type: object }
   /v1/ca:
     get:
       operationId: getCA
@@ -82,7 +82,7 @@ paths:
               properties:
                 token: { type: string, maxLength: 128 }
                 host: { $ref: "#/components/schemas/Name" }
-                hostname: { type: string, maxLength: 64 }
+                hostname: { type: [string, "null"], maxLength: 64 }
                 csr: { type: string, maxLength: 16384, description: PEM certificate signing request for an ECDSA P-256 key. }
       responses:
         "200":
@@ -114,7 +114,7 @@ paths:
               type: object
               required: [events]
               properties:
-                dropped_total: { type: integer, minimum: 0 }
+                dropped_total: { type: [integer, "null"], minimum: 0, maximum: 9223372036854775807 }
                 events:
                   type: array
                   maxItems: 1000
@@ -185,7 +185,7 @@ paths:
         - name: severity
           in: query
           schema: { type: string, enum: [info, low, medium, high, critical] }
-        - { name: before, in: query, schema: { type: integer, minimum: 1 } }
+        - { name: before, in: query, schema: { type: integer, minimum: 1, maximum: 9223372036854775807 } }
         - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 100 } }
       responses:
         "200":
@@ -222,7 +222,7 @@ paths:
               required: [group]
               properties:
                 group: { $ref: "#/components/schemas/Name" }
-                expires_in_seconds: { type: integer, minimum: 60, maximum: 604800, default: 3600 }
+                expires_in_seconds: { type: [integer, "null"], minimum: 60, maximum: 604800, default: 3600, description: Absent or null is 3600. }
       responses:
         "201":
           description: Made.
@@ -279,19 +279,31 @@ components:
       required: [id, time, engine, kind, summary]
       properties:
         schema_version: { type: integer }
-        id: { type: string, maxLength: 64 }
-        time: { type: string }
+        id: { type: string, minLength: 1, maxLength: 64 }
+        time: { type: string, minLength: 20, maxLength: 40 }
         host: { type: [string, "null"] }
         engine: { type: string }
-        kind: { type: string, maxLength: 128 }
-        severity: { type: [string, "null"], enum: [info, low, medium, high, critical, null] }
+        kind: { type: string, minLength: 1, maxLength: 128 }
+        severity: { enum: [info, low, medium, high, critical, null] }
         subject: { type: [string, "null"] }
         vm: { type: [string, "null"] }
         interface: { type: [string, "null"] }
-        threat: { type: [string, "null"] }
+        threat: { enum: [T1, T2, T3, T4, T5, null] }
         summary: { type: string }
-        evidence: { type: array }
+        evidence:
+          type: array
+          items: { $ref: "#/components/schemas/Evidence" }
         body: { type: [object, "null"] }
+    Evidence:
+      type: object
+      required: [kind]
+      properties:
+        kind: { type: string }
+        value: { type: [string, "null"] }
+        path: { type: [string, "null"] }
+        sha256: { type: [string, "null"] }
+        bytes: { type: [integer, "null"], minimum: -9007199254740991, maximum: 9007199254740991 }
+        line: { type: [integer, "null"], minimum: -9007199254740991, maximum: 9007199254740991 }
 
 """#
 }

@@ -22,15 +22,14 @@ extension Keystore {
     /// the key), the key must be ECDSA P-256, and the subject is the server's choice (CN = the
     /// host's name, OU = "host"), never the request's. The private key never leaves the host.
     /// - Returns: The record (kind client, `vm` = the host's name), as the CA's other certificates.
-    public func issueHostCertificate(csrPEM: String, host: String, validity: TimeInterval = 30 * 86_400) throws(KeyError) -> IssuedCertificate {
-        try Keystore.validate(name: host)
+    /// A host's certificate signing request, checked as `issueHostCertificate` needs it: PEM of
+    /// at most 16 KiB, its own signature valid (the sender holds the key), an ECDSA P-256 key.
+    /// Nothing is issued or recorded: the server checks a request before it uses up a token.
+    public static func checkHostCertificateRequest(_ csrPEM: String) throws(KeyError) -> CertificateSigningRequest {
         guard csrPEM.utf8.count <= 16_384 else { throw KeyError(.invalidArgument, "the certificate request is larger than 16 KiB") }
-        guard (3600...(366 * 86_400)).contains(validity) else {
-            throw KeyError(.invalidArgument, "a host certificate lives from 1 hour to 366 days")
-        }
         let request: CertificateSigningRequest
         do { request = try CertificateSigningRequest(pemEncoded: csrPEM) } catch {
-            throw KeyError(.invalidArgument, "the certificate request is not a PEM CSR: \(error)")
+            throw KeyError(.invalidArgument, "the certificate request is not a PEM CSR")
         }
         guard request.publicKey.isValidSignature(request.signature, for: request) else {
             throw KeyError(.invalidArgument, "the certificate request's signature does not verify: the sender does not hold its key")
@@ -38,6 +37,15 @@ extension Keystore {
         guard P256.Signing.PublicKey(request.publicKey) != nil else {
             throw KeyError(.invalidArgument, "the certificate request's key is not ECDSA P-256")
         }
+        return request
+    }
+
+    public func issueHostCertificate(csrPEM: String, host: String, validity: TimeInterval = 30 * 86_400) throws(KeyError) -> IssuedCertificate {
+        try Keystore.validate(name: host)
+        guard (3600...(366 * 86_400)).contains(validity) else {
+            throw KeyError(.invalidArgument, "a host certificate lives from 1 hour to 366 days")
+        }
+        let request = try Keystore.checkHostCertificateRequest(csrPEM)
         let record = try signLeaf(publicKey: request.publicKey, name: host, unit: "host", kind: .client,
                                   names: [.dnsName(host)], validity: validity)
         try write { db in
