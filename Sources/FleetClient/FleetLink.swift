@@ -259,7 +259,15 @@ public struct FleetLink: Sendable {
                     body.append(contentsOf: item.event.jsonLine().utf8)
                 }
                 body.append(contentsOf: "]}".utf8)
-                let answer = try await connection.request(.POST, "/v1/agent/events", json: body)
+                var answer = try await connection.request(.POST, "/v1/agent/events", json: body)
+                // Rate-limited: wait as the server says (at most 10 s, five times), then the same batch again.
+                var retries = 0
+                while answer.status == 429, retries < 5 {
+                    let wait = answer.headers.first { $0.0.lowercased() == "retry-after" }.flatMap { Int($0.1) } ?? 1
+                    try await Task.sleep(for: .seconds(min(max(wait, 1), 10)))
+                    answer = try await connection.request(.POST, "/v1/agent/events", json: body)
+                    retries += 1
+                }
                 guard answer.status == 200, let object = answer.json,
                       let stored = object["stored"] as? Int, let duplicates = object["duplicates"] as? Int else {
                     throw HyperwardError(answer.status == 401 || answer.status == 403 ? .refused : .unavailable,

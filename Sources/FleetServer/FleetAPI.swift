@@ -24,6 +24,12 @@ struct FleetAPI: Sendable {
     let database: FleetDatabase
     let keystore: Keystore
     let logger: Logger
+    let metrics: FleetMetrics
+    /// Per API user, per host, and per client address for what needs no credential (and for
+    /// failed authentication).
+    let userLimit = RateLimiter(rate: 50, burst: 100)
+    let hostLimit = RateLimiter(rate: 50, burst: 200)
+    let addressLimit = RateLimiter(rate: 20, burst: 60)
 
     func register(on router: Router<FleetRequestContext>) {
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
@@ -32,7 +38,14 @@ struct FleetAPI: Sendable {
             headers[.contentType] = "application/yaml"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: FleetOpenAPI.document)))
         }
-        router.get("/v1/ca") { _, _ in
+        router.get("/metrics") { request, context in
+            _ = try user(request, context, atLeast: .viewer)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+        }
+        router.get("/v1/ca") { _, context in
+            try limit(addressLimit, address(context))
             let pem: String
             do { pem = try keystore.caCertificatePEM() } catch { throw FleetProblem(.serviceUnavailable, "the server has no CA") }
             var headers = HTTPFields()
@@ -41,8 +54,8 @@ struct FleetAPI: Sendable {
         }
         router.post("/v1/enroll") { request, context in try await enroll(request, context) }
         router.post("/v1/agent/events") { request, context in try await pushEvents(request, context) }
-        router.get("/v1/hosts") { request, _ in
-            _ = try user(request, atLeast: .viewer)
+        router.get("/v1/hosts") { request, context in
+            _ = try user(request, context, atLeast: .viewer)
             let hosts = try database.hosts().map { host -> [String: Any] in
                 var object: [String: Any] = ["name": host.name, "group": host.group, "enrolled_at": host.enrolledAt,
                                              "dropped_total": host.droppedTotal]
@@ -53,16 +66,16 @@ struct FleetAPI: Sendable {
             }
             return json(["hosts": hosts])
         }
-        router.get("/v1/events") { request, _ in try listEvents(request) }
+        router.get("/v1/events") { request, context in try listEvents(request, context) }
         router.post("/v1/enrollment-tokens") { request, context in
-            let caller = try user(request, atLeast: .admin)
+            let caller = try user(request, context, atLeast: .admin)
             let asked = try await decode(TokenRequest.self, request, context)
             let made = try database.createToken(group: asked.group, lifetime: TimeInterval(asked.expiresInSeconds ?? 3600), by: "api:" + caller.name)
             logger.notice("enrollment token for group \(asked.group) made by \(caller.name)")
             return json(["token": made.token, "group": made.group, "expires_at": Event.timestamp(made.expiresAt)], status: .created)
         }
         router.post("/v1/hosts/:name/revoke") { request, context in
-            let caller = try user(request, atLeast: .admin)
+            let caller = try user(request, context, atLeast: .admin)
             guard let name = context.parameters.get("name"), try database.isEnrolled(name) else {
                 throw FleetProblem(.notFound, "no enrolled host by that name")
             }
@@ -77,11 +90,13 @@ struct FleetAPI: Sendable {
 
     /// The person a bearer token names, with at least `role`: 401 without a valid token, 403
     /// with a weaker role.
-    func user(_ request: Request, atLeast role: FleetRole) throws -> FleetDatabase.APIUser {
+    func user(_ request: Request, _ context: FleetRequestContext, atLeast role: FleetRole) throws -> FleetDatabase.APIUser {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
               let user = try database.apiUser(token: String(header.dropFirst("Bearer ".count))) else {
+            try limit(addressLimit, address(context))
             throw FleetProblem(.unauthorized, "a valid API token is required (Authorization: Bearer hwk_…)")
         }
+        try limit(userLimit, "user:" + user.name)
         guard user.role >= role else {
             throw FleetProblem(.forbidden, "this needs the \(role.rawValue) role; \(user.name) is \(user.role.rawValue)")
         }
@@ -95,6 +110,8 @@ struct FleetAPI: Sendable {
         let presented: NIOSSLCertificate?
         do { presented = try await context.channel.nioSSL_peerCertificate().get() } catch { presented = nil }
         guard let presented else {
+            metrics.refusedHosts.increment()
+            try limit(addressLimit, address(context))
             throw FleetProblem(.unauthorized, "this needs the host's client certificate (mutual TLS)")
         }
         let certificate: Certificate
@@ -114,10 +131,25 @@ struct FleetAPI: Sendable {
         }
         let serial = certificate.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
         if let refusal = try database.hostRefusal(name: commonName, certificateSerial: serial) {
+            metrics.refusedHosts.increment()
             logger.warning("refused a host certificate: \(refusal)")
             throw FleetProblem(.forbidden, refusal)
         }
+        try limit(hostLimit, "host:" + commonName)
         return commonName
+    }
+
+    /// The client's address, the key of the limit on what needs no credential.
+    func address(_ context: FleetRequestContext) -> String {
+        "address:" + (context.channel.remoteAddress?.ipAddress ?? "unknown")
+    }
+
+    /// 429 when `key` has used up its requests.
+    func limit(_ limiter: RateLimiter, _ key: String) throws(FleetProblem) {
+        if let wait = limiter.take(key) {
+            metrics.rateLimited.increment()
+            throw FleetProblem(.tooManyRequests, "too many requests; try again in \(wait) s", retryAfter: wait)
+        }
     }
 
     // MARK: Operations
@@ -142,6 +174,7 @@ struct FleetAPI: Sendable {
     }
 
     func enroll(_ request: Request, _ context: FleetRequestContext) async throws -> Response {
+        try limit(addressLimit, address(context))
         let asked = try await decode(EnrollRequest.self, request, context)
         let host = asked.host
         let hostname = asked.hostname.flatMap { FleetDatabase.isValidName($0) ? $0 : nil }
@@ -156,6 +189,7 @@ struct FleetAPI: Sendable {
         let group = try database.consumeToken(asked.token, host: host)
         let issued = try issueCertificate(csrPEM: asked.csr, host: host)
         try database.recordEnrollment(host: host, group: group, certificateSerial: issued.serial, hostname: hostname)
+        metrics.enrollments.increment()
         logger.notice("host \(host) enrolled in group \(group), certificate \(issued.serial)")
         return json(["host": host, "group": group, "certificate": issued.certificatePEM, "ca": try keystore.caCertificatePEM()])
     }
@@ -197,12 +231,16 @@ struct FleetAPI: Sendable {
             throw FleetProblem(.badRequest, "the body is not a push of events: \(Self.decodingProblem(error))")
         }
         if let dropped = push.droppedTotal, dropped < 0 { throw FleetProblem(.badRequest, "dropped_total cannot be negative") }
+        let started = ContinuousClock.now
         let result = try database.ingest(push.events, from: host, droppedTotal: push.droppedTotal)
+        metrics.ingestSeconds.record(ContinuousClock.now - started)
+        metrics.eventsStored.increment(by: Int64(result.stored))
+        metrics.eventsDuplicate.increment(by: Int64(result.duplicates))
         return json(["stored": result.stored, "duplicates": result.duplicates])
     }
 
-    func listEvents(_ request: Request) throws -> Response {
-        _ = try user(request, atLeast: .viewer)
+    func listEvents(_ request: Request, _ context: FleetRequestContext) throws -> Response {
+        _ = try user(request, context, atLeast: .viewer)
         let query = request.uri.queryParameters
         var limit = 100
         if let text = query.get("limit") {

@@ -37,10 +37,13 @@ public struct FleetRequestContext: RequestContext {
 public struct FleetProblem: Error, Sendable {
     public var status: HTTPResponse.Status
     public var detail: String
+    /// Seconds to wait before trying again (429).
+    public var retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, _ detail: String) {
+    public init(_ status: HTTPResponse.Status, _ detail: String, retryAfter: Int? = nil) {
         self.status = status
         self.detail = detail
+        self.retryAfter = retryAfter
     }
 
     /// The problem for a domain error, by its code.
@@ -63,6 +66,7 @@ public struct FleetProblem: Error, Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"hyperward\"" }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -76,7 +80,7 @@ struct ProblemMiddleware: RouterMiddleware {
     /// The methods each of the API's paths takes (docs/api.yaml), for 405 answers.
     static func allowedMethods(_ path: String) -> [HTTPRequest.Method]? {
         switch path {
-        case "/healthz", "/openapi.yaml", "/v1/ca", "/v1/hosts", "/v1/events": return [.get, .head]
+        case "/healthz", "/openapi.yaml", "/metrics", "/v1/ca", "/v1/hosts", "/v1/events": return [.get, .head]
         case "/v1/enroll", "/v1/agent/events", "/v1/enrollment-tokens": return [.post]
         default:
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -143,12 +147,14 @@ public struct FleetHTTPServer: Sendable {
     let keystore: Keystore
     let options: Options
     let logger: Logger
+    let metrics: FleetMetrics
 
-    public init(database: FleetDatabase, keystore: Keystore, options: Options, logger: Logger) {
+    public init(database: FleetDatabase, keystore: Keystore, options: Options, logger: Logger, metrics: FleetMetrics = FleetMetrics()) {
         self.database = database
         self.keystore = keystore
         self.options = options
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The server's TLS identity: a certificate from the fleet CA for this run, its key only in
@@ -196,13 +202,15 @@ public struct FleetHTTPServer: Sendable {
     func router() -> Router<FleetRequestContext> {
         let router = Router(context: FleetRequestContext.self)
         router.add(middleware: ProblemMiddleware(logger: logger))
-        let api = FleetAPI(database: database, keystore: keystore, logger: logger)
+        router.add(middleware: MetricsMiddleware())
+        let api = FleetAPI(database: database, keystore: keystore, logger: logger, metrics: metrics)
         api.register(on: router)
         return router
     }
 
     /// Runs until SIGTERM or SIGINT; `onRunning` gets the bound port (the listen port may be 0).
     public func run(onRunning: @escaping @Sendable (Int) -> Void) async throws {
+        metrics.bootstrapSwiftMetrics()
         let tls = try tlsConfiguration()
         let app = Application(
             router: router(),

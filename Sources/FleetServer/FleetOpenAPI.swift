@@ -55,6 +55,20 @@ paths:
           content:
             application/yaml:
               schema: { type: object }
+        "429": { $ref: "#/components/responses/Problem" }
+  /metrics:
+    get:
+      operationId: metrics
+      summary: Prometheus metrics (viewer).
+      responses:
+        "200":
+          description: The exposition text.
+          content:
+            text/plain:
+              schema: { type: string }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
   /v1/ca:
     get:
       operationId: getCA
@@ -67,6 +81,7 @@ paths:
             application/x-pem-file:
               schema: { type: string }
         "503": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
   /v1/enroll:
     post:
       operationId: enroll
@@ -101,6 +116,7 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "409": { $ref: "#/components/responses/Problem" }
         "413": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
   /v1/agent/events:
     post:
       operationId: pushEvents
@@ -134,6 +150,7 @@ paths:
         "401": { $ref: "#/components/responses/Problem" }
         "403": { $ref: "#/components/responses/Problem" }
         "413": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
   /v1/hosts:
     get:
       operationId: listHosts
@@ -152,6 +169,7 @@ paths:
                     items: { $ref: "#/components/schemas/Host" }
         "401": { $ref: "#/components/responses/Problem" }
         "403": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
   /v1/hosts/{name}/revoke:
     post:
       operationId: revokeHost
@@ -175,6 +193,7 @@ paths:
         "401": { $ref: "#/components/responses/Problem" }
         "403": { $ref: "#/components/responses/Problem" }
         "404": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
   /v1/events:
     get:
       operationId: listEvents
@@ -209,6 +228,7 @@ paths:
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
         "403": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
   /v1/enrollment-tokens:
     post:
       operationId: createEnrollmentToken
@@ -238,6 +258,7 @@ paths:
         "400": { $ref: "#/components/responses/Problem" }
         "401": { $ref: "#/components/responses/Problem" }
         "403": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
 components:
   securitySchemes:
     bearer:

@@ -274,6 +274,7 @@ struct FleetServerProcessTests {
         let operations: [(String, String, String?, String, Int)] = [
             ("GET", "/v1/hosts", nil, "viewer", 200),
             ("GET", "/v1/events?limit=5", nil, "viewer", 200),
+            ("GET", "/metrics", nil, "viewer", 200),
             ("POST", "/v1/enrollment-tokens", #"{"group":"g2","expires_in_seconds":600}"#, "admin", 201),
             ("POST", "/v1/hosts/nobody/revoke", nil, "admin", 404),
         ]
