@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples=${1:-40}
-bin=${HYPERWARD_BINARY:-.build/debug/hyperward}
+bin=$(realpath "${HYPERWARD_BINARY:-.build/debug/hyperward}")
 work=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -39,7 +39,10 @@ admin=$("$bin" server user add fuzzer --role admin --state-dir "$work/server" 2>
 
 # The host's client certificate rides along, so the agent route is fuzzed past its TLS check too.
 set +e
-schemathesis --config-file schemathesis.toml run docs/api.yaml --url "https://127.0.0.1:$port" \
+# Run from the scratch directory: schemathesis keeps caches in the working directory.
+root=$(pwd)
+cd "$work"
+schemathesis --config-file "$root/schemathesis.toml" run "$root/docs/api.yaml" --url "https://127.0.0.1:$port" \
     --header "Authorization: Bearer $admin" \
     --tls-verify "$work/server/fleet-ca.pem" \
     --request-cert "$work/agent/fleet/host.crt" --request-cert-key "$work/agent/fleet/host.key" \
