@@ -197,6 +197,7 @@ let package = Package(
             dependencies: [
                 "HyperwardCore",
                 "KeyManagement",
+                "Ledger",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -214,7 +215,7 @@ let package = Package(
         .target(
             name: "FleetClient",
             dependencies: [
-                "HyperwardCore", "HyperwardHost", "HyperwardStore",
+                "HyperwardCore", "HyperwardHost", "HyperwardStore", "Ledger", "KeyManagement",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

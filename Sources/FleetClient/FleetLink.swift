@@ -14,6 +14,8 @@ import Foundation
 import HyperwardCore
 import HyperwardHost
 import HyperwardStore
+import KeyManagement
+import Ledger
 import NIOHTTP1
 import SwiftASN1
 import X509
@@ -188,6 +190,42 @@ public struct FleetLink: Sendable {
         public var droppedTotal: Int64 = 0
         /// Events still waiting (the push stopped at `maxBatches`).
         public var remaining: Int64 = 0
+        /// What the server said of this host's latest ledger checkpoint (nil: none sent).
+        public var checkpoint: String?
+    }
+
+    /// Offers the ledger's latest signed checkpoint to the server (its witness), with a
+    /// consistency proof from the size the server holds. Nothing when there is no checkpoint yet,
+    /// or when the server holds this one. A refusal (this host's history does not extend what the
+    /// server saw) is `.corrupted`: the server has raised a fleet alert.
+    static func offerCheckpoint(store: StateStore, stateDirectory: String, connection: FleetHTTP.Connection) async throws -> String? {
+        guard let latest = try store.latestCheckpoint() else { return nil }
+        let key: (name: String, publicKey: [UInt8])?
+        do { key = try Keystore.ledgerPublicKey(directory: stateDirectory) } catch {
+            throw HyperwardError(exitStatus: error.exitCode, error.message)
+        }
+        guard let key else { return nil }
+        let verifierKey = try NoteVerifier(name: key.name, publicKey: key.publicKey).verifierKey
+        let heldAnswer = try await connection.request(.GET, "/v1/agent/ledger")
+        guard heldAnswer.status == 200, let held = heldAnswer.json, let heldSize = (held["size"] as? NSNumber)?.uint64Value else {
+            throw HyperwardError(.unavailable, "the server did not say which checkpoint it holds (HTTP \(heldAnswer.status))")
+        }
+        if heldSize == latest.size, held["root"] as? String == latest.root.hex { return "the server holds this checkpoint (size \(heldSize))" }
+        var proof: [MerkleHash] = []
+        if heldSize > 0, heldSize < latest.size {
+            proof = try store.consistencyProof(oldSize: heldSize, newSize: latest.size).proof
+        }
+        let body = try JSONSerialization.data(withJSONObject: [
+            "note": latest.note, "verifier_key": verifierKey, "proof": proof.map(\.hex),
+        ], options: [.sortedKeys])
+        let answer = try await connection.request(.POST, "/v1/agent/ledger", json: Array(body))
+        if answer.status == 409 {
+            throw HyperwardError(.corrupted, "the server refused this host's ledger checkpoint: \(answer.problemDetail.terminalSafe)")
+        }
+        guard answer.status == 200, let message = answer.json?["message"] as? String else {
+            throw HyperwardError(.unavailable, "the server did not take the checkpoint (HTTP \(answer.status)): \(answer.problemDetail.terminalSafe)")
+        }
+        return message
     }
 
     /// The acknowledged position: the last row the server stored, and the events dropped.
@@ -283,6 +321,9 @@ public struct FleetLink: Sendable {
                 if batch.count < Self.batchSize { break }
             }
             result.remaining = max(0, (try store?.lastEventRow() ?? 0) - cursor.row)
+            if result.remaining == 0, let store {
+                result.checkpoint = try await Self.offerCheckpoint(store: store, stateDirectory: stateDirectory, connection: connection)
+            }
             return result
         }
     }

@@ -13,6 +13,7 @@ import Foundation
 import Hummingbird
 import HyperwardCore
 import KeyManagement
+import Ledger
 import Logging
 import NIOCore
 import NIOSSL
@@ -54,6 +55,12 @@ struct FleetAPI: Sendable {
         }
         router.post("/v1/enroll") { request, context in try await enroll(request, context) }
         router.post("/v1/agent/events") { request, context in try await pushEvents(request, context) }
+        router.get("/v1/agent/ledger") { _, context in
+            let host = try await authenticatedHost(context)
+            guard let held = try database.heldCheckpoint(host: host) else { return json(["size": 0, "root": NSNull()]) }
+            return json(["size": held.size, "root": held.root])
+        }
+        router.post("/v1/agent/ledger") { request, context in try await offerCheckpoint(request, context) }
         router.get("/v1/hosts") { request, context in
             _ = try user(request, context, atLeast: .viewer)
             let hosts = try database.hosts().map { host -> [String: Any] in
@@ -209,6 +216,37 @@ struct FleetAPI: Sendable {
     func revokeCertificates(host: String) throws(FleetProblem) -> [String] {
         do { return try keystore.revokeCertificates(vm: host) } catch {
             throw FleetProblem(.internalServerError, "cannot revoke the host's certificates: \(error.message)")
+        }
+    }
+
+    /// `POST /v1/agent/ledger`: a host's latest signed checkpoint, the key it is signed by, and a
+    /// consistency proof (hex hashes) from the size the server holds.
+    struct CheckpointOffer: Decodable {
+        var note: String
+        var verifierKey: String
+        var proof: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case note, proof
+            case verifierKey = "verifier_key"
+        }
+    }
+
+    func offerCheckpoint(_ request: Request, _ context: FleetRequestContext) async throws -> Response {
+        let host = try await authenticatedHost(context)
+        let offer = try await decode(CheckpointOffer.self, request, context)
+        guard offer.proof.count <= 128 else { throw FleetProblem(.badRequest, "a consistency proof has at most 128 hashes") }
+        var proof: [MerkleHash] = []
+        for text in offer.proof {
+            guard let hash = MerkleHash(hex: text) else { throw FleetProblem(.badRequest, "the proof holds something that is not a SHA-256 hash") }
+            proof.append(hash)
+        }
+        switch try database.offerCheckpoint(host: host, noteText: offer.note, verifierKey: offer.verifierKey, proof: proof) {
+        case .accepted(let message):
+            return json(["accepted": true, "message": message])
+        case .refused(let reason, let alert):
+            logger.critical("host \(host)'s ledger checkpoint refused: \(reason)", metadata: ["fleet.alert": "\(alert)"])
+            throw FleetProblem(.conflict, "the checkpoint is not a consistent extension of the one held: \(reason) (fleet alert \(alert))")
         }
     }
 

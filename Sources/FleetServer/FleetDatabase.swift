@@ -102,6 +102,19 @@ public final class FleetDatabase: Sendable {
                 CREATE INDEX events_host_seq ON events(host, seq);
                 """)
         }
+        migrator.registerMigration("v3-fleet-ledgers") { db in
+            try db.execute(sql: """
+                CREATE TABLE host_ledgers (
+                    host TEXT PRIMARY KEY NOT NULL,
+                    verifier_key TEXT NOT NULL,
+                    -- The witness's state as `WitnessState.serialized`: the key and the last accepted note.
+                    witness_state TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    root TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

@@ -82,6 +82,7 @@ struct ProblemMiddleware: RouterMiddleware {
         switch path {
         case "/healthz", "/openapi.yaml", "/metrics", "/v1/ca", "/v1/hosts", "/v1/events": return [.get, .head]
         case "/v1/enroll", "/v1/agent/events", "/v1/enrollment-tokens": return [.post]
+        case "/v1/agent/ledger": return [.get, .head, .post]
         default:
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
             if parts.count == 5, parts[1] == "v1", parts[2] == "hosts", !parts[3].isEmpty, parts[4] == "revoke" { return [.post] }

@@ -151,6 +151,61 @@ paths:
         "403": { $ref: "#/components/responses/Problem" }
         "413": { $ref: "#/components/responses/Problem" }
         "429": { $ref: "#/components/responses/Problem" }
+  /v1/agent/ledger:
+    get:
+      operationId: heldCheckpoint
+      summary: The size and root of the host's ledger checkpoint the server holds. Needs the host's client certificate.
+      security: []
+      responses:
+        "200":
+          description: What is held (size 0 and a null root when nothing is).
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [size, root]
+                properties:
+                  size: { type: integer, minimum: 0 }
+                  root: { type: [string, "null"] }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
+    post:
+      operationId: offerCheckpoint
+      summary: A host offers its latest signed ledger checkpoint; accepted only as a consistent extension of the one held.
+      description: A refusal (409) is also recorded as a critical fleet.ledger.inconsistent event of the host.
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [note, verifier_key, proof]
+              properties:
+                note: { type: string, maxLength: 16384, description: The C2SP signed note of a tlog checkpoint. }
+                verifier_key: { type: string, description: "The note verifier key (name+id+base64)." }
+                proof:
+                  type: array
+                  maxItems: 128
+                  items: { type: string, pattern: "^[0-9a-f]{64}$" }
+      responses:
+        "200":
+          description: Accepted.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [accepted, message]
+                properties:
+                  accepted: { type: boolean }
+                  message: { type: string }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "409": { $ref: "#/components/responses/Problem" }
+        "413": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
   /v1/hosts:
     get:
       operationId: listHosts

@@ -361,3 +361,42 @@ struct FleetAgentPushTests {
         #expect(agent.wait(timeout: .seconds(20)) == 0, "the agent stops cleanly")
     }
 }
+
+@Suite("the fleet server as a witness of hosts' ledgers", .serialized)
+struct FleetLedgerWitnessTests {
+    /// A host's signed checkpoints are accepted while its ledger only grows; after its history is
+    /// rewritten (the store replaced, fewer events, signed with the same key) the next checkpoint
+    /// is refused, the push exits 76, and a critical fleet alert is in the host's events.
+    @Test func aRewrittenHostHistoryIsRefusedAndRaisesAFleetAlert() async throws {
+        let lab = try FleetLab()
+        try await lab.startServer()
+        let a = try lab.enroll("kvm-a")
+        #expect(try CLI.run(["keys", "init", "--state-dir", a, "--passphrase-file", lab.passphrase, "--scrypt-log-n", "10"]).status == 0)
+        let root = lab.scratch.weakHost()
+        func audit() throws { #expect(try CLI.run(["audit", "--root", root, "--record", "--state-dir", a]).status != 64) }
+        func checkpoint() throws {
+            let signed = try CLI.run(["ledger", "checkpoint", "--state-dir", a, "--passphrase-file", lab.passphrase])
+            #expect(signed.status == 0, "\(signed.stderr)")
+        }
+        try audit()
+        try checkpoint()
+        let first = try CLI.run(["agent", "push", "--state-dir", a, "--format", "json"])
+        #expect(first.status == 0 && first.stdout.contains("accepted the first checkpoint"), "\(first.stdout) \(first.stderr)")
+        // The ledger grows: the next checkpoint comes with a consistency proof and is accepted.
+        try audit()
+        try checkpoint()
+        let grown = try CLI.run(["agent", "push", "--state-dir", a, "--format", "json"])
+        #expect(grown.status == 0 && grown.stdout.contains("consistent with size"), "\(grown.stdout) \(grown.stderr)")
+
+        // History rewritten: a new store, one audit's events, signed with the same ledger key.
+        for suffix in ["", "-wal", "-shm"] { unlink(a + "/hyperward.sqlite" + suffix) }
+        try audit()
+        try checkpoint()
+        let rewritten = try CLI.run(["agent", "push", "--state-dir", a])
+        #expect(rewritten.status == 76 && rewritten.stderr.contains("refused this host's ledger checkpoint"), "\(rewritten.status) \(rewritten.stderr)")
+        let viewer = try lab.apiToken("vera", role: "viewer")
+        let alerts = try lab.api("GET", "/v1/events?host=kvm-a&kind=fleet.ledger.inconsistent", token: viewer)
+        #expect(alerts.status == 200 && alerts.body.contains("\"severity\":\"critical\"") && alerts.body.contains("history may have been rewritten"),
+                "\(alerts.body.prefix(400))")
+    }
+}

@@ -67,7 +67,10 @@ extension AgentCommand {
                 Resumes from the last event the server acknowledged; the server stores each event once \\
                 (by id), so a push cut off anywhere is simply run again. While the server is away events \\
                 wait in the state store; past the bound the oldest are skipped and reported as dropped. \\
-                Exit codes: 0 pushed; 66 not enrolled; 69 the server refused or is not reachable; 75 busy.
+                The ledger's latest signed checkpoint follows the events, with a consistency proof from \
+                the one the server holds; the server refuses a history that does not extend it. \
+                Exit codes: 0 pushed; 66 not enrolled; 69 the server refused or is not reachable; 75 busy; \
+                76 the server refused this host's ledger checkpoint (a fleet alert was raised).
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json.") var format: LedgerCommand.Format = .text
@@ -79,10 +82,13 @@ extension AgentCommand {
                 let result = try await link.push(stateDirectory: configuration.stateDirectory, maxPending: Int64(configuration.fleet.maxPending))
                 switch format {
                 case .json:
-                    Output.write(LedgerCommand.json(["sent": result.sent, "stored": result.stored, "duplicates": result.duplicates,
-                                                     "dropped_total": result.droppedTotal, "remaining": result.remaining]))
+                    var object: [String: Any] = ["sent": result.sent, "stored": result.stored, "duplicates": result.duplicates,
+                                                 "dropped_total": result.droppedTotal, "remaining": result.remaining]
+                    if let checkpoint = result.checkpoint { object["checkpoint"] = checkpoint }
+                    Output.write(LedgerCommand.json(object))
                 case .text:
                     Output.write("pushed \(result.sent) event(s) to \(link.server): \(result.stored) stored, \(result.duplicates) already there\n")
+                    if let checkpoint = result.checkpoint { Output.write("ledger checkpoint: \(checkpoint)\n") }
                     if result.droppedTotal > 0 { Output.warn("\(result.droppedTotal) event(s) were dropped while the server was away") }
                 }
                 return ExitStatus.completed
