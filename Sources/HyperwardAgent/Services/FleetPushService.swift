@@ -43,6 +43,11 @@ struct FleetPushService: Service {
                     }
                     if failing { logger.notice("fleet server reachable again", metadata: ["fleet.server": "\(link.server)"]) }
                     failing = false
+                } catch let error as HyperwardError where error.code == .corrupted {
+                    // The server refused this host's ledger checkpoint: its history does not extend
+                    // what the server witnessed. Said every time; the server has raised a fleet alert.
+                    logger.critical("the fleet server refused this host's ledger checkpoint", metadata: ["fleet.error": "\(error.message)"])
+                    failing = true
                 } catch let error as HyperwardError {
                     if !failing || error.code == .refused {
                         logger.error("fleet push failed; events wait in the store", metadata: ["fleet.error": "\(error.message)"])
