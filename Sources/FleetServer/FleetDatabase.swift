@@ -115,6 +115,27 @@ public final class FleetDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v4-fleet-dashboard") { db in
+            try db.execute(sql: """
+                CREATE TABLE sessions (
+                    sha256 TEXT PRIMARY KEY NOT NULL,
+                    user TEXT NOT NULL,
+                    csrf TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    expires_at REAL NOT NULL
+                );
+                CREATE TABLE acknowledgements (
+                    event_id TEXT PRIMARY KEY NOT NULL REFERENCES events(id),
+                    by_user TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    false_positive INTEGER NOT NULL,
+                    created_at TEXT NOT NULL,
+                    expires_at TEXT
+                );
+                CREATE INDEX events_host_kind_seq ON events(host, kind, seq);
+                CREATE INDEX events_time ON events(time);
+                """)
+        }
         return migrator
     }
 

@@ -94,6 +94,8 @@ struct ProblemMiddleware: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
+        } catch let redirection as DashboardRedirect {
+            response = redirect(redirection.location)
         } catch let problem as FleetProblem {
             response = problem.response
         } catch let error as HyperwardError {
@@ -206,6 +208,7 @@ public struct FleetHTTPServer: Sendable {
         router.add(middleware: MetricsMiddleware())
         let api = FleetAPI(database: database, keystore: keystore, logger: logger, metrics: metrics)
         api.register(on: router)
+        Dashboard(database: database, logger: logger, addressLimit: api.addressLimit).register(on: router)
         return router
     }
 

@@ -400,3 +400,100 @@ struct FleetLedgerWitnessTests {
                 "\(alerts.body.prefix(400))")
     }
 }
+
+@Suite("the fleet dashboard in headless Chromium", .serialized)
+struct FleetDashboardTests {
+    /// Signs in through the real form, reads every page's DOM, acknowledges an alert through the
+    /// real form (as a false positive, with a reason and an expiry), and saves screenshots at
+    /// 1280×800 and on a phone (in HYPERWARD_SCREENSHOTS when set).
+    @Test(.needsFixtures("pcaps")) func pagesRenderAndAnAlertIsAcknowledgedThroughTheForm() async throws {
+        let lab = try FleetLab()
+        try await lab.startServer()
+        let a = try lab.enroll("kvm-a")
+        #expect(try CLI.run(["audit", "--root", lab.scratch.weakHost(), "--record", "--state-dir", a]).status != 64)
+        for capture in ["portscan_nmap_syn_top1000.pcapng", "synflood_single_source_200.pcap"] {
+            let path = try Fixtures.file(capture, in: "pcaps").path
+            #expect(try CLI.run(["sense", "--pcap", path, "--record", "--state-dir", a]).status != 64)
+        }
+        #expect(try CLI.run(["agent", "push", "--state-dir", a]).status == 0)
+        let token = try lab.apiToken("olga", role: "operator")
+        let shots = ProcessInfo.processInfo.environment["HYPERWARD_SCREENSHOTS"] ?? lab.scratch.path + "/shots"
+        let driver = CLI.packageRoot.appendingPathComponent("Tests/HyperwardCLITests/Browser/dashboard.py").path
+        let run = HostCommand.run(["python3", driver, lab.url, token, "kvm-a", shots], timeout: .seconds(120))
+        #expect(run.status == 0, "\(run.stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout) \(run.stderr)")
+        #expect((seen["errors"] as? [String])?.isEmpty == true, "\(seen["errors"] ?? "")")
+        #expect(seen["unauthenticated_url"] as? String == "/ui/login", "a page without a session sends you to sign in")
+        #expect(seen["after_login_url"] as? String == "/ui/hosts")
+        let pages = seen["pages"] as? [String: [String: Any]] ?? [:]
+        #expect(pages["hosts"]?["rows"] as? [String] == ["kvm-a"])
+        #expect(pages["hosts"]?["scripts"] as? Int == 0, "no script on any page")
+        #expect(((pages["hosts"]?["charts"] as? Int) ?? 0) >= 1)
+        #expect(pages["hosts_filtered"]?["rows"] as? [String] == ["kvm-a"])
+        #expect(pages["host"]?["heading"] as? String == "kvm-a")
+        let threats = (pages["host"]?["threats"] as? [String]) ?? []
+        #expect(threats.contains("threat-T4"), "the weak host's CPU findings are under T4: \(threats)")
+        #expect(((pages["host"]?["findings"] as? Int) ?? 0) > 0 && ((pages["host"]?["events"] as? Int) ?? 0) > 0)
+        #expect(((pages["alerts"]?["rows"] as? [String]) ?? []).count >= 1 && ((pages["alerts"]?["forms"] as? Int) ?? 0) >= 1)
+        let acknowledged = seen["acknowledged"] as? [String: Any]
+        let acknowledgedText = (acknowledged?["text"] as? String) ?? ""
+        #expect(acknowledgedText.contains("False positive by olga: scan from our own scanner"), "\(acknowledged ?? [:])")
+        for (name, page) in pages where page["overflows_phone"] != nil {
+            #expect(page["overflows_phone"] as? Bool == false && page["overflows_desktop"] as? Bool == false, "\(name) fits the screen")
+        }
+        for name in ["login", "hosts", "host", "alerts", "alerts-acknowledged", "events"] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(name)-desktop.png") && FileManager.default.fileExists(atPath: "\(shots)/\(name)-phone.png"))
+        }
+        // The acknowledgement is an event of the host.
+        let viewer = try lab.apiToken("vera", role: "viewer")
+        let recorded = try lab.api("GET", "/v1/events?host=kvm-a&kind=fleet.alert.acknowledged", token: viewer)
+        #expect(recorded.body.contains("olga acknowledged") && recorded.body.contains("false positive"), "\(recorded.body.prefix(300))")
+    }
+
+    /// Forms need the session's CSRF token and a same-origin post; the cookie is Secure, HttpOnly,
+    /// SameSite=Strict with the __Host- prefix; pages carry a CSP with no inline script or style;
+    /// a viewer gets no acknowledge form and cannot post one.
+    @Test func formsAreProtectedAndPagesLockedDown() async throws {
+        let lab = try FleetLab()
+        try await lab.startServer()
+        let a = try lab.enroll("kvm-a")
+        let store = try StateStore(stateDirectory: a)
+        let alert = Event(time: Event.timestamp(Date()), host: "kvm-a", kind: "alert.test", engine: "sense", severity: .high, summary: "a test alert")
+        try store.append([alert])
+        #expect(try CLI.run(["agent", "push", "--state-dir", a]).status == 0)
+        let ca = lab.serverState + "/fleet-ca.pem"
+        func session(_ role: String, _ name: String) throws -> (cookie: String, csrf: String) {
+            let token = try lab.apiToken(name, role: role)
+            let login = try CLI.shell("curl -s -i --cacert \(ca) -H 'Origin: \(lab.url)' --data-urlencode 'token=\(token)' \(lab.url)/ui/login")
+            let header = login.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") }.map(String.init) ?? ""
+            #expect(header.contains("__Host-hw_session=") && header.contains("Secure") && header.contains("HttpOnly") && header.contains("SameSite=Strict"), "\(header)")
+            let cookie = header.dropFirst("set-cookie: ".count).split(separator: ";").first.map(String.init) ?? ""
+            let page = try CLI.shell("curl -s --cacert \(ca) -H 'Cookie: \(cookie)' \(lab.url)/ui/alerts")
+            let csrf = page.stdout.range(of: "name=\"csrf\" value=\"").map { page.stdout[$0.upperBound...].prefix { $0 != "\"" } }.map(String.init) ?? ""
+            return (cookie, csrf)
+        }
+        let operatorSession = try session("operator", "olga")
+        #expect(!operatorSession.csrf.isEmpty)
+        func post(_ cookie: String, _ body: String, origin: String? = nil) throws -> String {
+            try CLI.shell("curl -s -o /dev/null -w '%{http_code}' --cacert \(ca) -H 'Cookie: \(cookie)' \(origin.map { "-H 'Origin: \($0)'" } ?? "") --data '\(body)' \(lab.url)/ui/events/\(alert.id)/ack").stdout
+        }
+        #expect(try post(operatorSession.cookie, "csrf=wrong&reason=r") == "403", "a wrong CSRF token is refused")
+        #expect(try post(operatorSession.cookie, "reason=r") == "403", "a missing CSRF token is refused")
+        #expect(try post(operatorSession.cookie, "csrf=\(operatorSession.csrf)&reason=r", origin: "https://evil.example") == "403", "another origin is refused")
+        #expect(try post("__Host-hw_session=forged-session-id-0000000000", "csrf=x&reason=r") == "303", "no session: sent to sign in")
+        #expect(try post(operatorSession.cookie, "csrf=\(operatorSession.csrf)&reason=seen&expires=3600", origin: lab.url) == "303", "the right token works")
+
+        let viewerSession = try session("viewer", "vera")
+        let viewerPage = try CLI.shell("curl -s --cacert \(ca) -H 'Cookie: \(viewerSession.cookie)' \(lab.url)/ui/alerts")
+        #expect(!viewerPage.stdout.contains("form class=\"ack\""), "a viewer gets no acknowledge form")
+        #expect(try post(viewerSession.cookie, "csrf=\(viewerSession.csrf)&reason=r") == "403", "and cannot post one")
+
+        let headers = try CLI.shell("curl -s -D - -o /dev/null --cacert \(ca) -H 'Cookie: \(operatorSession.cookie)' \(lab.url)/ui/hosts").stdout.lowercased()
+        #expect(headers.contains("content-security-policy: default-src 'none'; style-src 'self'") && !headers.contains("unsafe-inline"), "\(headers)")
+        #expect(headers.contains("x-content-type-options: nosniff") && headers.contains("frame-ancestors 'none'"))
+        // Signing out ends the session.
+        #expect(try CLI.shell("curl -s -o /dev/null -w '%{http_code}' --cacert \(ca) -H 'Cookie: \(operatorSession.cookie)' --data 'csrf=\(operatorSession.csrf)' \(lab.url)/ui/logout").stdout == "303")
+        let after = try CLI.shell("curl -s -o /dev/null -w '%{redirect_url}' --cacert \(ca) -H 'Cookie: \(operatorSession.cookie)' \(lab.url)/ui/hosts").stdout
+        #expect(after.hasSuffix("/ui/login"), "\(after)")
+    }
+}
