@@ -11,8 +11,10 @@ bash scripts/install-deps.sh --test
 if [ "$(id -u)" -eq 0 ]; then
     # The real-QEMU tests need the daemons; as root they must run, not skip.
     if ! virsh -c qemu:///system version >/dev/null 2>&1; then
-        pgrep -x virtlogd >/dev/null || virtlogd -d
-        pgrep -x libvirtd >/dev/null || libvirtd -d
+        # With the daemons' usual umask: under a caller's 077 libvirtd makes the per-guest swtpm
+        # state directories 0700 root, and swtpm (user tss) cannot enter them.
+        pgrep -x virtlogd >/dev/null || (umask 022; virtlogd -d)
+        pgrep -x libvirtd >/dev/null || (umask 022; libvirtd -d)
         for _ in $(seq 1 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
     fi
     # The default network (virbr0 + dnsmasq) for the guest that tests the agent's libvirt sync.

@@ -31,6 +31,7 @@ struct FleetAPI: Sendable {
     let userLimit = RateLimiter(rate: 50, burst: 100)
     let hostLimit = RateLimiter(rate: 50, burst: 200)
     let addressLimit = RateLimiter(rate: 20, burst: 60)
+    let actionSignal = ActionSignal()
 
     func register(on router: Router<FleetRequestContext>) {
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
@@ -61,6 +62,25 @@ struct FleetAPI: Sendable {
             return json(["size": held.size, "root": held.root])
         }
         router.post("/v1/agent/ledger") { request, context in try await offerCheckpoint(request, context) }
+        router.get("/v1/agent/actions") { request, context in try await pollActions(request, context) }
+        router.post("/v1/agent/actions/:id/result") { request, context in
+            let host = try await authenticatedHost(context)
+            let report = try await decode(ActionReport.self, request, context)
+            try database.finishAction(id: context.parameters.get("id") ?? "", host: host, succeeded: report.succeeded, message: report.message)
+            logger.notice("action finished", metadata: ["fleet.host": "\(host)", "fleet.succeeded": "\(report.succeeded)"])
+            return json(["recorded": true])
+        }
+        router.post("/v1/actions") { request, context in
+            let caller = try user(request, context, atLeast: .operator)
+            let asked = try await decode(ActionRequest.self, request, context)
+            let action = try requestAction(host: asked.host, kind: asked.kind, vm: asked.vm, reason: asked.reason, by: caller.name)
+            return json(Self.actionObject(action), status: .created)
+        }
+        router.get("/v1/actions") { request, context in
+            _ = try user(request, context, atLeast: .viewer)
+            let host = request.uri.queryParameters.get("host").map { String($0) }
+            return json(["actions": try database.actions(host: host, limit: 200).map(Self.actionObject)])
+        }
         router.get("/v1/hosts") { request, context in
             _ = try user(request, context, atLeast: .viewer)
             let hosts = try database.hosts().map { host -> [String: Any] in
@@ -247,6 +267,54 @@ struct FleetAPI: Sendable {
         case .refused(let reason, let alert):
             logger.critical("host \(host)'s ledger checkpoint refused: \(reason)", metadata: ["fleet.alert": "\(alert)"])
             throw FleetProblem(.conflict, "the checkpoint is not a consistent extension of the one held: \(reason) (fleet alert \(alert))")
+        }
+    }
+
+    /// `POST /v1/actions`.
+    struct ActionRequest: Decodable {
+        var host: String
+        var kind: FleetActionKind
+        var vm: String?
+        var reason: String
+    }
+
+    /// `POST /v1/agent/actions/{id}/result`.
+    struct ActionReport: Decodable {
+        var succeeded: Bool
+        var message: String
+    }
+
+    /// Records an operator's request and wakes the host's long-poll in this process.
+    func requestAction(host: String, kind: FleetActionKind, vm: String?, reason: String, by user: String) throws -> FleetAction {
+        let action = try database.requestAction(host: host, kind: kind, vm: vm, reason: reason, by: user)
+        actionSignal.notify(host)
+        logger.notice("action requested", metadata: ["fleet.host": "\(host)", "fleet.action": "\(kind.rawValue)", "fleet.user": "\(user)"])
+        return action
+    }
+
+    static func actionObject(_ action: FleetAction) -> [String: Any] {
+        ["id": action.id, "host": action.host, "kind": action.kind.rawValue, "vm": action.vm ?? NSNull(), "reason": action.reason,
+         "requested_by": action.requestedBy, "requested_at": action.requestedAt, "state": action.state.rawValue,
+         "result": action.result ?? NSNull(), "finished_at": action.finishedAt ?? NSNull()]
+    }
+
+    /// `GET /v1/agent/actions?wait=SECONDS`: the host's pending actions, waiting up to `wait`
+    /// (0-50 s) for one to be requested. The database is looked at every 2 s (another server
+    /// process may have taken the request); a request in this process wakes the poll at once.
+    func pollActions(_ request: Request, _ context: FleetRequestContext) async throws -> Response {
+        let host = try await authenticatedHost(context)
+        var wait = 0
+        if let text = request.uri.queryParameters.get("wait") {
+            guard let value = Int(text), (0...50).contains(value) else { throw FleetProblem(.badRequest, "wait is 0 to 50 seconds") }
+            wait = value
+        }
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while true {
+            let actions = try database.takePendingActions(host: host)
+            if !actions.isEmpty || ContinuousClock.now >= deadline || Task.isCancelled {
+                return json(["actions": actions.map(Self.actionObject)])
+            }
+            await actionSignal.wait(host, timeout: min(.seconds(2), deadline - ContinuousClock.now))
         }
     }
 

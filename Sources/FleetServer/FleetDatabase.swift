@@ -136,6 +136,24 @@ public final class FleetDatabase: Sendable {
                 CREATE INDEX events_time ON events(time);
                 """)
         }
+        migrator.registerMigration("v5-fleet-actions") { db in
+            try db.execute(sql: """
+                CREATE TABLE actions (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    host TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('audit', 'quarantine', 'release')),
+                    vm TEXT,
+                    reason TEXT NOT NULL,
+                    requested_by TEXT NOT NULL,
+                    requested_at TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'succeeded', 'failed')),
+                    delivered_at TEXT,
+                    result TEXT,
+                    finished_at TEXT
+                );
+                CREATE INDEX actions_host_state ON actions(host, state);
+                """)
+        }
         return migrator
     }
 

@@ -50,7 +50,8 @@ public struct FleetProblem: Error, Sendable {
     init(_ error: HyperwardError) {
         switch error.code {
         case .usage, .invalidInput: self.init(.badRequest, error.message)
-        case .tooLarge: self.init(.contentTooLarge, error.message)
+        // A field or a list over its bound is a bad request; a body over the limit is 413 (the framework's).
+        case .tooLarge: self.init(.badRequest, error.message)
         case .refused: self.init(.forbidden, error.message)
         case .unknownItem, .notFound: self.init(.notFound, error.message)
         case .cannotCreate: self.init(.conflict, error.message)
@@ -82,10 +83,12 @@ struct ProblemMiddleware: RouterMiddleware {
         switch path {
         case "/healthz", "/openapi.yaml", "/metrics", "/v1/ca", "/v1/hosts", "/v1/events": return [.get, .head]
         case "/v1/enroll", "/v1/agent/events", "/v1/enrollment-tokens": return [.post]
-        case "/v1/agent/ledger": return [.get, .head, .post]
+        case "/v1/agent/ledger", "/v1/actions": return [.get, .head, .post]
+        case "/v1/agent/actions": return [.get, .head]
         default:
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
             if parts.count == 5, parts[1] == "v1", parts[2] == "hosts", !parts[3].isEmpty, parts[4] == "revoke" { return [.post] }
+            if parts.count == 6, parts[1] == "v1", parts[2] == "agent", parts[3] == "actions", !parts[4].isEmpty, parts[5] == "result" { return [.post] }
             return nil
         }
     }
@@ -208,7 +211,9 @@ public struct FleetHTTPServer: Sendable {
         router.add(middleware: MetricsMiddleware())
         let api = FleetAPI(database: database, keystore: keystore, logger: logger, metrics: metrics)
         api.register(on: router)
-        Dashboard(database: database, logger: logger, addressLimit: api.addressLimit).register(on: router)
+        Dashboard(database: database, logger: logger, addressLimit: api.addressLimit,
+                  requestAction: { host, kind, vm, reason, user in try api.requestAction(host: host, kind: kind, vm: vm, reason: reason, by: user) })
+            .register(on: router)
         return router
     }
 

@@ -206,6 +206,101 @@ paths:
         "409": { $ref: "#/components/responses/Problem" }
         "413": { $ref: "#/components/responses/Problem" }
         "429": { $ref: "#/components/responses/Problem" }
+  /v1/agent/actions:
+    get:
+      operationId: pollActions
+      summary: The host's pending actions, waiting up to `wait` seconds for one. Needs the host's client certificate.
+      security: []
+      parameters:
+        - { name: wait, in: query, schema: { type: integer, minimum: 0, maximum: 50, default: 0 } }
+      responses:
+        "200":
+          description: The actions now delivered to the host (each is delivered once).
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [actions]
+                properties:
+                  actions: { type: array, items: { $ref: "#/components/schemas/Action" } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
+  /v1/agent/actions/{id}/result:
+    post:
+      operationId: reportAction
+      summary: The host reports how a delivered action went. Needs the host's client certificate.
+      security: []
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string, maxLength: 64 } }
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [succeeded, message]
+              properties:
+                succeeded: { type: boolean }
+                message: { type: string }
+      responses:
+        "200":
+          description: Recorded.
+          content:
+            application/json:
+              schema: { type: object, required: [recorded], properties: { recorded: { type: boolean } } }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+        "409": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
+  /v1/actions:
+    get:
+      operationId: listActions
+      summary: Requested actions, newest first (viewer).
+      parameters:
+        - { name: host, in: query, schema: { type: string } }
+      responses:
+        "200":
+          description: The actions.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [actions]
+                properties:
+                  actions: { type: array, items: { $ref: "#/components/schemas/Action" } }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
+    post:
+      operationId: requestAction
+      summary: Ask a host to run an audit now, or to quarantine or release a VM (operator).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [host, kind, reason]
+              properties:
+                host: { $ref: "#/components/schemas/Name" }
+                kind: { enum: [audit, quarantine, release] }
+                vm: { type: [string, "null"], maxLength: 200, description: "The libvirt domain: needed by quarantine and release, ignored by audit." }
+                reason: { type: string, minLength: 1, maxLength: 500, pattern: "\\S" }
+      responses:
+        "201":
+          description: Requested; the host picks it up on its long poll.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Action" }
+        "400": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Problem" }
+        "403": { $ref: "#/components/responses/Problem" }
+        "404": { $ref: "#/components/responses/Problem" }
+        "429": { $ref: "#/components/responses/Problem" }
   /v1/hosts:
     get:
       operationId: listHosts
@@ -338,6 +433,20 @@ components:
         title: { type: string }
         status: { type: integer }
         detail: { type: string }
+    Action:
+      type: object
+      required: [id, host, kind, vm, reason, requested_by, requested_at, state, result, finished_at]
+      properties:
+        id: { type: string }
+        host: { type: string }
+        kind: { enum: [audit, quarantine, release] }
+        vm: { type: [string, "null"] }
+        reason: { type: string }
+        requested_by: { type: string }
+        requested_at: { type: string }
+        state: { enum: [pending, delivered, succeeded, failed] }
+        result: { type: [string, "null"] }
+        finished_at: { type: [string, "null"] }
     Host:
       type: object
       required: [name, group, enrolled_at, last_seen, revoked_at, hostname, dropped_total]

@@ -162,6 +162,7 @@ func agentServices(_ configuration: HyperwardConfiguration, options: AgentOption
     // The fleet: pushed to once this host is enrolled (`hyperward agent enroll`).
     if FleetLink.isEnrolled(stateDirectory: configuration.stateDirectory) {
         services.append(.init(service: FleetPushService(configuration: configuration, logger: logger)))
+        services.append(.init(service: FleetActionService(configuration: configuration, options: options, store: store, logger: logger)))
     }
     // Admission: watched when the policy has templates (the hook enforces them at every start).
     if let admission = try? LoadedAdmissionPolicy.load(configuration), !admission.policy.templates.isEmpty {

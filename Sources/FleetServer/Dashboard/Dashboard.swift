@@ -24,6 +24,8 @@ struct Dashboard: Sendable {
     let database: FleetDatabase
     let logger: Logger
     let addressLimit: RateLimiter
+    /// Requests an action (the API's own path, so the host's long-poll is woken).
+    let requestAction: @Sendable (_ host: String, _ kind: FleetActionKind, _ vm: String?, _ reason: String, _ user: String) throws -> FleetAction
 
     static let cookieName = "__Host-hw_session"
     static let fetchSite = HTTPField.Name("Sec-Fetch-Site")
@@ -55,6 +57,17 @@ struct Dashboard: Sendable {
         router.get("/ui/alerts") { request, _ in try eventsPage(request, alertsOnly: true) }
         router.get("/ui/events") { request, _ in try eventsPage(request, alertsOnly: false) }
         router.post("/ui/events/:id/ack") { request, context in try await acknowledge(request, context, id: context.parameters.get("id") ?? "") }
+        router.post("/ui/hosts/:name/actions") { request, context in
+            let (session, _) = try requireSession(request)
+            let form = try await formFields(request, context)
+            try checkForm(request, form, session)
+            guard session.role >= .operator else { throw FleetProblem(.forbidden, "actions need the operator role; \(session.user) is \(session.role.rawValue)") }
+            let name = context.parameters.get("name") ?? ""
+            guard let kind = form["kind"].flatMap(FleetActionKind.init(rawValue:)) else { throw FleetProblem(.badRequest, "choose an action") }
+            let vm = form["vm"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
+            _ = try requestAction(name, kind, kind == .audit ? nil : vm, form["reason"] ?? "", session.user)
+            return redirect("/ui/hosts/\(HTML.path(name))#actions")
+        }
     }
 
     // MARK: Sessions, forms, answers
@@ -246,6 +259,28 @@ struct Dashboard: Sendable {
             html += "</tbody></table></div>"
         }
         if findings.isEmpty { html += "<p class=\"muted\">No failing or warning findings in the host's latest audit.</p>" }
+        html += "<h2 id=\"actions\">Actions</h2>"
+        if session.role >= .operator && summary.host.revokedAt == nil {
+            html += """
+                <form class="filters action" method="post" action="/ui/hosts/\(HTML.path(name))/actions">
+                <input type="hidden" name="csrf" value="\(HTML.escape(session.csrf))">
+                <label>Action<select name="kind"><option value="audit">audit now</option><option value="quarantine">quarantine a VM</option><option value="release">release a VM</option></select></label>
+                <label>VM<input name="vm" placeholder="libvirt domain" maxlength="200"></label>
+                <label>Reason<input name="reason" required maxlength="500" placeholder="why"></label>
+                <button type="submit">Request</button>
+                </form>
+                """
+        }
+        let actions = try database.actions(host: name, limit: 20)
+        html += "<div class=\"table\"><table class=\"actions\"><thead><tr><th>Requested</th><th>Action</th><th>By</th><th>State</th><th>Result</th></tr></thead><tbody>"
+        for a in actions {
+            let state = a.state == .succeeded ? "<span class=\"ok\">succeeded</span>" : a.state == .failed ? "<span class=\"bad\">failed</span>" : HTML.escape(a.state.rawValue)
+            html += "<tr data-action=\"\(HTML.escape(a.id))\" data-state=\"\(a.state.rawValue)\"><td>\(HTML.escape(String(a.requestedAt.prefix(19)).replacingOccurrences(of: "T", with: " ")))</td>"
+            html += "<td>\(HTML.escape(a.kind.rawValue))\(a.vm.map { " " + HTML.escape($0) } ?? "")<div class=\"ackd\">\(HTML.escape(a.reason))</div></td>"
+            html += "<td>\(HTML.escape(a.requestedBy))</td><td>\(state)</td><td>\(HTML.escape(a.result ?? ""))</td></tr>"
+        }
+        if actions.isEmpty { html += "<tr><td colspan=\"5\" class=\"muted\">No action requested yet.</td></tr>" }
+        html += "</tbody></table></div>"
         html += "<h2>Latest events</h2>"
         html += eventsTable(try database.listedEvents(host: name, limit: 50), session: session, back: "/ui/hosts/\(HTML.path(name))")
         return page(HTML.page(title: name, session: session, active: "hosts", html))

@@ -100,11 +100,9 @@ extension FleetDatabase {
                 ON CONFLICT(event_id) DO UPDATE SET by_user = excluded.by_user, reason = excluded.reason,
                     false_positive = excluded.false_positive, created_at = excluded.created_at, expires_at = excluded.expires_at
                 """, arguments: [id, user, reason, falsePositive, time, expires])
-            let record = Event(time: time, host: host, kind: "fleet.alert.acknowledged", engine: "fleet", subject: id, severity: .info,
-                               summary: "\(user) acknowledged \(id)\(falsePositive ? " as a false positive" : ""): \(reason)"
-                                   + (expires.map { " (until \($0))" } ?? ""))
-            try db.execute(sql: "INSERT INTO events (id, host, time, kind, severity, vm, envelope, received_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
-                           arguments: [record.id, host, time, record.kind, record.severity?.rawValue, record.jsonLine(), time])
+            try Self.recordFleetEvent(db, host: host, kind: "fleet.alert.acknowledged", subject: id, vm: nil, severity: .info,
+                                      summary: "\(user) acknowledged \(id)\(falsePositive ? " as a false positive" : ""): \(reason)"
+                                          + (expires.map { " (until \($0))" } ?? ""), time: time)
         }
     }
 

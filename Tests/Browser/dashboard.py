@@ -108,6 +108,17 @@ try:
         "events": evaluate("document.querySelectorAll('table.events tbody tr[data-event]').length"),
     }
     screenshot("host")
+    # An operator asks the host for an audit through the host page's real form.
+    if evaluate("!!document.querySelector('form.action')"):
+        evaluate("(() => { const f = document.querySelector('form.action'); f.querySelector('select[name=kind]').value = 'audit';"
+                 " f.querySelector('input[name=reason]').value = 'audit from the dashboard'; f.submit(); })()")
+        time.sleep(0.3)
+        wait_load()
+        result["action_requested"] = {
+            "url": evaluate("location.pathname"),
+            "rows": evaluate("[...document.querySelectorAll('table.actions tbody tr[data-action]')].map(r => [r.dataset.state, r.textContent])"),
+        }
+        screenshot("host-action")
 
     navigate(base + "/ui/alerts?host=" + host)
     alerts = evaluate("[...document.querySelectorAll('table.events tbody tr[data-event]')].map(r => r.dataset.event)")
