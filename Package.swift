@@ -337,6 +337,19 @@ let package = Package(
             dependencies: ["Attestation", "HyperwardCore", "HyperwardHost", "FixtureSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
+        // The fleet server under 1,000 simulated agents, and its dashboard on 1,000,000 events
+        // (benchmarks/fleet-load.sh).
+        .executableTarget(
+            name: "FleetBench",
+            dependencies: [
+                "FleetClient", "FleetServer", "KeyManagement", "HyperwardCore", "HyperwardHost",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "SenseBench",
             dependencies: ["HyperwardHost", "Sensor"],

@@ -110,7 +110,7 @@ public enum FleetHTTP {
         }
 
         /// Sends one request and reads its whole response.
-        public func request(_ method: HTTPMethod, _ path: String, json body: [UInt8]? = nil,
+        public func request(_ method: HTTPMethod, _ path: String, json body: [UInt8]? = nil, contentType: String = "application/json",
                             headers extra: [(String, String)] = []) async throws -> FleetHTTPResponse {
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)")
@@ -118,7 +118,7 @@ public enum FleetHTTP {
             headers.add(name: "Accept", value: "application/json")
             for (name, value) in extra { headers.add(name: name, value: value) }
             if let body {
-                headers.add(name: "Content-Type", value: "application/json")
+                headers.add(name: "Content-Type", value: contentType)
                 headers.add(name: "Content-Length", value: String(body.count))
             } else if method == .POST || method == .PUT {
                 headers.add(name: "Content-Length", value: "0")

@@ -35,7 +35,13 @@ public final class FleetDatabase: Sendable {
             defer { umask(previous) }
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
+            // As the hosts' stores: write-ahead logging with `synchronous = NORMAL`, so a push's
+            // commit appends to the WAL without an fsync of its own (a power loss may lose the
+            // last commits, which the agents then resend: their cursors did not move).
+            configuration.journalMode = .wal
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             queue = try DatabaseQueue(path: path, configuration: configuration)
+            chmod(path, 0o600)
         } catch {
             throw HyperwardError(.storage, "cannot open the fleet database \(path): \(error)")
         }
@@ -152,6 +158,19 @@ public final class FleetDatabase: Sendable {
                     finished_at TEXT
                 );
                 CREATE INDEX actions_host_state ON actions(host, state);
+                """)
+        }
+        migrator.registerMigration("v6-fleet-counters") { db in
+            try db.execute(sql: """
+                ALTER TABLE hosts ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+                UPDATE hosts SET event_count = (SELECT count(*) FROM events WHERE events.host = hosts.name);
+                CREATE INDEX events_kind ON events(kind);
+                -- The alerts (high and critical, not posture findings) by time: the dashboard's
+                -- counts and charts read only these rows.
+                CREATE INDEX events_alerts_time ON events(time, host) WHERE severity IN ('high', 'critical') AND kind NOT LIKE 'finding.%';
+                CREATE TRIGGER events_count AFTER INSERT ON events BEGIN
+                    UPDATE hosts SET event_count = event_count + 1 WHERE name = NEW.host;
+                END;
                 """)
         }
         return migrator

@@ -173,7 +173,8 @@ struct Dashboard: Sendable {
         let group = query.get("group").flatMap { $0.isEmpty ? nil : $0 }
         let search = query.get("q").flatMap { $0.isEmpty ? nil : $0.lowercased() }
         let sort = query.get("sort") ?? "name"
-        var summaries = try database.hostSummaries()
+        let all = try database.hostSummaries()
+        var summaries = all
         let groups = Set(summaries.map(\.host.group)).sorted()
         if let group { summaries = summaries.filter { $0.host.group == group } }
         if let search { summaries = summaries.filter { $0.host.name.lowercased().contains(search) } }
@@ -183,7 +184,6 @@ struct Dashboard: Sendable {
         case "seen": summaries.sort { ($0.host.lastSeen ?? "") > ($1.host.lastSeen ?? "") }
         default: summaries.sort { $0.host.name < $1.host.name }
         }
-        let all = try database.hostSummaries()
         let alerts = all.reduce(0) { $0 + $1.alerts24h }
         let failedAttestation = all.filter { $0.attested == false }.count
         let inconsistent = all.filter(\.ledgerInconsistent).count
@@ -226,7 +226,7 @@ struct Dashboard: Sendable {
 
     func hostPage(_ request: Request, name: String) throws -> Response {
         let (session, _) = try requireSession(request)
-        guard let summary = try database.hostSummaries().first(where: { $0.host.name == name }) else {
+        guard let summary = try database.hostSummaries(host: name).first else {
             return page(HTML.page(title: "No such host", session: session, "<h1>No such host</h1><p><a href=\"/ui/hosts\">All hosts</a></p>"), status: .notFound)
         }
         var html = "<h1>\(HTML.escape(name))</h1>"

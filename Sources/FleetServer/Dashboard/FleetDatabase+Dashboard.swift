@@ -128,8 +128,8 @@ extension FleetDatabase {
     static let alertClause = "severity IN ('high', 'critical') AND kind NOT LIKE 'finding.%'"
 
     /// The overview of every host.
-    public func hostSummaries(now: Date = Date()) throws(HyperwardError) -> [HostSummary] {
-        let hosts = try hosts()
+    public func hostSummaries(host only: String? = nil, now: Date = Date()) throws(HyperwardError) -> [HostSummary] {
+        let hosts = try hosts().filter { only == nil || $0.name == only }
         let since = Event.timestamp(now.addingTimeInterval(-86_400))
         return try read { db in
             var alerts: [String: Int] = [:]
@@ -138,7 +138,7 @@ extension FleetDatabase {
                 alerts[row["host"]] = row["n"]
             }
             var counts: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT host, count(*) AS n FROM events GROUP BY host") { counts[row["host"]] = row["n"] }
+            for row in try Row.fetchAll(db, sql: "SELECT name, event_count FROM hosts") { counts[row["name"]] = row["event_count"] }
             var ledgers: [String: UInt64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT host, size FROM host_ledgers") { ledgers[row["host"]] = UInt64(row["size"] as Int64) }
             var inconsistent: Set<String> = []
