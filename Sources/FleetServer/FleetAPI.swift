@@ -117,7 +117,7 @@ struct FleetAPI: Sendable {
 
     /// The person a bearer token names, with at least `role`: 401 without a valid token, 403
     /// with a weaker role.
-    func user(_ request: Request, _ context: FleetRequestContext, atLeast role: FleetRole) throws -> FleetDatabase.APIUser {
+    func user(_ request: Request, _ context: FleetRequestContext, atLeast role: Role) throws -> FleetDatabase.APIUser {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
               let user = try database.apiUser(token: String(header.dropFirst("Bearer ".count))) else {
             try limit(addressLimit, address(context))

@@ -14,35 +14,15 @@ import Foundation
 import GRDB
 import HyperwardCore
 
-/// What a person may do through the API: each role includes the ones below it.
-public enum FleetRole: String, Sendable, CaseIterable, Comparable, Codable {
-    /// Read hosts, events, findings.
-    case viewer
-    /// Also act: acknowledge, quarantine, release, audit now.
-    case `operator`
-    /// Also enroll and revoke hosts, and manage API tokens.
-    case admin
-
-    var rank: Int {
-        switch self {
-        case .viewer: 0
-        case .operator: 1
-        case .admin: 2
-        }
-    }
-
-    public static func < (lhs: FleetRole, rhs: FleetRole) -> Bool { lhs.rank < rhs.rank }
-}
-
 extension FleetDatabase {
     /// Someone the API knows by a bearer token.
     public struct APIUser: Sendable, Equatable {
         public var name: String
-        public var role: FleetRole
+        public var role: Role
     }
 
     /// Makes an API token for `name` with `role`: shown once, stored only as its SHA-256.
-    public func createAPIToken(name: String, role: FleetRole, by creator: String, now: Date = Date()) throws(HyperwardError) -> String {
+    public func createAPIToken(name: String, role: Role, by creator: String, now: Date = Date()) throws(HyperwardError) -> String {
         guard Self.isValidName(name) else {
             throw HyperwardError(.usage, "user name \(name.debugDescription) must be 1-64 letters, digits, '.', '_' or '-'")
         }
@@ -76,7 +56,7 @@ extension FleetDatabase {
         return try read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT name, role FROM api_tokens WHERE sha256 = ? AND revoked_at IS NULL",
                                              arguments: [Self.digest(token)]),
-                  let role = FleetRole(rawValue: row["role"]) else { return nil }
+                  let role = Role(rawValue: row["role"]) else { return nil }
             return APIUser(name: row["name"], role: role)
         }
     }

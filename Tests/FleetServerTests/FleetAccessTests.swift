@@ -33,7 +33,7 @@ struct FleetAccessTests {
         try db.revokeAPIToken(name: "vera")
         #expect(try db.apiUser(token: token) == nil)
         #expect(throws: HyperwardError.self) { try db.revokeAPIToken(name: "vera") }
-        #expect(FleetRole.viewer < .operator && FleetRole.operator < .admin && !(FleetRole.admin < .viewer))
+        #expect(Role.viewer < .operator && Role.operator < .admin && !(Role.admin < .viewer))
     }
 
     @Test func onlyTheEnrolledCurrentCertificateOfAnUnrevokedHostIsAccepted() throws {

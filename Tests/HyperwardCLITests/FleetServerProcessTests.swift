@@ -62,6 +62,19 @@ final class FleetLab: @unchecked Sendable {
         throw HyperwardError(.software, "the server did not start listening within 300 s: \(log)")
     }
 
+    /// Starts `hyperward agent` on `state` (pushing every second, auditing a weak fixture host
+    /// at start), its log in `agent.log`.
+    func startAgent(state: String, maxPending: Int? = nil) throws -> HostChild {
+        let config = scratch.write("agent.yaml", """
+            state_directory: \(state)
+            fleet:
+              push_interval_seconds: 1
+            \(maxPending.map { "  max_pending: \($0)" } ?? "")
+            """)
+        return try HostChild([CLI.binary, "agent", "--config", config, "--root", scratch.weakHost(), "--interval", "3600"],
+                             stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: scratch.path + "/agent.log"))
+    }
+
     /// Kills the server as a crash would (SIGKILL).
     func killServer() {
         server?.signal(SIGKILL)
@@ -318,15 +331,8 @@ extension FleetProcessTests {
             let lab = try FleetLab()
             try await lab.startServer()
             let a = try lab.enroll("kvm-a")
-            let config = lab.scratch.write("agent.yaml", """
-                state_directory: \(a)
-                fleet:
-                  push_interval_seconds: 1
-                  max_pending: 1000
-                """)
             let log = lab.scratch.path + "/agent.log"
-            let agent = try HostChild([CLI.binary, "agent", "--config", config, "--root", lab.scratch.weakHost(), "--interval", "3600"],
-                                      stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: log))
+            let agent = try lab.startAgent(state: a, maxPending: 1000)
             defer { agent.stop(grace: .seconds(5)) }
             // Its start-up audit reaches the server without any push command.
             var waited = 0
@@ -517,13 +523,7 @@ extension FleetProcessTests {
             let lab = try FleetLab()
             try await lab.startServer()
             let a = try lab.enroll("kvm-a")
-            let config = lab.scratch.write("agent.yaml", """
-                state_directory: \(a)
-                fleet:
-                  push_interval_seconds: 1
-                """)
-            let agent = try HostChild([CLI.binary, "agent", "--config", config, "--root", lab.scratch.weakHost(), "--interval", "3600"],
-                                      stdout: HostChild.nullDevice, stderr: URL(fileURLWithPath: lab.scratch.path + "/agent.log"))
+            let agent = try lab.startAgent(state: a)
             defer { agent.stop(grace: .seconds(5)) }
             let operatorToken = try lab.apiToken("olga", role: "operator")
             let audit = try lab.api("POST", "/v1/actions", token: operatorToken, body: #"{"host":"kvm-a","kind":"audit","reason":"check after patching"}"#)

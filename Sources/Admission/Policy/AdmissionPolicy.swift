@@ -170,22 +170,3 @@ public enum Principal: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 }
 
-/// A role over Hyperward's commands: viewer < operator < admin.
-public enum Role: String, Sendable, Hashable, CaseIterable, Comparable {
-    /// Reads state: lists, status, events.
-    case viewer
-    /// Also creates, starts and stops VMs of the tenant's templates.
-    case `operator`
-    /// Also changes policy and keys.
-    case admin
-
-    var rank: Int {
-        switch self {
-        case .viewer: 0
-        case .operator: 1
-        case .admin: 2
-        }
-    }
-
-    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
-}

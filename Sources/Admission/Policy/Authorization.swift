@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HyperwardCore
+
 /// Who may do what under an admission policy.
 ///
 /// A principal's role in a tenant is the highest of its host role (`roles:`) and its role in the

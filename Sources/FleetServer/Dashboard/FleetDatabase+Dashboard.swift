@@ -21,7 +21,7 @@ extension FleetDatabase {
     /// A signed-in person: their name and role, and the CSRF token their forms carry.
     public struct Session: Sendable, Equatable {
         public var user: String
-        public var role: FleetRole
+        public var role: Role
         public var csrf: String
     }
 
@@ -50,7 +50,7 @@ extension FleetDatabase {
                 SELECT s.user, s.csrf, t.role FROM sessions s JOIN api_tokens t ON t.name = s.user AND t.revoked_at IS NULL
                 WHERE s.sha256 = ? AND s.expires_at > ?
                 """, arguments: [Self.digest(id), now.timeIntervalSince1970]),
-                  let role = FleetRole(rawValue: row["role"]) else { return nil }
+                  let role = Role(rawValue: row["role"]) else { return nil }
             return Session(user: row["user"], role: role, csrf: row["csrf"])
         }
     }

@@ -126,7 +126,7 @@ struct ServerCommand: AsyncParsableCommand {
                 try await reportingErrors {
                     let configuration = try global.loadConfiguration()
                     try GovernanceAccess.require(.admin, for: "server user add", configuration: configuration)
-                    guard let role = FleetRole(rawValue: role) else { throw HyperwardError(.usage, "--role is viewer, operator or admin") }
+                    guard let role = Role(rawValue: role) else { throw HyperwardError(.usage, "--role is viewer, operator or admin") }
                     do { try PrivateDirectory.ensure(configuration.stateDirectory, parents: true) } catch {
                         throw HyperwardError(.storage, "\(error)")
                     }
