@@ -15,6 +15,7 @@ import HyperwardCore
 import KeyManagement
 import Ledger
 import Logging
+import ServiceLifecycle
 import NIOCore
 import NIOSSL
 import X509
@@ -311,7 +312,7 @@ struct FleetAPI: Sendable {
         let deadline = ContinuousClock.now + .seconds(wait)
         while true {
             let actions = try database.takePendingActions(host: host)
-            if !actions.isEmpty || ContinuousClock.now >= deadline || Task.isCancelled {
+            if !actions.isEmpty || ContinuousClock.now >= deadline || Task.isCancelled || Task.isShuttingDownGracefully {
                 return json(["actions": actions.map(Self.actionObject)])
             }
             await actionSignal.wait(host, timeout: min(.seconds(2), deadline - ContinuousClock.now))

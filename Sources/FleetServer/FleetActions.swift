@@ -12,6 +12,7 @@
 import Foundation
 import GRDB
 import HyperwardCore
+import ServiceLifecycle
 import Synchronization
 
 /// What an operator can ask a host to do.
@@ -145,7 +146,7 @@ final class ActionSignal: Sendable {
     func wait(_ host: String, timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
         let start = generation(host)
-        while ContinuousClock.now < deadline, generation(host) == start, !Task.isCancelled {
+        while ContinuousClock.now < deadline, generation(host) == start, !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .milliseconds(100))
         }
     }

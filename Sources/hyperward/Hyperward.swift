@@ -37,13 +37,13 @@ struct Hyperward: AsyncParsableCommand {
     /// process set up first: SIGPIPE ignored (a reader or child that went away is an error to
     /// report, never a silent death), and every command stopped cleanly by SIGTERM, SIGINT and
     /// SIGHUP, except those that handle these signals themselves: the agent (reload on SIGHUP,
-    /// graceful stop), `sense` and `monitor watch` (which stop at the next packet or round and
-    /// print their summary).
+    /// graceful stop), the fleet server (graceful stop: requests in flight are answered),
+    /// `sense` and `monitor watch` (which stop at the next packet or round and print their summary).
     static func main() async {
         Cleanup.ignoreBrokenPipes()
         do {
             var command = try parseAsRoot()
-            if !(command is AgentCommand || command is SenseCommand || command is MonitorCommand.Watch) {
+            if !(command is AgentCommand || command is ServerCommand.Run || command is SenseCommand || command is MonitorCommand.Watch) {
                 Cleanup.installSignalHandlers()
             }
             if var command = command as? any AsyncParsableCommand {
