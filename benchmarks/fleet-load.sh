@@ -9,6 +9,6 @@ cd "$(dirname "$0")/.."
 swift build -c release --product hyperward >/dev/null
 swift build -c release --product FleetBench >/dev/null
 # Enough descriptors for a thousand connections on each side.
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 exec .build/release/FleetBench --binary .build/release/hyperward --agents "${1:-1000}" --seconds "${2:-60}" \
     --dashboard-events "${3:-1000000}"

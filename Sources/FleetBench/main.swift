@@ -38,6 +38,7 @@ struct Options {
     var seconds = 60
     var dashboardEvents = 1_000_000
     var pageRuns = 40
+    var keep: String?
 
     init() {
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
@@ -50,6 +51,7 @@ struct Options {
             case "--seconds": seconds = Int(value) ?? seconds
             case "--dashboard-events": dashboardEvents = Int(value) ?? dashboardEvents
             case "--page-runs": pageRuns = Int(value) ?? pageRuns
+            case "--keep": keep = value
             default:
                 FileHandle.standardError.write(Data("usage: FleetBench [--binary B] [--agents N] [--rate R] [--seconds S] [--dashboard-events E] [--page-runs P]\n".utf8))
                 exit(64)
@@ -99,7 +101,11 @@ let options = Options()
 let scratch = FileManager.default.temporaryDirectory.path + "/hw-fleetbench-\(getpid())"
 let state = scratch + "/server"
 try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-defer { try? FileManager.default.removeItem(atPath: scratch) }
+defer {
+    // --keep DIR: the server's state directory is moved there (to look at its database).
+    if let keep = options.keep { try? FileManager.default.moveItem(atPath: state, toPath: keep) }
+    try? FileManager.default.removeItem(atPath: scratch)
+}
 let keyFile = scratch + "/key"
 var generator = SystemRandomNumberGenerator()
 let keyBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -211,7 +217,7 @@ if missing > 0 {
     try queue.write { db in
         let statement = try db.makeStatement(sql: "INSERT INTO events (id, host, time, kind, severity, vm, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         for i in 0..<missing {
-            let host = "sim-\(i % options.agents)"
+            let host = "sim-\((i / kinds.count) % options.agents)"
             let time = Event.timestamp(now.addingTimeInterval(-Double(i % (30 * 86_400))))
             let kind = kinds[i % kinds.count]
             let severity: Severity = kind.hasPrefix("alert.") ? (i % 3 == 0 ? .critical : .high) : .info

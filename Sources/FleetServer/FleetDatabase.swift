@@ -29,23 +29,23 @@ public final class FleetDatabase: Sendable {
     /// Opens (creating and migrating) the database in `directory` (which must exist, 0700).
     public convenience init(directory: String) throws(HyperwardError) {
         let path = directory + "/" + Self.fileName
-        let queue: DatabaseQueue
+        let pool: DatabasePool
         do {
             let previous = umask(0o077)
             defer { umask(previous) }
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
-            // As the hosts' stores: write-ahead logging with `synchronous = NORMAL`, so a push's
-            // commit appends to the WAL without an fsync of its own (a power loss may lose the
-            // last commits, which the agents then resend: their cursors did not move).
-            configuration.journalMode = .wal
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            queue = try DatabaseQueue(path: path, configuration: configuration)
+            // Write-ahead logging (a pool's own mode): readers (authentication, the dashboard)
+            // never wait behind the writer. `synchronous = FULL`: a push is acknowledged only once
+            // its events are on disk, because the agent's cursor moves past them on that answer
+            // and it will not send them again; a power loss must not lose an acknowledged event.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            pool = try DatabasePool(path: path, configuration: configuration)
             chmod(path, 0o600)
         } catch {
             throw HyperwardError(.storage, "cannot open the fleet database \(path): \(error)")
         }
-        try self.init(writer: queue)
+        try self.init(writer: pool)
     }
 
     /// Opens `writer` and applies the migrations (an in-memory queue in tests).

@@ -23,7 +23,7 @@ struct FleetAccessTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let token = try db.createAPIToken(name: "vera", role: .operator, by: "root")
         #expect(token.hasPrefix("hwk_") && token.count == 47)
-        let file = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + FleetDatabase.fileName))
+        let file = try FleetCoreTests.databaseBytes(directory)
         #expect(file.range(of: Data(token.utf8)) == nil, "only the token's hash is stored")
         #expect(try db.apiUser(token: token) == FleetDatabase.APIUser(name: "vera", role: .operator))
         for bad in [token + "x", "hwk_", "Bearer " + token, String(token.dropLast())] {

@@ -30,13 +30,21 @@ struct FleetCoreTests {
         return (try FleetDatabase(directory: directory), directory)
     }
 
+    /// The database's bytes on disk: the file and its write-ahead log (where the latest commits are).
+    static func databaseBytes(_ directory: String) throws -> Data {
+        let path = directory + "/" + FleetDatabase.fileName
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        if let wal = FileManager.default.contents(atPath: path + "-wal") { bytes.append(wal) }
+        return bytes
+    }
+
     @Test func aTokenWorksOnceAndIsStoredOnlyAsItsHash() throws {
         let (db, directory) = try Self.database()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let made = try db.createToken(group: "rack-7", lifetime: 3600, by: "root")
         #expect(made.token.hasPrefix("hwt_") && made.token.count == 47)
         // The token itself is nowhere in the database file; its SHA-256 is.
-        let file = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + FleetDatabase.fileName))
+        let file = try FleetCoreTests.databaseBytes(directory)
         #expect(file.range(of: Data(made.token.utf8)) == nil)
         #expect(file.range(of: Data(FleetDatabase.digest(made.token).utf8)) != nil)
         var st = stat()

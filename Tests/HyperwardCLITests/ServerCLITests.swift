@@ -23,7 +23,9 @@ struct ServerCLITests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])
         let token = try #require(object["token"] as? String)
         #expect(token.hasPrefix("hwt_") && object["group"] as? String == "rack-7")
-        let database = try Data(contentsOf: URL(fileURLWithPath: state + "/fleet.sqlite"))
+        // The file and its write-ahead log, where the latest commits are.
+        var database = try Data(contentsOf: URL(fileURLWithPath: state + "/fleet.sqlite"))
+        database.append(FileManager.default.contents(atPath: state + "/fleet.sqlite-wal") ?? Data())
         #expect(database.range(of: Data(token.utf8)) == nil, "the token is not stored, only its hash")
         var st = stat()
         #expect(stat(state + "/fleet.sqlite", &st) == 0 && st.st_mode & 0o077 == 0)

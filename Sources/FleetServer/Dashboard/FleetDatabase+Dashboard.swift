@@ -133,7 +133,9 @@ extension FleetDatabase {
         let since = Event.timestamp(now.addingTimeInterval(-86_400))
         return try read { db in
             var alerts: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT host, count(*) AS n FROM events WHERE time >= ? AND \(Self.alertClause) GROUP BY host",
+            // The partial index of alerts, named: for a GROUP BY host SQLite would rather walk every
+            // event in host order (2 s at a million events, 20 ms this way).
+            for row in try Row.fetchAll(db, sql: "SELECT host, count(*) AS n FROM events INDEXED BY events_alerts_time WHERE time >= ? AND \(Self.alertClause) GROUP BY host",
                                         arguments: [since]) {
                 alerts[row["host"]] = row["n"]
             }
@@ -154,8 +156,10 @@ extension FleetDatabase {
                     summary.score = body["score"] as? Int
                     summary.failing = (body["counts"] as? [String: Any])?["fail"] as? Int
                 }
+                // Two index seeks (host, kind): left to itself SQLite walks all the host's events.
                 if let kind = try String.fetchOne(db, sql: """
-                    SELECT kind FROM events WHERE host = ? AND kind IN ('attest.verified', 'attest.failed') ORDER BY seq DESC LIMIT 1
+                    SELECT kind FROM events INDEXED BY events_host_kind_seq WHERE host = ? AND kind IN ('attest.verified', 'attest.failed')
+                    GROUP BY kind ORDER BY max(seq) DESC LIMIT 1
                     """, arguments: [host.name]) {
                     summary.attested = kind == "attest.verified"
                 }
