@@ -72,6 +72,15 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 
 func milliseconds(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 
+/// A process's CPU time so far (user + system), in seconds.
+func cpuSeconds(_ pid: Int32) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return .nan }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    // After the name: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
 func rss(_ pid: Int32) -> (current: Int, peak: Int) {
     let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
     func kib(_ key: String) -> Int {
@@ -134,6 +143,7 @@ var (server, port) = try startServer(options, state: state, keyFile: keyFile, lo
 let address = FleetServerAddress(host: "127.0.0.1", port: port)
 let started = ContinuousClock.now
 let loadStart = started + .seconds(2)
+let serverCPUBefore = cpuSeconds(server.pid)
 struct AgentOutcome: Sendable {
     var latencies: [Double] = []
     var sent = 0
@@ -187,6 +197,7 @@ let outcomes = try await withThrowingTaskGroup(of: AgentOutcome.self) { group in
     return all
 }
 let loadEnded = ContinuousClock.now
+let serverCPU = cpuSeconds(server.pid) - serverCPUBefore
 let (rssNow, rssPeak) = rss(server.pid)
 var latencies = outcomes.flatMap(\.latencies)
 latencies.sort()
@@ -204,6 +215,7 @@ print("""
       requests: \(latencies.count), failed: \(failures); events sent \(sent), acknowledged \(acknowledged), stored \(stored), lost \(max(0, ackedIDs.count - stored))
       ingest latency ms: p50 \(String(format: "%.1f", percentile(latencies, 0.5))), p90 \(String(format: "%.1f", percentile(latencies, 0.9))), p99 \(String(format: "%.1f", percentile(latencies, 0.99))), max \(String(format: "%.1f", latencies.last ?? .nan))
       throughput: \(String(format: "%.0f", Double(acknowledged) / max(milliseconds(loadStart.duration(to: loadEnded)) / 1000, 0.001))) events/s
+      server CPU during the load: \(String(format: "%.1f", serverCPU)) s (\(String(format: "%.0f", serverCPU * 1e6 / Double(max(acknowledged, 1)))) µs an event; this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores, shared with this load generator)
       server RSS: \(rssNow / 1024) MiB now, \(rssPeak / 1024) MiB peak
     """)
 

@@ -23,10 +23,76 @@ extension FleetDatabase {
         public var duplicates: Int
     }
 
+    /// One host's push, as `ingest(_:)` takes it.
+    public struct Push: Sendable {
+        public var events: [Event]
+        public var host: String
+        public var droppedTotal: Int64?
+
+        public init(events: [Event], host: String, droppedTotal: Int64? = nil) {
+            self.events = events
+            self.host = host
+            self.droppedTotal = droppedTotal
+        }
+    }
+
     /// Stores `events` pushed by `host`, in one transaction, each once: an event id already
     /// stored is counted, not stored again, so an agent resends freely after a lost answer or a
     /// server restart. An event claiming another host is refused whole (a host speaks for itself).
     public func ingest(_ events: [Event], from host: String, droppedTotal: Int64? = nil, now: Date = Date()) throws(HyperwardError) -> IngestResult {
+        try ingest([Push(events: events, host: host, droppedTotal: droppedTotal)], now: now)[0].get()
+    }
+
+    /// Stores several pushes in one transaction (one commit, one sync to disk, for all of them):
+    /// each push is stored whole or refused whole on its own (a savepoint each), so one host's
+    /// bad push never costs another's. Returns each push's outcome, in order.
+    public func ingest(_ pushes: [Push], now: Date = Date()) throws(HyperwardError) -> [Result<IngestResult, HyperwardError>] {
+        var outcomes: [Result<IngestResult, HyperwardError>?] = pushes.map { push in
+            do throws(HyperwardError) {
+                try Self.validate(push.events)
+                return nil
+            } catch {
+                return .failure(error)
+            }
+        }
+        let received = Event.timestamp(now)
+        let stored: [Int: Result<IngestResult, HyperwardError>] = try write { db in
+            var results: [Int: Result<IngestResult, HyperwardError>] = [:]
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO events (id, host, time, kind, severity, vm, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO NOTHING
+                """)
+            for (index, push) in pushes.enumerated() where outcomes[index] == nil {
+                var result = IngestResult(stored: 0, duplicates: 0)
+                do {
+                    try db.inSavepoint {
+                        // A host speaks for itself: its events name it, or the system host name it declared at enrollment.
+                        let declared = try String.fetchOne(db, sql: "SELECT hostname FROM hosts WHERE name = ?", arguments: [push.host])
+                        for event in push.events where event.host != nil && event.host != push.host && event.host != declared {
+                            throw HyperwardError(.refused, "event \(event.id) claims host \(event.host ?? ""); host \(push.host) may push only its own")
+                        }
+                        for event in push.events {
+                            try insert.execute(arguments: [event.id, push.host, event.time, event.kind, event.severity?.rawValue, event.vm,
+                                                           event.jsonLine(), received])
+                            if db.changesCount == 1 { result.stored += 1 } else { result.duplicates += 1 }
+                        }
+                        try db.execute(sql: "UPDATE hosts SET last_seen = ?, dropped_total = max(dropped_total, coalesce(?, 0)) WHERE name = ?",
+                                       arguments: [received, push.droppedTotal, push.host])
+                        return .commit
+                    }
+                    results[index] = .success(result)
+                } catch let error as HyperwardError {
+                    results[index] = .failure(error)
+                }
+            }
+            return results
+        }
+        for (index, result) in stored { outcomes[index] = result }
+        return outcomes.map { $0 ?? .failure(HyperwardError(.software, "a push was not stored")) }
+    }
+
+    /// The checks a push passes before it reaches the database.
+    static func validate(_ events: [Event]) throws(HyperwardError) {
         guard events.count <= Self.maxEventsPerPush else {
             throw HyperwardError(.tooLarge, "a push holds at most \(Self.maxEventsPerPush) events, not \(events.count)")
         }
@@ -36,27 +102,6 @@ extension FleetDatabase {
                   (20...40).contains(event.time.unicodeScalars.count) else {
                 throw HyperwardError(.invalidInput, "event \(event.id.prefix(64).debugDescription) has no valid id, kind or time")
             }
-        }
-        let received = Event.timestamp(now)
-        return try write { db in
-            // A host speaks for itself: its events name it, or the system host name it declared at enrollment.
-            let declared = try String.fetchOne(db, sql: "SELECT hostname FROM hosts WHERE name = ?", arguments: [host])
-            for event in events where event.host != nil && event.host != host && event.host != declared {
-                throw HyperwardError(.refused, "event \(event.id) claims host \(event.host ?? ""); host \(host) may push only its own")
-            }
-            var result = IngestResult(stored: 0, duplicates: 0)
-            let statement = try db.makeStatement(sql: """
-                INSERT INTO events (id, host, time, kind, severity, vm, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO NOTHING
-                """)
-            for event in events {
-                try statement.execute(arguments: [event.id, host, event.time, event.kind, event.severity?.rawValue, event.vm,
-                                                  event.jsonLine(), received])
-                if db.changesCount == 1 { result.stored += 1 } else { result.duplicates += 1 }
-            }
-            try db.execute(sql: "UPDATE hosts SET last_seen = ?, dropped_total = max(dropped_total, coalesce(?, 0)) WHERE name = ?",
-                           arguments: [received, droppedTotal, host])
-            return result
         }
     }
 

@@ -33,6 +33,7 @@ struct FleetAPI: Sendable {
     let hostLimit = RateLimiter(rate: 50, burst: 200)
     let addressLimit = RateLimiter(rate: 20, burst: 60)
     let actionSignal = ActionSignal()
+    let batcher: IngestBatcher
 
     func register(on router: Router<FleetRequestContext>) {
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
@@ -339,7 +340,7 @@ struct FleetAPI: Sendable {
         }
         if let dropped = push.droppedTotal, dropped < 0 { throw FleetProblem(.badRequest, "dropped_total cannot be negative") }
         let started = ContinuousClock.now
-        let result = try database.ingest(push.events, from: host, droppedTotal: push.droppedTotal)
+        let result = try await batcher.ingest(FleetDatabase.Push(events: push.events, host: host, droppedTotal: push.droppedTotal))
         metrics.ingestSeconds.record(ContinuousClock.now - started)
         metrics.eventsStored.increment(by: Int64(result.stored))
         metrics.eventsDuplicate.increment(by: Int64(result.duplicates))

@@ -209,7 +209,7 @@ public struct FleetHTTPServer: Sendable {
         let router = Router(context: FleetRequestContext.self)
         router.add(middleware: ProblemMiddleware(logger: logger))
         router.add(middleware: MetricsMiddleware())
-        let api = FleetAPI(database: database, keystore: keystore, logger: logger, metrics: metrics)
+        let api = FleetAPI(database: database, keystore: keystore, logger: logger, metrics: metrics, batcher: IngestBatcher(database: database))
         api.register(on: router)
         Dashboard(database: database, logger: logger, addressLimit: api.addressLimit,
                   requestAction: { host, kind, vm, reason, user in try api.requestAction(host: host, kind: kind, vm: vm, reason: reason, by: user) })
