@@ -100,14 +100,18 @@ extension FleetDatabase {
         public var hostname: String? = nil
         /// Events the host skipped because its buffer overflowed while the server was away.
         public var droppedTotal: Int64 = 0
+        /// When the server last refused the host's ledger checkpoint (its history rewritten).
+        public var ledgerRefusedAt: String? = nil
     }
 
     /// Every host, by name.
     public func hosts() throws(HyperwardError) -> [Host] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT name, host_group, enrolled_at, last_seen, revoked_at, hostname, dropped_total FROM hosts ORDER BY name").map {
+            try Row.fetchAll(db, sql: """
+                SELECT name, host_group, enrolled_at, last_seen, revoked_at, hostname, dropped_total, ledger_refused_at FROM hosts ORDER BY name
+                """).map {
                 Host(name: $0["name"], group: $0["host_group"], enrolledAt: $0["enrolled_at"], lastSeen: $0["last_seen"], revokedAt: $0["revoked_at"],
-                     hostname: $0["hostname"], droppedTotal: $0["dropped_total"])
+                     hostname: $0["hostname"], droppedTotal: $0["dropped_total"], ledgerRefusedAt: $0["ledger_refused_at"])
             }
         }
     }

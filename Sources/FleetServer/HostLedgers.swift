@@ -75,6 +75,7 @@ extension FleetDatabase {
                 try db.execute(sql: """
                     INSERT INTO events (id, host, time, kind, severity, vm, envelope, received_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)
                     """, arguments: [alert.id, host, alert.time, alert.kind, alert.severity?.rawValue, alert.jsonLine(), time])
+                try db.execute(sql: "UPDATE hosts SET ledger_refused_at = ? WHERE name = ?", arguments: [time, host])
                 return .refused(reason, alert: alert.id)
             }
         }

@@ -143,13 +143,9 @@ extension FleetDatabase {
             for row in try Row.fetchAll(db, sql: "SELECT name, event_count FROM hosts") { counts[row["name"]] = row["event_count"] }
             var ledgers: [String: UInt64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT host, size FROM host_ledgers") { ledgers[row["host"]] = UInt64(row["size"] as Int64) }
-            var inconsistent: Set<String> = []
-            for host in try String.fetchAll(db, sql: "SELECT DISTINCT host FROM events WHERE kind = 'fleet.ledger.inconsistent'") {
-                inconsistent.insert(host)
-            }
             return try hosts.map { host in
                 var summary = HostSummary(host: host, alerts24h: alerts[host.name] ?? 0, ledgerSize: ledgers[host.name],
-                                          ledgerInconsistent: inconsistent.contains(host.name), events: counts[host.name] ?? 0)
+                                          ledgerInconsistent: host.ledgerRefusedAt != nil, events: counts[host.name] ?? 0)
                 if let envelope = try String.fetchOne(db, sql: "SELECT envelope FROM events WHERE host = ? AND kind = 'audit.run' ORDER BY seq DESC LIMIT 1",
                                                       arguments: [host.name]),
                    let body = Self.body(envelope) {
