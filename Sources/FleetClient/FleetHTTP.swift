@@ -65,10 +65,7 @@ public struct FleetServerAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the host is an IP literal (then no SNI is sent, and the certificate's IP
     /// addresses are checked against the peer's address).
-    var isIPAddress: Bool {
-        var v4 = in_addr(), v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
-    }
+    var isIPAddress: Bool { (try? IPNetwork(address: host)) != nil }
 }
 
 /// An HTTP/1.1 response, whole (its body bounded).

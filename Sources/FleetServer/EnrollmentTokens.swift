@@ -37,10 +37,7 @@ extension FleetDatabase {
         guard lifetime >= 60, lifetime <= Self.maxTokenLifetime else {
             throw HyperwardError(.usage, "a token lives from 1 minute to 7 days")
         }
-        var generator = SystemRandomNumberGenerator()
-        let random = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let token = "hwt_" + Data(random).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token = "hwt_" + Self.randomToken()
         let expires = now.addingTimeInterval(lifetime)
         try write { db in
             try db.execute(sql: """
@@ -125,6 +122,15 @@ extension FleetDatabase {
             return db.changesCount
         }
         guard changed >= 0 else { throw HyperwardError(.unknownItem, "no enrolled host named \(host.debugDescription)") }
+    }
+
+    /// 256 random bits in base64url without padding (43 characters): tokens, session ids,
+    /// CSRF tokens.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(random).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     /// The SHA-256 of a token, hex: what is stored.

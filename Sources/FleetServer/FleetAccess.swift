@@ -26,10 +26,7 @@ extension FleetDatabase {
         guard Self.isValidName(name) else {
             throw HyperwardError(.usage, "user name \(name.debugDescription) must be 1-64 letters, digits, '.', '_' or '-'")
         }
-        var generator = SystemRandomNumberGenerator()
-        let random = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let token = "hwk_" + Data(random).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token = "hwk_" + Self.randomToken()
         try write { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_tokens WHERE name = ?", arguments: [name]) == 0 else {
                 throw HyperwardError(.cannotCreate, "an API user named \(name) exists; revoke it first")

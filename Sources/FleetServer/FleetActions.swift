@@ -124,11 +124,15 @@ extension FleetDatabase {
     }
 
     /// An event the server itself records about a host (requests, results, acknowledgements).
+    /// - Returns: the event's id.
+    @discardableResult
     static func recordFleetEvent(_ db: Database, host: String, kind: String, subject: String?, vm: String?, severity: Severity,
-                                 summary: String, time: String) throws {
-        let event = Event(time: time, host: host, kind: kind, engine: "fleet", subject: subject, vm: vm, severity: severity, summary: summary)
+                                 threat: ThreatClass? = nil, summary: String, evidence: [EventEvidence] = [], time: String) throws -> String {
+        let event = Event(time: time, host: host, kind: kind, engine: "fleet", subject: subject, vm: vm, severity: severity, threat: threat,
+                          summary: summary, evidence: evidence)
         try db.execute(sql: "INSERT INTO events (id, host, time, kind, severity, vm, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        arguments: [event.id, host, time, event.kind, event.severity?.rawValue, vm, event.jsonLine(), time])
+        return event.id
     }
 }
 

@@ -168,7 +168,7 @@ public struct FleetHTTPServer: Sendable {
     func tlsConfiguration() throws(HyperwardError) -> TLSConfiguration {
         var ipAddresses = options.ipAddresses
         var dnsNames = options.dnsNames
-        if Self.isIPAddress(options.host) {
+        if (try? IPNetwork(address: options.host)) != nil {
             if options.host != "0.0.0.0" && options.host != "::" { ipAddresses.append(options.host) }
         } else {
             dnsNames.append(options.host)
@@ -199,10 +199,6 @@ public struct FleetHTTPServer: Sendable {
         }
     }
 
-    static func isIPAddress(_ host: String) -> Bool {
-        var v4 = in_addr(), v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
-    }
 
     /// The routes.
     func router() -> Router<FleetRequestContext> {

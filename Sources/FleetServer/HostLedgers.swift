@@ -68,15 +68,12 @@ extension FleetDatabase {
                 return .accepted(message)
             case .refused(let reason):
                 let held = previous.map { "size \($0.checkpoint.size), root \($0.checkpoint.root.hex)" } ?? "none"
-                let alert = Event(time: time, host: host, kind: "fleet.ledger.inconsistent", engine: "fleet", subject: host,
-                                  severity: .critical, threat: .hypervisorVulnerability,
-                                  summary: "host \(host)'s ledger checkpoint was refused: \(reason) (held: \(held)); its history may have been rewritten",
-                                  evidence: [EventEvidence(kind: "checkpoint", value: String(noteText.prefix(2048)))])
-                try db.execute(sql: """
-                    INSERT INTO events (id, host, time, kind, severity, vm, envelope, received_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)
-                    """, arguments: [alert.id, host, alert.time, alert.kind, alert.severity?.rawValue, alert.jsonLine(), time])
+                let alert = try Self.recordFleetEvent(
+                    db, host: host, kind: "fleet.ledger.inconsistent", subject: host, vm: nil, severity: .critical, threat: .hypervisorVulnerability,
+                    summary: "host \(host)'s ledger checkpoint was refused: \(reason) (held: \(held)); its history may have been rewritten",
+                    evidence: [EventEvidence(kind: "checkpoint", value: String(noteText.prefix(2048)))], time: time)
                 try db.execute(sql: "UPDATE hosts SET ledger_refused_at = ? WHERE name = ?", arguments: [time, host])
-                return .refused(reason, alert: alert.id)
+                return .refused(reason, alert: alert)
             }
         }
     }

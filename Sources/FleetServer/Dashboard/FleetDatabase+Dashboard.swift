@@ -60,13 +60,6 @@ extension FleetDatabase {
         try write { db in try db.execute(sql: "DELETE FROM sessions WHERE sha256 = ?", arguments: [Self.digest(id)]) }
     }
 
-    static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let random = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(random).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
     // MARK: Acknowledgements
 
     /// An operator's word on an alert: seen (with why, until when), or a false positive.
